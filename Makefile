@@ -1,0 +1,62 @@
+# FleetOps: `make run` starts the whole product on embedded defaults; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test install install-dev services lint format migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-base: requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@ $(VENV)/.installed-base
+
+install: $(VENV)/.installed-base
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py setup_periodic_tasks
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+## Start web, worker and scheduler on http://127.0.0.1:$(PORT) with demo data (Ctrl-C stops all).
+run: seed
+	@echo ""
+	@echo "FleetOps is starting on http://127.0.0.1:$(PORT)"
+	@echo "  API      http://127.0.0.1:$(PORT)/api/v1/"
+	@echo "  Docs     http://127.0.0.1:$(PORT)/docs  (ReDoc: /redoc)"
+	@echo "  Admin    http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Health   http://127.0.0.1:$(PORT)/health/ready"
+	@echo ""
+	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+## Lint, check formatting and run the tests against PostgreSQL and Redis.
+test: install-dev services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+services:
+	@scripts/ensure_services.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,48 @@
+"""Demo data for ``make run``: an organization, its admin and a fresh API key, printed once."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Organization, Role, User
+
+DEMO_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization and admin user (idempotent) and print how to log in."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even when FLEETOPS_ENV=production."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        if settings.PRODUCTION and not options["force"]:
+            raise CommandError("seed_demo makes a known admin login; refusing in production.")
+        password = os.environ.get("DEMO_ADMIN_PASSWORD", "fleetops-demo")
+        organization, _ = Organization.objects.get_or_create(
+            slug="demo", defaults={"name": "Demo Telecom"}
+        )
+        user, created = User.objects.get_or_create(
+            username=DEMO_USERNAME,
+            defaults={
+                "email": "admin@demo.example",
+                "organization": organization,
+                "role": Role.ADMIN,
+                "is_staff": True,
+                "is_superuser": True,
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Organization  {organization.name} ({organization.slug})")
+        if created:
+            self.stdout.write(f"  Admin login   {DEMO_USERNAME} / {password}")
+        else:
+            self.stdout.write(f"  Admin login   {DEMO_USERNAME} (password unchanged)")

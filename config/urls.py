@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core import views as core_views
+
+api_v1 = [
+    path("", include("core.api.urls")),
+    path("", include("accounts.api.urls")),
+    path("", include("sims.api.urls")),
+    path("", include("usage.api.urls")),
+    path("", include("quotas.api.urls")),
+    path("", include("sms.api.urls")),
+    path("", include("alerts.api.urls")),
+    path("", include("provisioning.api.urls")),
+    path("", include("outages.api.urls")),
+    path("", include("payments.api.urls")),
+]
+
+urlpatterns = [
+    path("health", core_views.health, name="health"),
+    path("health/live", core_views.health_live, name="health-live"),
+    path("health/ready", core_views.health_ready, name="health-ready"),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-json"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SIMULATORS_ENABLED:
+    urlpatterns.append(path("sim/", include("simulators.urls")))
+
+# Anything else under /api answers the error envelope, not an HTML page.
+urlpatterns.append(re_path(r"^api/", core_views.api_not_found))
+
+handler404 = "core.views.handler404"
+handler500 = "core.views.handler500"

@@ -1,0 +1,62 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from accounts.tests.factories import OrganizationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Each test starts with an empty cache (rate-limit counters, tokens, pages)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def make_user(db, organization):
+    def make(role=Role.OPERATOR, **kwargs):
+        kwargs.setdefault("organization", organization)
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(make_user):
+    """``client_for(role)`` gives an API client authenticated as a new user of that role."""
+
+    def make(role=Role.OPERATOR, **kwargs):
+        client = APIClient()
+        client.force_authenticate(make_user(role=role, **kwargs))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def operator_client(client_for):
+    return client_for(Role.OPERATOR)
+
+
+@pytest.fixture
+def viewer_client(client_for):
+    return client_for(Role.VIEWER)

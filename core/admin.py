@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from core.models import Job, JobItem
+
+
+class JobItemInline(admin.TabularInline):
+    model = JobItem
+    extra = 0
+    can_delete = False
+    fields = ["key", "status", "attempts", "result", "error", "updated_at"]
+    readonly_fields = fields
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "status", "organization", "total", "done", "failed", "created_at"]
+    list_filter = ["status", "kind", "organization"]
+    search_fields = ["id", "kind"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Job._meta.fields]
+    inlines = [JobItemInline]
+
+    def has_add_permission(self, request):
+        return False

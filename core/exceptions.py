@@ -1,0 +1,179 @@
+"""API errors and the one exception handler that renders them in the FleetOps envelope.
+
+Error codes are seed 001's table plus ``CONFLICT``, ``SERVICE_UNAVAILABLE`` and
+``GATEWAY_TIMEOUT``. Field errors go in ``details.errors`` as ``[{"loc", "msg", "type"}]``
+(the shape seed 003's 422 clients read).
+"""
+
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from upstream.exceptions import (
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+logger = structlog.get_logger(__name__)
+
+
+class ErrorCode:
+    INVALID_API_KEY = "INVALID_API_KEY"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    INVALID_ICCID = "INVALID_ICCID"
+    BAD_REQUEST = "BAD_REQUEST"
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    CONFLICT = "CONFLICT"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    UPSTREAM_ERROR = "UPSTREAM_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    GATEWAY_TIMEOUT = "GATEWAY_TIMEOUT"
+
+
+class ApiError(exceptions.APIException):
+    """An error with a FleetOps error code; raise a subclass or pass ``code``/``details``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    error_code = ErrorCode.BAD_REQUEST
+    default_detail = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None):
+        super().__init__(message or self.default_detail)
+        self.details = details or {}
+
+
+class InvalidIccid(ApiError):
+    error_code = ErrorCode.INVALID_ICCID
+    default_detail = "The provided ICCID is invalid."
+
+
+class Conflict(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    error_code = ErrorCode.CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+
+
+class InvalidApiKey(exceptions.AuthenticationFailed):
+    default_detail = "API key is invalid, revoked or expired."
+    default_code = "invalid_api_key"
+
+
+class ServiceUnavailable(ApiError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    error_code = ErrorCode.SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable."
+
+
+# DRF's own exceptions, by class, to (status, code). Checked in order: subclasses first.
+_DRF_CODES: list[tuple[type[Exception], str]] = [
+    (InvalidApiKey, ErrorCode.INVALID_API_KEY),
+    (exceptions.NotAuthenticated, ErrorCode.UNAUTHORIZED),
+    (exceptions.AuthenticationFailed, ErrorCode.UNAUTHORIZED),
+    (exceptions.PermissionDenied, ErrorCode.FORBIDDEN),
+    (exceptions.NotFound, ErrorCode.NOT_FOUND),
+    (exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED),
+    (exceptions.NotAcceptable, ErrorCode.NOT_ACCEPTABLE),
+    (exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.Throttled, ErrorCode.RATE_LIMIT_EXCEEDED),
+    (exceptions.ParseError, ErrorCode.BAD_REQUEST),
+]
+
+# Upstream failures, by class, to (status, code). UpstreamError last: it is the base.
+_UPSTREAM_CODES: list[tuple[type[UpstreamError], int, str]] = [
+    (UpstreamTimeout, status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.GATEWAY_TIMEOUT),
+    (UpstreamUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE),
+    (UpstreamNotFound, status.HTTP_404_NOT_FOUND, ErrorCode.NOT_FOUND),
+    (UpstreamError, status.HTTP_502_BAD_GATEWAY, ErrorCode.UPSTREAM_ERROR),
+]
+
+
+def field_errors(detail: Any, loc: tuple = ()) -> list[dict]:
+    """Flatten DRF's nested error detail into ``[{"loc", "msg", "type"}]``."""
+    if isinstance(detail, dict):
+        return [e for key, value in detail.items() for e in field_errors(value, (*loc, key))]
+    if isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):
+            return [e for item in detail for e in field_errors(item, loc)]
+        return [e for i, item in enumerate(detail) for e in field_errors(item, (*loc, i))]
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"loc": list(loc) or ["body"], "msg": str(detail), "type": f"value_error.{code}"}]
+
+
+def error_payload(code: str, message: str, details: dict | None = None) -> dict:
+    """The ``error`` member of the envelope (the renderer adds ``success`` and ``meta``)."""
+    from core.renderers import utc_timestamp
+
+    return {
+        "code": code,
+        "message": message,
+        "details": details or {},
+        "timestamp": utc_timestamp(),
+    }
+
+
+def error_response(
+    code: str, message: str, status_code: int, details: dict | None = None, headers=None
+) -> Response:
+    return Response(
+        {"error": error_payload(code, message, details)}, status=status_code, headers=headers
+    )
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: every failure of an API view becomes an error envelope."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    headers = {}
+    if isinstance(exc, exceptions.ValidationError):
+        response = error_response(
+            ErrorCode.VALIDATION_ERROR,
+            "Request validation failed.",
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            {"errors": field_errors(exc.detail)},
+        )
+    elif isinstance(exc, ApiError):
+        response = error_response(exc.error_code, str(exc.detail), exc.status_code, exc.details)
+    elif isinstance(exc, exceptions.APIException):
+        code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), ErrorCode.BAD_REQUEST)
+        details = {}
+        message = str(exc.detail) if not isinstance(exc.detail, dict | list) else exc.default_detail
+        if isinstance(exc, exceptions.Throttled):
+            wait = max(1, int(exc.wait or 1))
+            details = {"retry_after": wait}
+            message = f"Rate limit exceeded. Try again in {wait} seconds."
+            headers["Retry-After"] = str(wait)
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        status_code = exc.status_code
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            status_code = status.HTTP_401_UNAUTHORIZED  # DRF says 403 when no auth header
+        response = error_response(code, message, status_code, details, headers)
+    elif isinstance(exc, UpstreamError):
+        status_code, code = next((s, c) for cls, s, c in _UPSTREAM_CODES if isinstance(exc, cls))
+        logger.warning("upstream_failure", error=str(exc), upstream=exc.upstream)
+        response = error_response(code, exc.public_message, status_code, exc.public_details)
+    else:
+        logger.exception("unhandled_exception", view=type(context.get("view")).__name__)
+        response = error_response(
+            ErrorCode.INTERNAL_ERROR,
+            "An internal error occurred. Quote the request id when reporting it.",
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    set_rollback()
+    return response

@@ -1,0 +1,94 @@
+"""Cross-cutting models: ``Job`` records the progress of bulk work run by Celery."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def new_job_id() -> str:
+    return f"job_{uuid.uuid4().hex}"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    PARTIAL = "partial", "Completed with failures"
+    FAILED = "failed", "Failed"
+
+
+class JobItemStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    # Set before the upstream call and replaced after it: an item found ``in_progress`` after a
+    # worker died is checked, not blindly repeated.
+    IN_PROGRESS = "in_progress", "In progress"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=new_job_id, editable=False)
+    kind = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    params = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {JobStatus.COMPLETED, JobStatus.PARTIAL, JobStatus.FAILED}
+
+    @property
+    def progress(self) -> float:
+        return round(100 * (self.done + self.failed) / self.total, 1) if self.total else 0.0
+
+
+class JobItem(models.Model):
+    """One unit of a job (a SIM, a subscriber). Unique per job: an item is never done twice."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(max_length=128)
+    position = models.PositiveIntegerField(default=0)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=JobItemStatus.choices, default=JobItemStatus.PENDING
+    )
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "key"], name="core_jobitem_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.key} ({self.status})"

@@ -1,0 +1,113 @@
+"""One paginator for the whole API.
+
+Accepts ``page``/``page_size`` (seed 001), ``limit``/``offset`` (seed 004) and ``skip``/``limit``
+(seed 003's audit API); always answers the pagination object of DESIGN.md. Refuses to page an
+unordered queryset: a page of an unordered query is a random sample, not a page.
+"""
+
+import math
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+
+def _int_param(request, name: str, *, minimum: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"{name} must be an integer."]}, code="type_error") from None
+    if value < minimum:
+        raise ValidationError({name: [f"{name} must be at least {minimum}."]}, code="min_value")
+    return value
+
+
+class FleetPagination(BasePagination):
+    max_page_size: int | None = None  # None: settings.API_MAX_PAGE_SIZE
+
+    def get_max_page_size(self) -> int:
+        return self.max_page_size or settings.API_MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if hasattr(queryset, "ordered") and not queryset.ordered:
+            raise ImproperlyConfigured(
+                f"{type(view).__name__} pages an unordered queryset; give it an ordering."
+            )
+        page = _int_param(request, "page", minimum=1)
+        page_size = _int_param(request, "page_size", minimum=1)
+        limit = _int_param(request, "limit", minimum=1)
+        offset = _int_param(request, "offset", minimum=0)
+        skip = _int_param(request, "skip", minimum=0)
+        if offset is not None and skip is not None:
+            raise ValidationError({"skip": ["Use either offset or skip, not both."]})
+
+        size = min(page_size or limit or settings.API_PAGE_SIZE, self.get_max_page_size())
+        if offset is None and skip is None:
+            page = page or 1
+            start = (page - 1) * size
+        else:
+            start = offset if offset is not None else skip
+            page = start // size + 1
+            self.offset_style = "offset" if offset is not None else "skip"
+
+        self.total = queryset.count()
+        self.start, self.size, self.page = start, size, page
+        return list(queryset[start : start + size])
+
+    def get_pagination(self) -> dict:
+        total_pages = math.ceil(self.total / self.size) if self.total else 0
+        pagination = {
+            "total": self.total,
+            "page": self.page,
+            "page_size": self.size,
+            "total_pages": total_pages,
+            "has_next": self.start + self.size < self.total,
+            "has_prev": self.start > 0,
+        }
+        if getattr(self, "offset_style", None):
+            pagination.update({self.offset_style: self.start, "limit": self.size})
+        return pagination
+
+    def get_paginated_response(self, data):
+        response = Response({"data": data, "pagination": self.get_pagination()})
+        response.paginated = True
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["success", "data", "pagination", "meta"],
+            "properties": {
+                "success": {"type": "boolean", "example": True},
+                "data": schema,
+                "pagination": {"$ref": "#/components/schemas/Pagination"},
+                "meta": {"$ref": "#/components/schemas/Meta"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        def param(name, description):
+            return {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": {"type": "integer"},
+            }
+
+        return [
+            param("page", "Page number, from 1."),
+            param(
+                "page_size",
+                f"Items per page (default {settings.API_PAGE_SIZE}, max "
+                f"{self.get_max_page_size()}).",
+            ),
+            param("limit", "Items per page, with offset or skip."),
+            param("offset", "Items to skip (seed 004 style)."),
+            param("skip", "Items to skip (seed 003 style)."),
+        ]

@@ -1,0 +1,123 @@
+"""Job bookkeeping shared by every bulk operation.
+
+A bulk operation creates a job with its items, enqueues a task after commit, and the task
+walks the items with :func:`run_job`. Each item is marked ``in_progress`` before its work and
+``succeeded``/``failed`` after it, so a retried or restarted task skips what already succeeded
+and hands anything left ``in_progress`` to the handler to check before repeating it.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+import structlog
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.models import Job, JobItem, JobItemStatus, JobStatus
+
+logger = structlog.get_logger(__name__)
+
+
+class ItemFailed(Exception):
+    """Raised by a job handler to fail one item with a reason; the job goes on."""
+
+
+def create_job(
+    *,
+    kind: str,
+    items: Iterable[tuple[str, dict]],
+    organization=None,
+    created_by=None,
+    params: dict | None = None,
+) -> Job:
+    """Create a job and its items (``(key, payload)`` pairs, keys unique within the job)."""
+    items = list(items)
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            organization=organization,
+            created_by=created_by,
+            params=params or {},
+            total=len(items),
+        )
+        JobItem.objects.bulk_create(
+            JobItem(job=job, key=key, payload=payload, position=i)
+            for i, (key, payload) in enumerate(items)
+        )
+    return job
+
+
+def run_job(job: Job, handler: Callable[[JobItem], dict]) -> Job:
+    """Run ``handler`` on every item not yet succeeded; record each outcome as it happens.
+
+    ``handler(item)`` returns the item's result dict or raises :class:`ItemFailed`. An item
+    found ``in_progress`` was interrupted mid-call: the handler sees ``item.attempts > 0`` and
+    must check the upstream before repeating the work.
+    """
+    Job.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
+    pending = job.items.exclude(status=JobItemStatus.SUCCEEDED).order_by("position", "id")
+    for item in pending.iterator():
+        previous = item.status
+        JobItem.objects.filter(pk=item.pk).update(
+            status=JobItemStatus.IN_PROGRESS, attempts=F("attempts") + 1
+        )
+        item.attempts += 1
+        try:
+            result = handler(item)
+        except ItemFailed as exc:
+            _finish_item(job, item, previous, JobItemStatus.FAILED, error=str(exc))
+        except Exception as exc:
+            logger.exception("job_item_error", job_id=job.pk, item=item.key)
+            _finish_item(job, item, previous, JobItemStatus.FAILED, error=_safe_error(exc))
+        else:
+            _finish_item(job, item, previous, JobItemStatus.SUCCEEDED, result=result or {})
+    return finish_job(job)
+
+
+def _safe_error(exc: Exception) -> str:
+    public = getattr(exc, "public_message", None)
+    return public or f"{type(exc).__name__}: the item could not be processed."
+
+
+def _finish_item(job, item, previous, status, *, result=None, error="") -> None:
+    with transaction.atomic():
+        JobItem.objects.filter(pk=item.pk).update(status=status, result=result or {}, error=error)
+        counters = {}
+        if previous == JobItemStatus.FAILED:
+            counters["failed"] = F("failed") - 1
+        if status == JobItemStatus.SUCCEEDED:
+            counters["done"] = F("done") + 1
+        else:
+            counters["failed"] = counters.get("failed", F("failed")) + 1
+        Job.objects.filter(pk=job.pk).update(**counters, updated_at=timezone.now())
+
+
+def finish_job(job: Job) -> Job:
+    job.refresh_from_db()
+    if job.failed == 0:
+        job.status = JobStatus.COMPLETED
+    elif job.done == 0:
+        job.status = JobStatus.FAILED
+    else:
+        job.status = JobStatus.PARTIAL
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at", "updated_at"])
+    logger.info("job_finished", job_id=job.pk, kind=job.kind, done=job.done, failed=job.failed)
+    return job
+
+
+def fail_job(job: Job, *, error: str) -> Job:
+    """Mark a whole job failed (the task gave up after its retries)."""
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def prune_finished_jobs(*, older_than_days: int) -> int:
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = Job.objects.filter(finished_at__lt=cutoff).delete()
+    return deleted

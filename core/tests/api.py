@@ -1,0 +1,171 @@
+"""A generic API test base (after NetBox's ``APIViewTestCases``).
+
+An endpoint's test class picks the cases it needs and fills in ``url_name``, ``make_object``
+and, for writes, ``create_data``/``update_data``; the cases then check the behaviour every
+endpoint owes: the envelope, 401 without credentials, 403 for a viewer's write, 404 across
+organizations and a query count that does not grow with rows.
+"""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+
+
+def assert_success_envelope(body: dict) -> None:
+    assert body["success"] is True
+    assert "data" in body
+    assert set(body["meta"]) >= {"timestamp", "request_id"}
+    assert body["meta"]["request_id"]
+
+
+def assert_error_envelope(body: dict, code: str) -> None:
+    assert body["success"] is False
+    assert body["error"]["code"] == code
+    assert set(body["error"]) >= {"code", "message", "details", "timestamp"}
+    assert body["meta"]["request_id"]
+
+
+class APITestBase:
+    url_name: str  # "<app>-api:<basename>"
+    lookup_field = "pk"
+    write_role = Role.OPERATOR
+
+    def make_object(self, organization):
+        raise NotImplementedError
+
+    def detail_url(self, obj) -> str:
+        return reverse(f"{self.url_name}-detail", kwargs={"pk": getattr(obj, self.lookup_field)})
+
+    def list_url(self) -> str:
+        return reverse(f"{self.url_name}-list")
+
+    @staticmethod
+    def client_as(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    @pytest.fixture
+    def member(self, organization):
+        return UserFactory(organization=organization, role=self.write_role)
+
+    @pytest.fixture
+    def viewer(self, organization):
+        return UserFactory(organization=organization, role=Role.VIEWER)
+
+    @pytest.fixture
+    def obj(self, organization):
+        return self.make_object(organization)
+
+
+class GetObjectCases(APITestBase):
+    def test_get_object(self, member, obj):
+        response = self.client_as(member).get(self.detail_url(obj))
+        assert response.status_code == 200, response.content
+        assert_success_envelope(response.json())
+
+    def test_get_object_without_credentials_is_401(self, obj):
+        response = APIClient().get(self.detail_url(obj))
+        assert response.status_code == 401
+        assert_error_envelope(response.json(), "UNAUTHORIZED")
+
+    def test_get_object_of_other_organization_is_404(self, obj, other_organization):
+        stranger = UserFactory(organization=other_organization, role=Role.ADMIN)
+        response = self.client_as(stranger).get(self.detail_url(obj))
+        assert response.status_code == 404
+        assert_error_envelope(response.json(), "NOT_FOUND")
+
+
+class ListObjectsCases(APITestBase):
+    max_list_queries = 6
+
+    def test_list_objects_shows_only_own_organization(
+        self, member, organization, other_organization
+    ):
+        mine = [self.make_object(organization) for _ in range(3)]
+        self.make_object(other_organization)
+        response = self.client_as(member).get(self.list_url())
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert_success_envelope(body)
+        ids = {str(row.get("id", row.get("job_id"))) for row in body["data"]}
+        assert {str(o.pk) for o in mine} <= ids
+        assert body["pagination"]["total"] == len(body["data"])
+
+    def test_list_objects_query_count_does_not_grow(
+        self, member, organization, django_assert_max_num_queries
+    ):
+        for _ in range(5):
+            self.make_object(organization)
+        client = self.client_as(member)
+        with django_assert_max_num_queries(self.max_list_queries):
+            assert client.get(self.list_url()).status_code == 200
+
+    def test_list_without_credentials_is_401(self):
+        response = APIClient().get(self.list_url())
+        assert response.status_code == 401
+        assert_error_envelope(response.json(), "UNAUTHORIZED")
+
+
+class CreateObjectCases(APITestBase):
+    create_data: dict
+
+    def test_create_object(self, member):
+        response = self.client_as(member).post(self.list_url(), self.create_data, format="json")
+        assert response.status_code == 201, response.content
+        assert_success_envelope(response.json())
+
+    def test_viewer_cannot_create(self, viewer):
+        response = self.client_as(viewer).post(self.list_url(), self.create_data, format="json")
+        assert response.status_code == 403
+        assert_error_envelope(response.json(), "FORBIDDEN")
+
+
+class UpdateObjectCases(APITestBase):
+    update_data: dict
+
+    def test_update_object(self, member, obj):
+        client = self.client_as(member)
+        response = client.patch(self.detail_url(obj), self.update_data, format="json")
+        assert response.status_code == 200, response.content
+        data = response.json()["data"]
+        for field, value in self.update_data.items():
+            assert data[field] == value
+
+    def test_viewer_cannot_update(self, viewer, obj):
+        response = self.client_as(viewer).patch(self.detail_url(obj), self.update_data)
+        assert response.status_code == 403
+        assert_error_envelope(response.json(), "FORBIDDEN")
+
+    def test_update_object_of_other_organization_is_404(self, obj, other_organization):
+        stranger = UserFactory(organization=other_organization, role=Role.ADMIN)
+        response = self.client_as(stranger).patch(self.detail_url(obj), self.update_data)
+        assert response.status_code == 404
+
+
+class DeleteObjectCases(APITestBase):
+    def test_delete_object(self, member, obj):
+        response = self.client_as(member).delete(self.detail_url(obj))
+        assert response.status_code == 204
+        assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+    def test_viewer_cannot_delete(self, viewer, obj):
+        response = self.client_as(viewer).delete(self.detail_url(obj))
+        assert response.status_code == 403
+        assert type(obj).objects.filter(pk=obj.pk).exists()
+
+    def test_delete_object_of_other_organization_is_404(self, obj, other_organization):
+        stranger = UserFactory(organization=other_organization, role=Role.ADMIN)
+        assert self.client_as(stranger).delete(self.detail_url(obj)).status_code == 404
+        assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+class ReadOnlyAPICases(GetObjectCases, ListObjectsCases):
+    pass
+
+
+class APICases(ReadOnlyAPICases, CreateObjectCases, UpdateObjectCases, DeleteObjectCases):
+    pass

@@ -1,0 +1,26 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_metrics_open_to_allowed_address(client):
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 200
+    assert b"django_http_requests" in response.content
+
+
+@pytest.mark.django_db
+def test_metrics_refuse_other_addresses(client):
+    response = client.get("/metrics", REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.django_db
+def test_metrics_accept_bearer_token_from_anywhere(client, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    ok = client.get(
+        "/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer s3cret-metrics"
+    )
+    bad = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="Bearer wrong")
+    assert ok.status_code == 200
+    assert bad.status_code == 403

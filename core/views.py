@@ -1,0 +1,83 @@
+"""Plain Django views outside /api/v1: health, metrics and the envelope for unknown API paths."""
+
+import hmac
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_prometheus.exports import ExportToDjangoView
+
+from core.exceptions import ErrorCode, error_payload
+from core.health import readiness_checks, run_checks
+from core.renderers import meta_for, utc_timestamp
+
+
+def error_json(request, code: str, message: str, status: int) -> JsonResponse:
+    body = {"success": False, "error": error_payload(code, message), "meta": meta_for(request)}
+    return JsonResponse(body, status=status)
+
+
+@never_cache
+@require_GET
+def health(request):
+    return JsonResponse({"status": "healthy", "timestamp": utc_timestamp()})
+
+
+@never_cache
+@require_GET
+def health_live(request):
+    return JsonResponse({"status": "alive", "timestamp": utc_timestamp()})
+
+
+@never_cache
+@require_GET
+def health_ready(request):
+    checks = run_checks(readiness_checks())
+    ready = all(result == "healthy" for result in checks.values())
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "checks": checks,
+        "timestamp": utc_timestamp(),
+    }
+    if not ready:
+        body["failing"] = [name for name, result in checks.items() if result != "healthy"]
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+def metrics_allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer "):
+        return hmac.compare_digest(header.removeprefix("Bearer ").strip(), token)
+    return request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    if not metrics_allowed(request):
+        return error_json(
+            request,
+            ErrorCode.FORBIDDEN,
+            "Metrics need the METRICS_TOKEN bearer token or an allowed address.",
+            403,
+        )
+    return ExportToDjangoView(request)
+
+
+def api_not_found(request, *args, **kwargs):
+    return error_json(request, ErrorCode.NOT_FOUND, "No API endpoint at this path.", 404)
+
+
+def handler404(request, exception=None):
+    return error_json(request, ErrorCode.NOT_FOUND, "Not found.", 404)
+
+
+def handler500(request):
+    return error_json(
+        request,
+        ErrorCode.INTERNAL_ERROR,
+        "An internal error occurred. Quote the request id when reporting it.",
+        500,
+    )

@@ -1,0 +1,3 @@
+app_name = "quotas-api"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+app_name = "sims-api"
+
+urlpatterns: list = []

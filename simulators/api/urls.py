@@ -1,0 +1,3 @@
+app_name = "simulators-api"
+
+urlpatterns: list = []

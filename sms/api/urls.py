@@ -1,0 +1,3 @@
+app_name = "sms-api"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""HTTP clients for the systems FleetOps drives. No Django models here: plain data in and out."""

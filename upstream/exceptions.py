@@ -1,0 +1,54 @@
+"""Typed upstream failures, shared by every client; the API maps them to 502/503/504/404.
+
+Messages given to callers (``public_message``) never carry credentials or raw bodies.
+"""
+
+
+class UpstreamError(Exception):
+    """The upstream answered with an error (mapped to 502 ``UPSTREAM_ERROR``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upstream: str = "upstream",
+        status_code: int | None = None,
+        upstream_message: str | None = None,
+    ):
+        super().__init__(message)
+        self.upstream = upstream
+        self.status_code = status_code
+        self.upstream_message = upstream_message
+
+    @property
+    def public_message(self) -> str:
+        return str(self)
+
+    @property
+    def public_details(self) -> dict:
+        details = {"upstream": self.upstream}
+        if self.status_code is not None:
+            details["upstream_status"] = self.status_code
+        if self.upstream_message:
+            details["upstream_message"] = self.upstream_message[:500]
+        return details
+
+
+class UpstreamRejected(UpstreamError):
+    """The upstream refused the request (4xx other than 404): 502 with its status and message."""
+
+
+class UpstreamNotFound(UpstreamError):
+    """The upstream does not know the resource: 404."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The upstream cannot be reached or is failing (connection refused, 5xx, 429): 503."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """The upstream did not answer in time: 504."""
+
+
+class UpstreamAuthError(UpstreamError):
+    """Authentication with the upstream failed (bad credentials): 502."""
