@@ -260,6 +260,27 @@ SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=not PRODUCTION)
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=15.0)
+UPSTREAM_MAX_RETRIES = env.int("UPSTREAM_MAX_RETRIES", default=3)
+# Key for secrets stored encrypted at rest (per-organization upstream credentials); a Fernet
+# key. Defaults to one derived from SECRET_KEY; set it explicitly to rotate SECRET_KEY freely.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+
+# 1NCE: the default account (organizations may connect their own). With the simulators on,
+# the base URL defaults to the 1NCE simulator, which accepts exactly these credentials.
+ONENCE_BASE_URL = env.str(
+    "ONENCE_BASE_URL",
+    default=f"{SITE_URL}/sim/1nce/management-api" if SIMULATORS_ENABLED else "",
+)
+ONENCE_CLIENT_ID = env.str(
+    "ONENCE_CLIENT_ID", default="fleetops-demo-client" if SIMULATORS_ENABLED else ""
+)
+ONENCE_CLIENT_SECRET = env.str(
+    "ONENCE_CLIENT_SECRET", default="fleetops-demo-secret" if SIMULATORS_ENABLED else ""
+)
+# 1NCE allows about 10 requests per second per customer on /sims; shared through Redis.
+ONENCE_RATE_LIMIT_PER_SECOND = env.float("ONENCE_RATE_LIMIT_PER_SECOND", default=10.0)
+# Refresh the bearer token this many seconds before it expires.
+ONENCE_TOKEN_REFRESH_MARGIN = env.int("ONENCE_TOKEN_REFRESH_MARGIN", default=600)
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
