@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from accounts.models import Organization, User
+from accounts.models import APIKey, AuditLog, Organization, RefreshToken, User
 
 
 @admin.register(Organization)
@@ -25,3 +26,62 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("FleetOps", {"fields": ("email", "organization", "role")}),
     )
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(APIKeyModelAdmin):
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "read_only",
+        "created",
+        "expiry_date",
+        "last_used_at",
+        "usage_count",
+        "_has_expired",
+        "revoked",
+    ]
+    list_filter = ["read_only", "revoked", "created"]
+    list_select_related = ["user"]
+    search_fields = ["prefix", "name", "user__username"]
+    readonly_fields = ["prefix", "last_used_at", "usage_count", "revoked_at"]
+    raw_id_fields = ["user"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(ReadOnlyAdmin):
+    list_display = ["user", "jti", "ip_address", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "jti", "ip_address"]
+    exclude = ["token_hash"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "username",
+        "organization",
+        "operation",
+        "resource_type",
+        "resource_id",
+        "status",
+        "response_status",
+    ]
+    list_filter = ["status", "operation", "resource_type", "organization"]
+    list_select_related = ["organization"]
+    search_fields = ["username", "resource_id", "request_id", "ip_address"]
+    date_hierarchy = "created_at"

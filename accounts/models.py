@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class Role(models.TextChoices):
@@ -51,3 +52,87 @@ class User(AbstractUser):
     @property
     def is_org_admin(self) -> bool:
         return self.is_superuser or self.role == Role.ADMIN
+
+
+class APIKey(AbstractAPIKey):
+    """A user's API key: authenticates as its owner, with the owner's organization and role.
+
+    The full key (``sk_live_<prefix>.<secret>``) is shown once; only a SHA-512 hash is kept.
+    A ``read_only`` key makes its owner a viewer for the requests it signs.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    read_only = models.BooleanField(default=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    usage_count = models.PositiveBigIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        ordering = ["-created", "prefix"]
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"key:{self.prefix}"
+
+    @property
+    def organization_id(self):
+        return self.user.organization_id
+
+
+class RefreshToken(models.Model):
+    """A refresh token we issued, stored as a SHA-256 hash; revoked on logout or by newer logins."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    jti = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.jti[:8]}"
+
+
+class AuditStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+
+
+class AuditLog(models.Model):
+    """One mutating operation (or sensitive read), written in the transaction it records."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_logs"
+    )
+    username = models.CharField(max_length=150, blank=True)  # kept if the user is deleted
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    operation = models.CharField(max_length=64, db_index=True)
+    resource_type = models.CharField(max_length=64, db_index=True)
+    resource_id = models.CharField(max_length=128, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=AuditStatus.choices, db_index=True)
+    request_body = models.JSONField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["user", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.resource_type}:{self.resource_id} ({self.status})"

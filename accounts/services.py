@@ -1,1 +1,318 @@
+"""Who gets in: logins, refresh tokens, API keys and user management.
 
+Every function here writes its audit entry in the same transaction as its change.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
+
+from accounts.audit import client_ip, record_audit
+from accounts.metrics import LOGINS
+from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
+from core.exceptions import Conflict
+
+API_KEY_PREFIX = "sk_live_"
+REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
+KEY_USES_KEY = "auth:apikey-uses:{}"
+KEY_FLUSH_LOCK = "auth:apikey-flush:{}"
+API_KEY_CACHE_KEY = "auth:apikey:{}"
+
+
+class InvalidCredentials(Exception):
+    """Wrong username/e-mail or password, or an inactive user: one message for all."""
+
+
+class InvalidRefreshToken(Exception):
+    pass
+
+
+class TokenNotFound(Exception):
+    """Logout of a token that is unknown, not the caller's, or already revoked."""
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def access_lifetime_seconds() -> int:
+    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+
+
+def find_user_for_login(identifier: str) -> User | None:
+    """A user by username, or by e-mail address (seed 004 logs in by e-mail)."""
+    lookup = Q(username=identifier)
+    if "@" in identifier:
+        lookup |= Q(email__iexact=identifier)
+    return User.objects.filter(lookup).select_related("organization").first()
+
+
+def login(*, identifier: str, password: str, request=None) -> TokenPair:
+    """Check credentials, issue an access/refresh pair and keep at most N refresh tokens."""
+    user = find_user_for_login(identifier)
+    if user is None or not user.is_active or not user.check_password(password):
+        LOGINS.labels(outcome="failure").inc()
+        record_audit(
+            operation="LOGIN",
+            resource_type="user",
+            resource_id=identifier[:128],
+            user=user if user is not None and user.is_active else None,
+            status=AuditStatus.FAILED,
+            request=request,
+            response_status=401,
+            error_message="Invalid credentials.",
+        )
+        raise InvalidCredentials
+    with transaction.atomic():
+        pair = _issue_tokens(user, request=request)
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        record_audit(
+            operation="LOGIN", resource_type="user", resource_id=user.pk, user=user, request=request
+        )
+    LOGINS.labels(outcome="success").inc()
+    return pair
+
+
+def _issue_tokens(user: User, *, request=None) -> TokenPair:
+    refresh = JWTRefreshToken.for_user(user)
+    refresh["username"] = user.get_username()
+    access = refresh.access_token
+    access["sid"] = refresh["jti"]
+    raw_refresh = str(refresh)
+    RefreshToken.objects.create(
+        user=user,
+        jti=refresh["jti"],
+        token_hash=token_hash(raw_refresh),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
+        ip_address=client_ip(request),
+        expires_at=timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
+    )
+    _revoke_beyond_limit(user)
+    return TokenPair(str(access), raw_refresh, access_lifetime_seconds(), user)
+
+
+def _active_tokens(user: User):
+    return RefreshToken.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def _revoke_beyond_limit(user: User) -> None:
+    keep = settings.JWT_MAX_REFRESH_TOKENS
+    surplus = list(_active_tokens(user).order_by("-created_at", "-id")[keep:])
+    for token in surplus:
+        _revoke(token)
+
+
+def _revoke(token: RefreshToken) -> None:
+    RefreshToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    # Access tokens carry their refresh token's jti as ``sid``: they stop working too.
+    cache.set(REVOKED_SESSION_KEY.format(token.jti), True, timeout=access_lifetime_seconds())
+
+
+def is_session_revoked(sid: str) -> bool:
+    return bool(cache.get(REVOKED_SESSION_KEY.format(sid)))
+
+
+def refresh_access_token(*, raw_refresh: str) -> TokenPair:
+    """A new access token for a live, unrevoked refresh token of an active user."""
+    try:
+        refresh = JWTRefreshToken(raw_refresh)  # checks signature, expiry and token type
+    except TokenError as exc:
+        raise InvalidRefreshToken(str(exc)) from None
+    record = (
+        _active_tokens_for_hash(raw_refresh).select_related("user", "user__organization").first()
+    )
+    if record is None or record.jti != refresh["jti"] or not record.user.is_active:
+        raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+    RefreshToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+    access = refresh.access_token
+    access["sid"] = refresh["jti"]
+    return TokenPair(str(access), raw_refresh, access_lifetime_seconds(), record.user)
+
+
+def _active_tokens_for_hash(raw: str):
+    return RefreshToken.objects.filter(
+        token_hash=token_hash(raw), revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+@transaction.atomic
+def logout(*, user: User, raw_refresh: str, request=None) -> None:
+    record = _active_tokens_for_hash(raw_refresh).filter(user=user).first()
+    if record is None:
+        raise TokenNotFound
+    _revoke(record)
+    record_audit(
+        operation="LOGOUT", resource_type="user", resource_id=user.pk, user=user, request=request
+    )
+
+
+# --- Users ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    full_name: str = "",
+    role: str = Role.VIEWER,
+    organization: Organization | None = None,
+    actor: User | None = None,
+    request=None,
+) -> User:
+    """Create a user; raises ``Conflict`` for a taken username or e-mail address."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("Username already exists.", details={"field": "username"})
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise Conflict("E-mail address already in use.", details={"field": "email"})
+    user = User(
+        username=username, email=email, full_name=full_name, role=role, organization=organization
+    )
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    record_audit(
+        operation="CREATE",
+        resource_type="user",
+        resource_id=user.pk,
+        user=actor,
+        organization=organization,
+        request=request,
+        request_body={"username": username, "email": email, "role": role, "password": password},
+        response_status=201,
+    )
+    return user
+
+
+# --- API keys ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_api_key(
+    *,
+    user: User,
+    name: str,
+    expires_at=None,
+    read_only: bool = False,
+    request=None,
+) -> tuple[APIKey, str]:
+    """Create a key; the full key is returned once and never stored."""
+    api_key, raw = APIKey.objects.create_key(
+        user=user, name=name, expiry_date=expires_at, read_only=read_only
+    )
+    record_audit(
+        operation="CREATE",
+        resource_type="api_key",
+        resource_id=api_key.prefix,
+        user=user,
+        request=request,
+        request_body={"name": name, "read_only": read_only, "expires_at": str(expires_at or "")},
+        response_status=201,
+    )
+    return api_key, f"{API_KEY_PREFIX}{raw}"
+
+
+@transaction.atomic
+def revoke_api_key(*, api_key: APIKey, actor: User, request=None) -> None:
+    if api_key.revoked:
+        raise Conflict("API key is already revoked.")
+    api_key.revoked = True
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked", "revoked_at"])
+    transaction.on_commit(lambda: forget_cached_api_keys(api_key.prefix))
+    record_audit(
+        operation="REVOKE",
+        resource_type="api_key",
+        resource_id=api_key.prefix,
+        user=actor,
+        organization=api_key.user.organization,
+        request=request,
+        response_status=204,
+    )
+
+
+def find_api_key(raw: str) -> APIKey | None:
+    """The usable key for a raw ``sk_live_<prefix>.<secret>``, or None (unknown, wrong, revoked,
+    expired, or its owner inactive).
+
+    The key row and its owner are cached (``API_KEY_CACHE_SECONDS``) so a request costs no
+    query; revoking a key, or saving its owner, drops the cached copy at once.
+    """
+    key = raw.removeprefix(API_KEY_PREFIX)
+    prefix, dot, secret = key.partition(".")
+    if not dot or not prefix or not secret:
+        return None
+    cache_key = API_KEY_CACHE_KEY.format(prefix)
+    api_key = cache.get(cache_key)
+    if api_key is None:
+        api_key = APIKey.objects.filter(prefix=prefix).select_related("user").first()
+        if api_key is None:
+            return None
+        cache.set(cache_key, api_key, timeout=settings.API_KEY_CACHE_SECONDS)
+    if api_key.revoked or api_key.has_expired or not api_key.user.is_active:
+        return None
+    if not APIKey.objects.key_generator.verify(key, api_key.hashed_key):
+        return None
+    return api_key
+
+
+def forget_cached_api_keys(*prefixes: str) -> None:
+    cache.delete_many([API_KEY_CACHE_KEY.format(prefix) for prefix in prefixes])
+
+
+def record_api_key_use(api_key: APIKey) -> None:
+    """Count a use in the cache; write the tally to the database at most once a minute."""
+    uses_key = KEY_USES_KEY.format(api_key.prefix)
+    try:
+        cache.incr(uses_key)
+    except ValueError:  # first use since the last flush
+        cache.set(uses_key, 1, timeout=None)
+    if cache.add(KEY_FLUSH_LOCK.format(api_key.prefix), 1, timeout=60):
+        flush_api_key_uses(api_key.prefix)
+
+
+def flush_api_key_uses(prefix: str) -> None:
+    uses_key = KEY_USES_KEY.format(prefix)
+    pending = cache.get(uses_key) or 0
+    if pending:
+        cache.decr(uses_key, pending)
+        APIKey.objects.filter(prefix=prefix).update(
+            usage_count=F("usage_count") + pending, last_used_at=timezone.now()
+        )
+
+
+def pending_api_key_uses(prefix: str) -> int:
+    return cache.get(KEY_USES_KEY.format(prefix)) or 0
+
+
+def prune_expired_tokens(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete refresh tokens expired or revoked more than ``older_than`` ago."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = RefreshToken.objects.filter(
+        Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
+    ).delete()
+    return deleted

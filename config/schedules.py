@@ -22,4 +22,11 @@ PERIODIC_TASKS: list[Schedule] = [
         expires_seconds=23 * 3600,
         description="Prune finished jobs and other expired records.",
     ),
+    Schedule(
+        name="prune-tokens",
+        task="accounts.tasks.prune_tokens",
+        crontab="10 2 * * *",
+        expires_seconds=23 * 3600,
+        description="Delete refresh tokens expired or revoked over 30 days ago.",
+    ),
 ]

@@ -28,6 +28,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
+    path("api/auth/", include("accounts.api.legacy_urls")),
     path("admin/", admin.site.urls),
 ]
 

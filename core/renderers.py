@@ -2,7 +2,8 @@
 
 Views return plain data; paginated lists return ``{"data", "pagination"}`` (see
 ``core.pagination``); the exception handler returns ``{"error"}``. A view that must answer
-unwrapped (token endpoints, seed 003's legacy shapes) sets ``envelope = False``.
+unwrapped (token endpoints, seed 003's legacy shapes) sets ``envelope = False``; its errors
+are still enveloped.
 """
 
 from datetime import UTC, datetime
@@ -27,7 +28,10 @@ class EnvelopeJSONRenderer(JSONRenderer):
         renderer_context = renderer_context or {}
         response = renderer_context.get("response")
         view = renderer_context.get("view")
-        if response is None or not getattr(view, "envelope", True) or response.status_code == 204:
+        if response is None or response.status_code == 204:
+            return super().render(data, accepted_media_type, renderer_context)
+        failed = response.exception or response.status_code >= 400
+        if not failed and not getattr(view, "envelope", True):
             return super().render(data, accepted_media_type, renderer_context)
         return super().render(
             self.wrap(data, response, renderer_context.get("request")),

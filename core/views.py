@@ -4,6 +4,7 @@ import hmac
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
@@ -66,8 +67,15 @@ def metrics(request):
     return ExportToDjangoView(request)
 
 
-def api_not_found(request, *args, **kwargs):
-    return error_json(request, ErrorCode.NOT_FOUND, "No API endpoint at this path.", 404)
+class ApiNotFoundView(View):
+    """Any method on an unknown /api path: the 404 envelope. It defines no ``get``/``post``
+    handlers on purpose, so URL introspection does not take it for a served endpoint."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return error_json(request, ErrorCode.NOT_FOUND, "No API endpoint at this path.", 404)
+
+
+api_not_found = ApiNotFoundView.as_view()
 
 
 def handler404(request, exception=None):

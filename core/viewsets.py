@@ -6,7 +6,7 @@ in the queryset, so it answers 404, never 403.
 """
 
 import structlog
-from rest_framework import mixins, viewsets
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.views import APIView
 
 
@@ -19,11 +19,30 @@ def scope_to_organization(queryset, user, field: str = "organization"):
     return queryset.filter(**{f"{field}_id": organization_id})
 
 
-class LogContextMixin:
-    """Binds the authenticated caller to every log line of the request."""
+class FleetViewMixin:
+    """What every FleetOps API view does before its handler.
+
+    Same steps as DRF's ``APIView.initial`` but rate limits are checked before permissions,
+    and failed authentication counts too, so anonymous and brute-force callers are limited
+    (DRF would answer 401/403 before ever counting them). Then the caller is bound to every
+    log line of the request.
+    """
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        request.version, request.versioning_scheme = self.determine_version(
+            request, *args, **kwargs
+        )
+        try:
+            self.perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)  # counted against the caller's address
+            raise
+        self.check_throttles(request)
+        self.check_permissions(request)
         user = request.user
         if user.is_authenticated:
             structlog.contextvars.bind_contextvars(
@@ -31,7 +50,7 @@ class LogContextMixin:
             )
 
 
-class TenantScopedMixin(LogContextMixin):
+class TenantScopedMixin(FleetViewMixin):
     organization_field = "organization"
 
     def get_queryset(self):
@@ -43,7 +62,7 @@ class TenantScopedMixin(LogContextMixin):
         serializer.save(**{self.organization_field: self.request.user.organization})
 
 
-class FleetAPIView(LogContextMixin, APIView):
+class FleetAPIView(FleetViewMixin, APIView):
     """For endpoints that are not about one model (actions, reports)."""
 
 

@@ -1,10 +1,212 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.api.serializers import OrganizationSerializer
-from accounts.models import Organization, Role
-from core.viewsets import FleetViewSet
+from accounts import services
+from accounts.api.serializers import (
+    APIKeyCreatedSerializer,
+    APIKeySerializer,
+    AuditLogSerializer,
+    LoginSerializer,
+    LogoutResponseSerializer,
+    OrganizationSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    TokenResponseSerializer,
+    UserSerializer,
+)
+from accounts.filters import AuditLogFilterSet
+from accounts.models import APIKey, AuditLog, Organization, Role
+from core.pagination import FleetPagination
+from core.permissions import IsOrganizationAdmin
+from core.throttling import FleetRateThrottle, LoginRateThrottle
+from core.viewsets import FleetAPIView, FleetViewMixin, FleetViewSet
+
+TOKEN_SCHEMA = {
+    "responses": {200: TokenResponseSerializer},
+    "extensions": {"x-envelope": False},
+}
+
+
+def token_response(pair: services.TokenPair) -> Response:
+    body = TokenResponseSerializer(
+        {
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "expires_in": pair.expires_in,
+            "user": pair.user,
+        }
+    ).data
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+class LoginView(FleetAPIView):
+    """Log in with ``username`` or ``email`` and ``password``; answers a token pair."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [FleetRateThrottle, LoginRateThrottle]
+    envelope = False
+
+    @extend_schema(request=LoginSerializer, auth=[], **TOKEN_SCHEMA)
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            pair = services.login(
+                identifier=serializer.validated_data["identifier"],
+                password=serializer.validated_data["password"],
+                request=request,
+            )
+        except services.InvalidCredentials:
+            raise AuthenticationFailed("Invalid username or password.") from None
+        return token_response(pair)
+
+
+class RefreshView(FleetAPIView):
+    """A new access token for a valid refresh token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    envelope = False
+
+    @extend_schema(request=RefreshSerializer, auth=[], **TOKEN_SCHEMA)
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            pair = services.refresh_access_token(
+                raw_refresh=serializer.validated_data["refresh_token"]
+            )
+        except services.InvalidRefreshToken:
+            raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
+        return token_response(pair)
+
+
+class LogoutView(FleetAPIView):
+    """Revoke one of the caller's refresh tokens (and the access tokens issued from it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RefreshSerializer, responses={200: LogoutResponseSerializer})
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.logout(
+                user=request.user,
+                raw_refresh=serializer.validated_data["refresh_token"],
+                request=request,
+            )
+        except services.TokenNotFound:
+            raise NotFound("Token not found or already revoked.") from None
+        return Response({"success": True, "msg": "Logged out successfully"})
+
+
+class MeView(FleetAPIView):
+    @extend_schema(responses={200: UserSerializer})
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+class RegisterView(FleetAPIView):
+    """An organization admin creates a user, with a role, in the admin's organization."""
+
+    permission_classes = [IsOrganizationAdmin]
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.create_user(
+            **serializer.validated_data,
+            organization=request.user.organization,
+            actor=request.user,
+            request=request,
+        )
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class APIKeyViewSet(
+    FleetViewMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's API keys (an organization admin sees and revokes the organization's)."""
+
+    serializer_class = APIKeySerializer
+    lookup_field = "prefix"
+    lookup_url_kwarg = "id"
+    write_roles = frozenset(Role.values)  # anyone may hold keys; a viewer's key stays a viewer
+    sort_fields = {"created_at": "created", "name": "name", "last_used_at": "last_used_at"}
+    default_sort = ("created_at", "desc")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return APIKey.objects.none()
+        user = self.request.user
+        keys = APIKey.objects.select_related("user")
+        if user.is_superuser:
+            return keys
+        if user.role == Role.ADMIN and user.organization_id:
+            return keys.filter(user__organization_id=user.organization_id)
+        return keys.filter(user=user)
+
+    @extend_schema(responses={201: APIKeyCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        read_only = data.get("read_only", False) or _made_with_read_only_key(request)
+        api_key, raw = services.issue_api_key(
+            user=request.user,
+            name=data["name"],
+            expires_at=data.get("expiry_date"),
+            read_only=read_only,
+            request=request,
+        )
+        body = APIKeyCreatedSerializer(api_key).data
+        body["key"] = raw
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+    def perform_destroy(self, instance):
+        services.revoke_api_key(api_key=instance, actor=self.request.user, request=self.request)
+
+
+def _made_with_read_only_key(request) -> bool:
+    """Keys made with a read-only key are read-only too: a key never widens its maker's rights."""
+    return bool(getattr(request.auth, "read_only", False))
+
+
+class AuditPagination(FleetPagination):
+    max_page_size = 1000
+
+
+class AuditLogViewSet(FleetViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Audit entries: your own; an organization admin's organization; everything for superusers."""
+
+    serializer_class = AuditLogSerializer
+    filterset_class = AuditLogFilterSet
+    pagination_class = AuditPagination
+    sort_fields = {"created_at": "created_at"}
+    default_sort = ("created_at", "desc")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditLog.objects.none()
+        user = self.request.user
+        entries = AuditLog.objects.all()
+        if user.is_superuser:
+            return entries
+        if user.role == Role.ADMIN and user.organization_id:
+            return entries.filter(organization_id=user.organization_id)
+        return entries.filter(user=user)
 
 
 class OrganizationViewSet(FleetViewSet):
@@ -29,7 +231,5 @@ class OrganizationViewSet(FleetViewSet):
 
     @action(detail=False, methods=["get"])
     def current(self, request):
-        organization = self.get_queryset().filter(pk=request.user.organization_id).first()
-        if organization is None:
-            raise NotFound("You do not belong to an organization yet.")
+        organization = get_object_or_404(self.get_queryset(), pk=request.user.organization_id)
         return Response(self.get_serializer(organization).data)

@@ -5,8 +5,10 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Organization, Role, User
+from accounts.models import APIKey, Organization, Role, User
+from accounts.services import issue_api_key
 
 DEMO_USERNAME = "admin"
 
@@ -40,9 +42,16 @@ class Command(BaseCommand):
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
+        # A fresh demo key each run: the old one is revoked, the new one printed once.
+        APIKey.objects.filter(user=user, name="demo", revoked=False).update(
+            revoked=True, revoked_at=timezone.now()
+        )
+        _, raw_key = issue_api_key(user=user, name="demo")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Organization  {organization.name} ({organization.slug})")
         if created:
             self.stdout.write(f"  Admin login   {DEMO_USERNAME} / {password}")
         else:
             self.stdout.write(f"  Admin login   {DEMO_USERNAME} (password unchanged)")
+        self.stdout.write(f"  API key       {raw_key}")
+        self.stdout.write("                (curl -H 'X-API-Key: <key>' .../api/v1/auth/me)")

@@ -1,0 +1,82 @@
+"""Seed 003's ``/api/auth/*``: the same services as /api/v1/auth with seed 003's shapes."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.api import views
+from accounts.api.serializers import (
+    LogoutResponseSerializer,
+    OpenRegisterResponseSerializer,
+    OpenRegisterSerializer,
+    RefreshSerializer,
+)
+from accounts.models import Role
+from core.viewsets import FleetAPIView
+
+
+class OpenRegistrationClosed(PermissionDenied):
+    default_detail = (
+        "Open registration is disabled. Ask an administrator of your organization to create "
+        "your account."
+    )
+
+
+class LegacyRegisterView(FleetAPIView):
+    """Self-registration (when ``OPEN_REGISTRATION`` is on): an active viewer in no organization,
+    who sees nothing until an organization admin adds them."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    envelope = False
+
+    @extend_schema(
+        request=OpenRegisterSerializer,
+        responses={201: OpenRegisterResponseSerializer},
+        auth=[],
+        extensions={"x-envelope": False},
+    )
+    def post(self, request):
+        if not settings.OPEN_REGISTRATION:
+            raise OpenRegistrationClosed
+        serializer = OpenRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.create_user(
+            **serializer.validated_data, role=Role.VIEWER, organization=None, request=request
+        )
+        return Response(OpenRegisterResponseSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LegacyLoginView(views.LoginView):
+    pass
+
+
+class LegacyRefreshView(views.RefreshView):
+    pass
+
+
+class LegacyLogoutView(FleetAPIView):
+    permission_classes = [IsAuthenticated]
+    envelope = False
+
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: LogoutResponseSerializer},
+        extensions={"x-envelope": False},
+    )
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.logout(
+                user=request.user,
+                raw_refresh=serializer.validated_data["refresh_token"],
+                request=request,
+            )
+        except services.TokenNotFound:
+            raise NotFound("Token not found or already revoked.") from None
+        return Response({"success": True, "msg": "Logged out successfully"})

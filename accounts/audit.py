@@ -1,0 +1,67 @@
+"""The audit trail: ``record_audit`` is called by services inside the transaction it records."""
+
+from typing import Any
+
+from accounts.models import AuditLog, AuditStatus
+
+REDACTED = "[REDACTED]"
+SECRET_KEYS = frozenset(
+    {"password", "auth_password", "token", "secret", "api_key", "access_token", "refresh_token"}
+)
+SECRET_SUFFIXES = ("_secret", "_token", "_password")
+
+
+def is_secret_key(key: str) -> bool:
+    key = key.lower()
+    return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with every secret-named member, at any depth, replaced."""
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret_key(k) else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record_audit(
+    *,
+    operation: str,
+    resource_type: str,
+    resource_id: str = "",
+    user=None,
+    organization=None,
+    status: str = AuditStatus.SUCCESS,
+    request=None,
+    request_body: Any = None,
+    response_status: int | None = None,
+    error_message: str = "",
+) -> AuditLog:
+    """Write one audit entry. ``request`` (Django or DRF) supplies IP, user agent, request id."""
+    if user is not None and not user.is_authenticated:
+        user = None
+    if organization is None and user is not None:
+        organization = user.organization
+    return AuditLog.objects.create(
+        user=user,
+        username=user.get_username() if user is not None else "",
+        organization=organization,
+        operation=operation,
+        resource_type=resource_type,
+        resource_id=str(resource_id)[:128],
+        status=status,
+        request_body=redact(request_body) if request_body is not None else None,
+        response_status=response_status,
+        error_message=error_message[:2000],
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
+        request_id=getattr(request, "request_id", "") or "",
+    )

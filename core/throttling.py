@@ -1,0 +1,142 @@
+"""Rate limits counted in Redis, so they hold across processes and machines.
+
+Fixed windows that start at a caller's first request: per API key (else per user) 100 a
+minute and 1000 an hour, per address 20 a minute for anonymous callers, and per address 5 a
+minute on login (all settings). The state of the tightest window goes into the
+``X-RateLimit-*`` headers of every API response (``RateLimitHeadersMiddleware``).
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+# One round trip for all windows of a request: count, and start the window on the first hit.
+_HIT_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, tonumber(ARGV[i])) end
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then redis.call('EXPIRE', key, tonumber(ARGV[i])); ttl = tonumber(ARGV[i]) end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class WindowState:
+    limit: int
+    count: int
+    resets_in: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+_scripts: dict[int, object] = {}
+
+
+def _redis_client():
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+    except (ImportError, NotImplementedError):
+        return None
+
+
+def hit(ident: str, windows: list[Window]) -> list[WindowState]:
+    """Count one request against each window of ``ident``."""
+    keys = [f"fleetops:rl:{ident}:{w.seconds}" for w in windows]
+    client = _redis_client()
+    if client is not None:
+        script = _scripts.get(id(client)) or _scripts.setdefault(
+            id(client), client.register_script(_HIT_SCRIPT)
+        )
+        raw = script(keys=keys, args=[w.seconds for w in windows])
+        return [
+            WindowState(w.limit, int(raw[2 * i]), int(raw[2 * i + 1]))
+            for i, w in enumerate(windows)
+        ]
+    # Embedded mode (file cache): good enough for one machine.
+    states = []
+    now = int(time.time())
+    for key, window in zip(keys, windows, strict=True):
+        cache.add(f"{key}:start", now, timeout=window.seconds)
+        cache.add(key, 0, timeout=window.seconds)
+        count = cache.incr(key)
+        start = cache.get(f"{key}:start") or now
+        states.append(WindowState(window.limit, count, max(1, start + window.seconds - now)))
+    return states
+
+
+class FleetRateThrottle(BaseThrottle):
+    """The API-wide limit: per API key, else per user, else per client address."""
+
+    def identify(self, request) -> tuple[str, list[Window]]:
+        auth_key = getattr(request.auth, "rate_limit_key", None)
+        if auth_key or request.user.is_authenticated:
+            ident = auth_key or f"user:{request.user.pk}"
+            return ident, [
+                Window(settings.RATE_LIMIT_PER_MINUTE, 60),
+                Window(settings.RATE_LIMIT_PER_HOUR, 3600),
+            ]
+        return f"ip:{self.get_ident(request)}", [Window(settings.RATE_LIMIT_ANON_PER_MINUTE, 60)]
+
+    def allow_request(self, request, view) -> bool:
+        if not settings.RATE_LIMIT_ENABLED:
+            return True
+        ident, windows = self.identify(request)
+        states = hit(ident, windows)
+        # Report the window closest to its limit; an exceeded one wins.
+        tightest = min(states, key=lambda s: (not s.exceeded, s.remaining))
+        current = getattr(request._request, "rate_limit", None)
+        if current is None or (tightest.exceeded, -tightest.remaining) > (
+            current.exceeded,
+            -current.remaining,
+        ):
+            request._request.rate_limit = tightest
+        self.wait_seconds = max((s.resets_in for s in states if s.exceeded), default=0)
+        return not any(s.exceeded for s in states)
+
+    def wait(self):
+        return self.wait_seconds
+
+
+class LoginRateThrottle(FleetRateThrottle):
+    """Login attempts per client address (on top of the anonymous limit)."""
+
+    def identify(self, request):
+        return f"login:{self.get_ident(request)}", [
+            Window(settings.RATE_LIMIT_LOGIN_PER_MINUTE, 60)
+        ]
+
+
+class RateLimitHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        state = getattr(request, "rate_limit", None)
+        if state is not None:
+            response["X-RateLimit-Limit"] = str(state.limit)
+            response["X-RateLimit-Remaining"] = str(state.remaining)
+            response["X-RateLimit-Reset"] = str(int(time.time()) + state.resets_in)
+        return response
