@@ -176,7 +176,6 @@ if FLEETOPS_ENV == "test":
 
 # --- Internationalisation and static files -----------------------------------------------
 LANGUAGE_CODE = "en-us"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6 default, adopted now
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -313,6 +312,8 @@ ONENCE_TOKEN_REFRESH_MARGIN = env.int("ONENCE_TOKEN_REFRESH_MARGIN", default=600
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
+# How long a request's Idempotency-Key and its first answer are kept.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

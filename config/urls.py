@@ -5,10 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core import views as core_views
 
+# sims comes last: its /sims/{iccid} route would otherwise swallow /sims/topup and friends.
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("accounts.api.urls")),
-    path("", include("sims.api.urls")),
     path("", include("usage.api.urls")),
     path("", include("quotas.api.urls")),
     path("", include("sms.api.urls")),
@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("provisioning.api.urls")),
     path("", include("outages.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("sims.api.urls")),
 ]
 
 urlpatterns = [

@@ -2,6 +2,7 @@ import structlog
 from celery import shared_task
 from django.conf import settings
 
+from core.idempotency import prune_idempotency_keys
 from core.services import prune_finished_jobs
 
 logger = structlog.get_logger(__name__)
@@ -11,5 +12,6 @@ logger = structlog.get_logger(__name__)
 def cleanup() -> dict:
     """Daily housekeeping; each app adds its own pruning here through its services."""
     jobs = prune_finished_jobs(older_than_days=settings.JOB_RETENTION_DAYS)
-    logger.info("cleanup_finished", jobs_deleted=jobs)
-    return {"jobs_deleted": jobs}
+    keys = prune_idempotency_keys()
+    logger.info("cleanup_finished", jobs_deleted=jobs, idempotency_keys_deleted=keys)
+    return {"jobs_deleted": jobs, "idempotency_keys_deleted": keys}

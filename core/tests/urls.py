@@ -9,6 +9,8 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from core.exceptions import Conflict, InvalidIccid
+from core.idempotency import idempotent
+from core.viewsets import FleetAPIView
 from upstream.exceptions import UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 
 
@@ -60,7 +62,20 @@ class UnorderedOrganizationList(OrganizationList):
     queryset = Organization.objects.all().order_by()
 
 
+class CreateOrganization(FleetAPIView):
+    """Moves something: creates an organization per call (unless replayed)."""
+
+    @idempotent
+    def post(self, request):
+        if request.data.get("fail"):
+            raise Conflict("Refused.")
+        count = Organization.objects.count()
+        organization = Organization.objects.create(name="n", slug=f"idem-{count}")
+        return Response({"slug": organization.slug}, status=201)
+
+
 urlpatterns = [
+    path("api/v1/idempotent", CreateOrganization.as_view()),
     path("api/v1/echo", echo),
     path("api/v1/fail/<str:kind>", fail),
     path("api/v1/orgs", OrganizationList.as_view()),

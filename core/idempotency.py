@@ -1,0 +1,97 @@
+"""``Idempotency-Key`` for POSTs that move money or quota or send messages.
+
+Decorate the view method with :func:`idempotent`. The first request with a key runs and its
+answer is stored; a repeat with the same key and the same request gets that answer back
+(header ``Idempotent-Replayed: true``) and runs nothing; the same key with a different
+request, or while the first is still running, answers 409. Keys are per user and kept
+``IDEMPOTENCY_KEY_TTL_HOURS``.
+
+If the view fails before answering, the key is released so the client may retry; a view
+whose upstream outcome is ambiguous must record that itself (and reconcile before redoing it).
+"""
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.exceptions import Conflict
+from core.models import IdempotencyKey, IdempotencyStatus
+
+HEADER = "Idempotency-Key"
+
+
+def request_fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, default=str)
+    material = f"{request.method}\n{request.path}\n{body}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def idempotent(view_method):
+    @functools.wraps(view_method)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if not key:
+            return view_method(view, request, *args, **kwargs)
+        if len(key) > 255:
+            raise ValidationError({HEADER: ["At most 255 characters."]})
+        fingerprint = request_fingerprint(request)
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    user=request.user,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:512],
+                    fingerprint=fingerprint,
+                    status=IdempotencyStatus.IN_PROGRESS,
+                )
+        except IntegrityError:
+            return replay(request, key, fingerprint)
+        try:
+            response = view_method(view, request, *args, **kwargs)
+        except BaseException:
+            IdempotencyKey.objects.filter(pk=record.pk).delete()
+            raise
+        if response.status_code >= 500:
+            IdempotencyKey.objects.filter(pk=record.pk).delete()
+            return response
+        IdempotencyKey.objects.filter(pk=record.pk).update(
+            status=IdempotencyStatus.COMPLETED,
+            response_status=response.status_code,
+            response_body=json.loads(json.dumps(response.data, default=str)),
+        )
+        return response
+
+    return wrapper
+
+
+def replay(request, key: str, fingerprint: str) -> Response:
+    record = IdempotencyKey.objects.get(user=request.user, key=key)
+    if record.fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was used for a different request.",
+            details={"idempotency_key": key},
+        )
+    if record.status != IdempotencyStatus.COMPLETED:
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            details={"idempotency_key": key},
+        )
+    return Response(
+        record.response_body,
+        status=record.response_status,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def prune_idempotency_keys() -> int:
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,42 @@
+"""Identifier validation, done before anything else touches the request (DESIGN.md)."""
+
+from core.exceptions import InvalidIccid
+
+
+def luhn_check_digit(digits: str) -> str:
+    """The Luhn digit that completes ``digits``."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        value = int(char)
+        if i % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def normalize_iccid(value: str) -> str:
+    """The canonical 19-digit ICCID for a 19-digit or a 20-digit (with Luhn digit) one.
+
+    Raises ``InvalidIccid`` (400) for anything else, or a 20-digit form whose check digit is
+    wrong.
+    """
+    value = (value or "").strip()
+    if not value.isdigit() or len(value) not in (19, 20) or not value.isascii():
+        raise InvalidIccid(
+            "The provided ICCID is invalid.",
+            details={"field": "iccid", "reason": "Must be 19-20 digits"},
+        )
+    if len(value) == 20:
+        if luhn_check_digit(value[:19]) != value[19]:
+            raise InvalidIccid(
+                "The provided ICCID is invalid.",
+                details={"field": "iccid", "reason": "Luhn check digit does not match"},
+            )
+        return value[:19]
+    return value
+
+
+def iccid_with_luhn(iccid: str) -> str:
+    return iccid + luhn_check_digit(iccid)
