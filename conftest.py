@@ -60,3 +60,21 @@ def operator_client(client_for):
 @pytest.fixture
 def viewer_client(client_for):
     return client_for(Role.VIEWER)
+
+
+@pytest.fixture
+def onence_simulator(live_server, settings, organization):
+    """The 1NCE simulator over loopback HTTP as the default account, owned by ``organization``.
+
+    Domain tests use it through our real client (``sims.services.onence_client_for``);
+    ``simulators.onence.testing`` seeds it and injects faults.
+    """
+    from simulators.onence import testing
+
+    settings.ONENCE_BASE_URL = f"{live_server.url}/sim/1nce/management-api"
+    settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
+    settings.UPSTREAM_READ_TIMEOUT = 3.0
+    testing.register_account(
+        client_id=settings.ONENCE_CLIENT_ID, client_secret=settings.ONENCE_CLIENT_SECRET
+    )
+    return testing

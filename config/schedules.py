@@ -16,6 +16,13 @@ class Schedule:
 
 PERIODIC_TASKS: list[Schedule] = [
     Schedule(
+        name="sync-sims",
+        task="sims.tasks.sync_sims",
+        every_seconds=15 * 60,
+        expires_seconds=14 * 60,
+        description="Mirror every connected organization's SIMs from 1NCE.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

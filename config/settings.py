@@ -241,6 +241,10 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "core.models.JobStatus",
         "JobItemStatusEnum": "core.models.JobItemStatus",
         "RoleEnum": "accounts.models.Role",
+        "SimStatusEnum": "sims.models.SimStatus",
+        "SimWritableStatusEnum": ["Enabled", "Disabled"],
+        "ResetStatusEnum": "sims.models.ResetStatus",
+        "OrderStatusEnum": "sims.models.OrderStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -259,12 +263,13 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
-    for _folder in ("broker", "processed"):
+    for _folder in ("broker", "processed", "control"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -305,6 +310,19 @@ ONENCE_CLIENT_ID = env.str(
 ONENCE_CLIENT_SECRET = env.str(
     "ONENCE_CLIENT_SECRET", default="fleetops-demo-secret" if SIMULATORS_ENABLED else ""
 )
+# The organization (slug) whose SIMs live in the default 1NCE account; organizations with
+# their own account in the admin are synced with it instead.
+ONENCE_DEFAULT_ORGANIZATION = env.str(
+    "ONENCE_DEFAULT_ORGANIZATION", default="demo" if SIMULATORS_ENABLED else ""
+)
+# Live connectivity answers are cached this long (seconds).
+CONNECTIVITY_CACHE_SECONDS = env.int("CONNECTIVITY_CACHE_SECONDS", default=30)
+# A connectivity reset is expected within RESET_EXPECTED_SECONDS and declared failed when no
+# new session shows up RESET_GRACE_SECONDS after that.
+RESET_EXPECTED_SECONDS = env.int("RESET_EXPECTED_SECONDS", default=120)
+RESET_GRACE_SECONDS = env.int("RESET_GRACE_SECONDS", default=600)
+# 1NCE's product catalogue is cached this long (seconds).
+PRODUCTS_CACHE_SECONDS = env.int("PRODUCTS_CACHE_SECONDS", default=3600)
 # 1NCE allows about 10 requests per second per customer on /sims; shared through Redis.
 ONENCE_RATE_LIMIT_PER_SECOND = env.float("ONENCE_RATE_LIMIT_PER_SECOND", default=10.0)
 # Refresh the bearer token this many seconds before it expires.

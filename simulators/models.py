@@ -1,0 +1,25 @@
+"""Models of the upstream simulators (each stand-in keeps its own tables)."""
+
+from simulators.onence.models import (
+    OnenceAccount,
+    OnenceEvent,
+    OnenceFault,
+    OnenceOrder,
+    OnenceRequestLog,
+    OnenceSim,
+    OnenceSms,
+    OnenceToken,
+    OnenceUsageDay,
+)
+
+__all__ = [
+    "OnenceAccount",
+    "OnenceEvent",
+    "OnenceFault",
+    "OnenceOrder",
+    "OnenceRequestLog",
+    "OnenceSim",
+    "OnenceSms",
+    "OnenceToken",
+    "OnenceUsageDay",
+]

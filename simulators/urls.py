@@ -1,5 +1,9 @@
 """Stand-ins for the upstreams, mounted under /sim/ when SIMULATORS_ENABLED is on."""
 
+from django.urls import include, path
+
 app_name = "simulators"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("1nce/management-api/", include("simulators.onence.urls")),
+]

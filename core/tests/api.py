@@ -31,13 +31,15 @@ def assert_error_envelope(body: dict, code: str) -> None:
 class APITestBase:
     url_name: str  # "<app>-api:<basename>"
     lookup_field = "pk"
+    lookup_url_kwarg = "pk"
     write_role = Role.OPERATOR
 
     def make_object(self, organization):
         raise NotImplementedError
 
     def detail_url(self, obj) -> str:
-        return reverse(f"{self.url_name}-detail", kwargs={"pk": getattr(obj, self.lookup_field)})
+        value = getattr(obj, self.lookup_field)
+        return reverse(f"{self.url_name}-detail", kwargs={self.lookup_url_kwarg: value})
 
     def list_url(self) -> str:
         return reverse(f"{self.url_name}-list")

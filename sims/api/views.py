@@ -1,0 +1,330 @@
+from django.core.cache import cache
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.identifiers import normalize_iccid
+from core.services import create_job
+from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
+from sims import cache as sim_cache
+from sims import services
+from sims.api.serializers import (
+    ConnectivitySerializer,
+    JobAcceptedSerializer,
+    LimitsSerializer,
+    OrderCreateSerializer,
+    OrderSerializer,
+    ProductSerializer,
+    ResetRequestSerializer,
+    ResetSerializer,
+    SimChangeSerializer,
+    SimConfigResultSerializer,
+    SimConfigureSerializer,
+    SimDetailSerializer,
+    SimEventSerializer,
+    SimLimitsSerializer,
+    SimSerializer,
+    SimStatusSerializer,
+)
+from sims.filters import SimEventFilterSet, SimFilterSet
+from sims.models import ConnectivityReset, Order, Sim, SimEvent, SimStatus
+from sims.services.events import refresh_upstream_events
+from sims.services.limits import effective_limits, global_limits, set_limits, sim_limits
+from sims.services.orders import list_products, place_order, refresh_order
+from sims.tasks import configure_sims_job, sync_organization_job
+
+# Larger batches of POST /sims run as a job.
+INLINE_CONFIGURE_LIMIT = 50
+
+
+def job_accepted(job) -> Response:
+    body = {
+        "job_id": job.pk,
+        "status": job.status,
+        "total": job.total,
+        "status_url": f"/api/v1/jobs/{job.pk}",
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class SimViewSet(FleetViewSet):
+    """The SIM inventory mirror and the operations on one SIM."""
+
+    queryset = Sim.objects.all()
+    serializer_class = SimSerializer
+    filterset_class = SimFilterSet
+    lookup_field = "iccid"
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    sort_fields = {
+        "created_at": "created_at",
+        "activation_date": "activation_date",
+        "status": "status",
+        "label": "label",
+        "iccid": "iccid",
+        "last_synced_at": "last_synced_at",
+    }
+    default_sort = ("created_at", "desc")
+
+    def get_serializer_class(self):
+        if self.action in ("retrieve", "update", "partial_update", "sync"):
+            return SimDetailSerializer
+        return SimSerializer
+
+    def get_object(self) -> Sim:
+        iccid = normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before any lookup
+        sim = get_object_or_404(self.get_queryset().select_related("organization"), iccid=iccid)
+        self.check_object_permissions(self.request, sim)
+        return sim
+
+    def cached(self, kind: str, ttl: int, compute):
+        """The answer from the organization's read cache (platform superusers, who see every
+        organization, are not cached: no single version covers them)."""
+        user = self.request.user
+        if user.is_superuser:
+            return compute()
+        key = sim_cache.key_for(kind, user.organization_id, self.request.get_full_path())
+        data = cache.get(key)
+        if data is None:
+            data = compute()
+            cache.set(key, data, timeout=ttl)
+        return data
+
+    def list(self, request, *args, **kwargs):
+        def compute():
+            response = super(SimViewSet, self).list(request, *args, **kwargs)
+            return response.data
+
+        response = Response(self.cached("list", sim_cache.LIST_TTL, compute))
+        response.paginated = True
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        sim = self.get_object()  # validates and scopes before any cached answer
+        return Response(
+            self.cached("detail", sim_cache.DETAIL_TTL, lambda: SimDetailSerializer(sim).data)
+        )
+
+    @extend_schema(request=SimChangeSerializer, responses={200: SimDetailSerializer})
+    def update(self, request, *args, **kwargs):
+        sim = self.get_object()
+        changes = SimChangeSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        sim = services.update_sim(
+            sim=sim, changes=changes.validated_data, actor=request.user, request=request
+        )
+        return Response(SimDetailSerializer(sim).data)
+
+    partial_update = update
+
+    @extend_schema(
+        request=SimConfigureSerializer,
+        responses={201: SimConfigResultSerializer, 202: JobAcceptedSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Configure up to 1,000 SIMs; more than 50 run as a job (202)."""
+        serializer = SimConfigureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        items = serializer.validated_data["sims"]
+        organization = request.user.organization
+        if len(items) > INLINE_CONFIGURE_LIMIT:
+            job = create_job(
+                kind="sims.configure",
+                organization=organization,
+                created_by=request.user,
+                items=[(f"{i}:{item['iccid']}", item) for i, item in enumerate(items)],
+            )
+            transaction.on_commit(lambda: configure_sims_job.delay(job.pk))
+            return job_accepted(job)
+        result = services.configure_sims(
+            organization=organization, items=items, actor=request.user, request=request
+        )
+        code = status.HTTP_201_CREATED if result["failed"] < len(items) else 422
+        if code == 422:
+            return Response(
+                {
+                    "error": {
+                        "code": "VALIDATION_ERROR",
+                        "message": "No SIM could be configured.",
+                        "details": result,
+                    }
+                },
+                status=code,
+            )
+        return Response(result, status=code)
+
+    @extend_schema(responses={200: SimStatusSerializer})
+    @action(detail=True, methods=["get"])
+    def status(self, request, iccid=None):
+        sim = self.get_object()
+        return Response(
+            {
+                "iccid": sim.iccid,
+                "status": sim.status,
+                "status_details": {
+                    "is_active": sim.status == SimStatus.ENABLED,
+                    "is_expired": sim.status == SimStatus.EXPIRED,
+                    "is_suspended": sim.status in (SimStatus.DISABLED, SimStatus.SUSPENDED),
+                    "missing_upstream": sim.missing_upstream_since is not None,
+                },
+                "activation_date": sim.activation_date,
+                "last_checked": sim.last_synced_at,
+            }
+        )
+
+    @extend_schema(responses={200: ConnectivitySerializer})
+    @action(detail=True, methods=["get"])
+    def connectivity(self, request, iccid=None):
+        return Response(services.live_connectivity(sim=self.get_object()))
+
+    @extend_schema(request=ResetRequestSerializer, responses={202: ResetSerializer})
+    @action(detail=True, methods=["post"])
+    def reset(self, request, iccid=None):
+        sim = self.get_object()
+        ResetRequestSerializer(data=request.data).is_valid(raise_exception=True)
+        reset = services.request_reset(sim=sim, actor=request.user, request=request)
+        return Response(ResetSerializer(reset).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ResetRequestSerializer, responses={202: ResetSerializer})
+    @action(detail=True, methods=["post"], url_path="connectivity/reset")
+    def connectivity_reset(self, request, iccid=None):
+        return self.reset(request, iccid=iccid)
+
+    @extend_schema(responses={200: ResetSerializer})
+    @action(detail=True, methods=["get"], url_path="reset/status")
+    def reset_status(self, request, iccid=None):
+        sim = self.get_object()
+        reset = get_object_or_404(ConnectivityReset.objects.filter(sim=sim)[:1])
+        reset = services.check_reset(reset=reset)
+        return Response(ResetSerializer(reset).data)
+
+    @extend_schema(request=None, responses={200: SimDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request, iccid=None):
+        sim = services.sync_one(sim=self.get_object())
+        return Response(SimDetailSerializer(sim).data)
+
+    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @action(detail=False, methods=["post"], url_path="sync-all")
+    def sync_all(self, request):
+        organization = request.user.organization
+        job = create_job(
+            kind="sims.sync_all",
+            organization=organization,
+            created_by=request.user,
+            items=[(organization.slug, {"organization_id": organization.pk})],
+        )
+        transaction.on_commit(lambda: sync_organization_job.delay(job.pk))
+        return job_accepted(job)
+
+    @extend_schema(
+        responses={200: SimEventSerializer(many=True)},
+        parameters=[
+            OpenApiParameter("event_type", str, many=True),
+            OpenApiParameter("start_date", str),
+            OpenApiParameter("end_date", str),
+        ],
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, iccid=None):
+        """The SIM's events: 1NCE's (refreshed at most once a minute) merged with ours."""
+        sim = self.get_object()
+        refresh_upstream_events(sim=sim)
+        events = SimEvent.objects.filter(sim=sim)
+        filterset = SimEventFilterSet(request.query_params, queryset=events)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs.order_by("-occurred_at", "-id"))
+        return self.get_paginated_response(SimEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"], responses={200: LimitsSerializer}, operation_id="sims_global_limits"
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=LimitsSerializer,
+        responses={200: LimitsSerializer},
+        operation_id="sims_global_limits_set",
+    )
+    @action(detail=False, methods=["get", "post"], url_path="limits")
+    def global_limits(self, request):
+        organization = request.user.organization
+        if request.method == "GET":
+            return Response(LimitsSerializer(global_limits(organization=organization)).data)
+        serializer = LimitsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        limits = set_limits(
+            organization=organization,
+            values=serializer.validated_data,
+            actor=request.user,
+            request=request,
+        )
+        return Response(LimitsSerializer(limits).data)
+
+    @extend_schema(methods=["GET"], responses={200: SimLimitsSerializer})
+    @extend_schema(methods=["PUT"], request=LimitsSerializer, responses={200: SimLimitsSerializer})
+    @action(detail=True, methods=["get", "put"], url_path="limits")
+    def limits(self, request, iccid=None):
+        sim = self.get_object()
+        if request.method == "PUT":
+            serializer = LimitsSerializer(data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            set_limits(
+                organization=sim.organization,
+                sim=sim,
+                values=serializer.validated_data,
+                actor=request.user,
+                request=request,
+            )
+        own = sim_limits(sim=sim)
+        return Response(
+            {
+                "iccid": sim.iccid,
+                "limits": LimitsSerializer(own).data if own else None,
+                "effective": effective_limits(sim=sim),
+            }
+        )
+
+
+class OrderViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Orders placed with 1NCE through FleetOps."""
+
+    queryset = Order.objects.all()
+    serializer_class = OrderSerializer
+    filterset_fields = ["status"]
+    sort_fields = {"created_at": "created_at"}
+    default_sort = ("created_at", "desc")
+
+    def retrieve(self, request, *args, **kwargs):
+        order = refresh_order(order=self.get_object())
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = OrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = place_order(
+            organization=request.user.organization,
+            items=serializer.validated_data["items"],
+            actor=request.user,
+            request=request,
+        )
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class ProductListView(FleetAPIView):
+    """1NCE's product catalogue (cached for an hour)."""
+
+    @extend_schema(responses={200: ProductSerializer(many=True)})
+    def get(self, request):
+        products = list_products(organization=request.user.organization)
+        return Response(ProductSerializer(products, many=True).data)

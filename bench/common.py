@@ -1,0 +1,153 @@
+"""Shared pieces of the HTTP benchmarks: a throwaway database, a gunicorn server and a
+concurrent load driver. Benchmarks only; nothing here runs in the test suite."""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+ADMIN_URL = os.environ.get(
+    "BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(database: str, **extra) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "FLEETOPS_ENV": "production",
+        "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
+        "CELERY_BROKER_URL": "memory://",
+        "SIMULATORS_ENABLED": "true",
+        "RATE_LIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "json",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+@contextmanager
+def throwaway_database(name: str, *, keep: bool = False):
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        if not keep:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+@contextmanager
+def gunicorn(env: dict, *, workers: int = 4, threads: int = 1):
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def load(url_for, *, headers: dict, requests_total: int, concurrency: int) -> dict:
+    """Send ``requests_total`` GETs from ``concurrency`` threads; latency percentiles in ms."""
+    local = threading.local()
+    timings: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def one(i: int):
+        nonlocal errors
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.headers.update(headers)
+        started = time.perf_counter()
+        response = session.get(url_for(i), timeout=30)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            timings.append(elapsed)
+            errors += response.status_code != 200
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(one, range(requests_total)))
+    wall = time.perf_counter() - started
+    q = statistics.quantiles(timings, n=100)
+    return {
+        "rps": requests_total / wall,
+        "p50": q[49],
+        "p95": q[94],
+        "p99": q[98],
+        "errors": errors,
+    }
+
+
+def report(name: str, row: dict) -> None:
+    print(
+        f"{name:<34} {row['rps']:>7.0f} req/s  p50 {row['p50']:7.1f} ms  "
+        f"p95 {row['p95']:7.1f} ms  p99 {row['p99']:7.1f} ms  errors {row['errors']}",
+        flush=True,
+    )

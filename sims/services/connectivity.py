@@ -1,0 +1,155 @@
+"""Live connectivity (cached, snapshotted, stale fallback) and connectivity resets."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import record_audit
+from sims.events import record_event
+from sims.models import ConnectivityReset, ConnectivitySnapshot, EventType, ResetStatus, Sim
+from sims.services.clients import onence_client_for
+from upstream.exceptions import UpstreamError, UpstreamNotFound
+
+CONNECTIVITY_CACHE_KEY = "sims:connectivity:{}"
+
+
+def connectivity_details(status) -> tuple[bool, dict]:
+    """Whether a SIM is attached, and the seed 001 ``connection_details`` for a live status."""
+    location = status.location
+    context = status.pdp_contexts[0] if status.pdp_contexts else None
+    connected = bool(status.pdp_contexts) or (
+        location is not None and status.status.upper() in {"ONLINE", "ATTACHED"}
+    )
+    details = {
+        "status": status.status,
+        "rat": context.rat_type if context else "",
+        "country_code": location.country_iso if location else "",
+        "country_name": location.country_name if location else "",
+        "operator_name": location.operator_name if location else "",
+        "mcc": (context.mcc if context else "") or (location.mcc if location else ""),
+        "mnc": (context.mnc if context else "") or (location.mnc if location else ""),
+        "apn": context.apn if context else "",
+        "ip_address": context.ue_ip_address if context else "",
+        "session_started_at": context.created.isoformat() if context and context.created else None,
+        "location_updated_at": (
+            location.last_updated.isoformat() if location and location.last_updated else None
+        ),
+        "services": list(status.services),
+    }
+    return connected, details
+
+
+def live_connectivity(*, sim) -> dict:
+    """Connectivity from 1NCE (cached ``CONNECTIVITY_CACHE_SECONDS``), stored as a snapshot.
+
+    When 1NCE cannot be reached, the last snapshot is answered with ``stale: true`` and its
+    age; with no snapshot at all the upstream error propagates (503/504).
+    """
+    key = CONNECTIVITY_CACHE_KEY.format(sim.pk)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        status = onence_client_for(organization=sim.organization).get_sim_status(sim.iccid)
+    except UpstreamNotFound:
+        raise
+    except UpstreamError:
+        last = ConnectivitySnapshot.objects.filter(sim=sim).first()
+        if last is None:
+            raise
+        age = int((timezone.now() - last.taken_at).total_seconds())
+        return snapshot_answer(sim, last, stale=True, age_seconds=age)
+    connected, details = connectivity_details(status)
+    with transaction.atomic():
+        previous = ConnectivitySnapshot.objects.filter(sim=sim).first()
+        snapshot = ConnectivitySnapshot.objects.create(
+            sim=sim, connected=connected, details=details, taken_at=timezone.now()
+        )
+        if previous is not None and previous.connected != connected:
+            record_event(
+                sim=sim,
+                event_type=(
+                    EventType.CONNECTIVITY_RESTORED if connected else EventType.CONNECTIVITY_LOST
+                ),
+                details={"rat": details["rat"], "operator": details["operator_name"]},
+            )
+        fields = {
+            "current_rat": details["rat"][:16],
+            "current_country": details["country_code"][:64],
+            "current_operator": details["operator_name"][:128],
+        }
+        Sim.objects.filter(pk=sim.pk).update(**fields)
+    answer = snapshot_answer(sim, snapshot, stale=False, age_seconds=0)
+    cache.set(key, answer, timeout=settings.CONNECTIVITY_CACHE_SECONDS)
+    return answer
+
+
+def snapshot_answer(sim, snapshot, *, stale: bool, age_seconds: int) -> dict:
+    return {
+        "iccid": sim.iccid,
+        "connected": snapshot.connected,
+        "connection_details": snapshot.details,
+        "timestamp": snapshot.taken_at,
+        "stale": stale,
+        "age_seconds": age_seconds,
+    }
+
+
+# --- Connectivity reset --------------------------------------------------------------------
+
+
+def request_reset(*, sim, actor=None, request=None):
+    """Ask 1NCE to reset the SIM's connectivity; completion is detected later
+    (:func:`check_reset`)."""
+    onence_client_for(organization=sim.organization).reset_connectivity(sim.iccid)
+    with transaction.atomic():
+        reset = ConnectivityReset.objects.create(
+            sim=sim,
+            requested_by=actor if actor is not None and actor.is_authenticated else None,
+            expected_completion=timezone.now() + timedelta(seconds=settings.RESET_EXPECTED_SECONDS),
+        )
+        record_event(sim=sim, event_type=EventType.CONNECTIVITY_RESET, details={"reset": reset.pk})
+        record_audit(
+            operation="RESET",
+            resource_type="sim",
+            resource_id=sim.iccid,
+            user=actor,
+            organization=sim.organization,
+            request=request,
+            response_status=202,
+        )
+    return reset
+
+
+def check_reset(*, reset):
+    """Settle a pending reset: completed once 1NCE shows a new data session (or an attach
+    event) after the request, failed when nothing shows up by the deadline."""
+    if reset.status != ResetStatus.PENDING:
+        return reset
+    client = onence_client_for(organization=reset.sim.organization)
+    try:
+        status = client.get_sim_status(reset.sim.iccid)
+    except UpstreamError:
+        return reset  # cannot tell now; ask again later
+    sessions = [c.created for c in status.pdp_contexts if c.created]
+    if any(created >= reset.requested_at for created in sessions):
+        with transaction.atomic():
+            reset.status = ResetStatus.COMPLETED
+            reset.completed_at = max(sessions)
+            reset.save(update_fields=["status", "completed_at"])
+            record_event(
+                sim=reset.sim,
+                event_type=EventType.CONNECTIVITY_RESTORED,
+                description="Connectivity restored after reset.",
+                details={"reset": reset.pk},
+            )
+    elif timezone.now() > reset.expected_completion + timedelta(
+        seconds=settings.RESET_GRACE_SECONDS
+    ):
+        reset.status = ResetStatus.FAILED
+        reset.error = "No new data session was seen after the reset."
+        reset.save(update_fields=["status", "error"])
+    return reset

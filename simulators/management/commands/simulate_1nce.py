@@ -1,0 +1,138 @@
+"""Drive the 1NCE simulator from the shell: seed a fleet, reset it, set faults, prune the log.
+
+manage.py simulate_1nce seed --sims 10000 --days 90 [--client-id X --client-secret Y]
+manage.py simulate_1nce reset
+manage.py simulate_1nce faults --error-rate 0.2 --latency-ms 300 [--client-id X]
+manage.py simulate_1nce faults --clear
+manage.py simulate_1nce prune-log --keep-hours 24
+"""
+
+import time
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from simulators.onence import accounts, clock, testing
+from simulators.onence.models import (
+    OnenceAccount,
+    OnenceEvent,
+    OnenceFault,
+    OnenceOrder,
+    OnenceRequestLog,
+    OnenceSim,
+    OnenceSms,
+    OnenceToken,
+    OnenceUsageDay,
+)
+from simulators.onence.seed import seed_fleet
+
+
+class Command(BaseCommand):
+    help = "Seed, reset and inject faults into the 1NCE simulator."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True)
+        seed = commands.add_parser("seed", help="Create a fleet of SIMs with usage history.")
+        seed.add_argument("--sims", type=int, required=True)
+        seed.add_argument("--days", type=int, default=90)
+        seed.add_argument("--client-id", help="Account to seed (default: ONENCE_CLIENT_ID).")
+        seed.add_argument("--client-secret", help="Registers the account with this secret.")
+        seed.add_argument("--seed", type=int, default=0)
+        seed.add_argument("--flaky-share", type=float, default=0.1)
+        seed.add_argument("--disabled-share", type=float, default=0.03)
+        seed.add_argument("--expired-share", type=float, default=0.01)
+
+        commands.add_parser("reset", help="Delete every simulator account, SIM and fault.")
+
+        faults = commands.add_parser("faults", help="Set (or clear) injected faults.")
+        faults.add_argument("--client-id", help="Only for this account (default: all).")
+        faults.add_argument("--clear", action="store_true", help="Remove all faults.")
+        faults.add_argument("--latency-ms", type=int, default=0)
+        faults.add_argument("--error-rate", type=float, default=0.0)
+        faults.add_argument("--error-status", type=int, default=500)
+        faults.add_argument("--throttle-rate", type=float, default=0.0)
+        faults.add_argument("--retry-after", type=int, default=1)
+        faults.add_argument("--hang-seconds", type=float, default=0.0)
+        faults.add_argument("--token-ttl-seconds", type=int)
+        faults.add_argument("--no-rate-limit", action="store_true")
+        faults.add_argument("--ambiguous-writes", action="store_true")
+        faults.add_argument("--paths", default="", help="Comma-separated path substrings.")
+
+        prune = commands.add_parser("prune-log", help="Delete old request-log rows.")
+        prune.add_argument("--keep-hours", type=float, default=24)
+
+    def handle(self, *args, **options):
+        getattr(self, "handle_" + options["action"].replace("-", "_"))(options)
+
+    def handle_seed(self, options):
+        client_id = options["client_id"]
+        if options["client_secret"]:
+            if not client_id:
+                raise CommandError("--client-secret needs --client-id.")
+            accounts.register(client_id=client_id, client_secret=options["client_secret"])
+        try:
+            account = accounts.account_for(client_id)
+        except OnenceAccount.DoesNotExist:
+            raise CommandError(f"No account {client_id}: pass --client-secret.") from None
+        started = time.perf_counter()
+        with tqdm(total=options["sims"], unit="SIM", disable=options["verbosity"] < 1) as bar:
+            iccids = seed_fleet(
+                account=account,
+                sims=options["sims"],
+                days=options["days"],
+                seed=options["seed"],
+                flaky_share=options["flaky_share"],
+                disabled_share=options["disabled_share"],
+                expired_share=options["expired_share"],
+                progress=bar.update,
+            )
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"Seeded {len(iccids)} SIMs with {options['days']} days of usage for "
+            f"{account.client_id} in {elapsed:.1f} s."
+        )
+
+    def handle_reset(self, options):
+        # Children first: each is then one plain DELETE instead of a cascade through the ORM.
+        for model in (
+            OnenceUsageDay,
+            OnenceEvent,
+            OnenceSms,
+            OnenceFault,
+            OnenceRequestLog,
+            OnenceOrder,
+            OnenceToken,
+            OnenceSim,
+        ):
+            model.objects.all().delete()
+        OnenceAccount.objects.all().delete()
+        clock.reset()
+        self.stdout.write("The 1NCE simulator is empty.")
+
+    def handle_faults(self, options):
+        if options["clear"]:
+            testing.clear_faults()
+            self.stdout.write("Faults cleared.")
+            return
+        testing.set_faults(
+            client_id=options["client_id"],
+            latency_ms=options["latency_ms"],
+            error_rate=options["error_rate"],
+            error_status=options["error_status"],
+            throttle_rate=options["throttle_rate"],
+            retry_after=options["retry_after"],
+            hang_seconds=options["hang_seconds"],
+            token_ttl_seconds=options["token_ttl_seconds"],
+            enforce_rate_limit=not options["no_rate_limit"],
+            ambiguous_writes=options["ambiguous_writes"],
+            paths=options["paths"],
+        )
+        scope = options["client_id"] or "all accounts"
+        self.stdout.write(f"Faults set for {scope}.")
+
+    def handle_prune_log(self, options):
+        cutoff = timezone.now() - timedelta(hours=options["keep_hours"])
+        deleted, _ = OnenceRequestLog.objects.filter(created_at__lt=cutoff).delete()
+        self.stdout.write(f"Deleted {deleted} request-log rows.")
