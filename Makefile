@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+# Honcho gives each process its own PORT; every process must reach the web one (simulators).
+SITE_URL ?= http://127.0.0.1:$(PORT)
+export PORT SITE_URL
 
 .PHONY: run test install install-dev services lint format migrate seed clean
 

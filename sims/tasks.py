@@ -7,13 +7,20 @@ from accounts.models import Organization
 from core.models import Job
 from core.services import ItemFailed, fail_job, run_job
 from sims import services
+from upstream.exceptions import UpstreamTimeout, UpstreamUnavailable
 
 logger = structlog.get_logger(__name__)
 
 
-@shared_task(name="sims.tasks.sync_sims")
+@shared_task(
+    name="sims.tasks.sync_sims",
+    autoretry_for=(UpstreamUnavailable, UpstreamTimeout),
+    retry_backoff=10,
+    max_retries=5,
+)
 def sync_sims() -> list[dict]:
-    """Mirror every connected organization's SIMs (every 15 minutes)."""
+    """Mirror every connected organization's SIMs (every 15 minutes). A run that finds 1NCE
+    down is retried with backoff; pages already upserted stay, the next run finishes."""
     return [vars(result) for result in services.sync_all()]
 
 

@@ -3,12 +3,14 @@
 import os
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import APIKey, Organization, Role, User
 from accounts.services import issue_api_key
+from config.celery import app as celery_app
 
 DEMO_USERNAME = "admin"
 
@@ -47,6 +49,8 @@ class Command(BaseCommand):
             revoked=True, revoked_at=timezone.now()
         )
         _, raw_key = issue_api_key(user=user, name="demo")
+        if settings.SIMULATORS_ENABLED:
+            self.seed_simulators()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Organization  {organization.name} ({organization.slug})")
         if created:
@@ -55,3 +59,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  Admin login   {DEMO_USERNAME} (password unchanged)")
         self.stdout.write(f"  API key       {raw_key}")
         self.stdout.write("                (curl -H 'X-API-Key: <key>' .../api/v1/auth/me)")
+
+    def seed_simulators(self):
+        """A demo fleet in the 1NCE simulator, mirrored by the worker once the web server (which
+        serves the simulator) is up."""
+        call_command(
+            "simulate_1nce", "seed", "--sims", "200", "--days", "60", "--if-empty", verbosity=0
+        )
+        # By name: the demo command does not import the domain apps' tasks.
+        transaction.on_commit(lambda: celery_app.send_task("sims.tasks.sync_sims", countdown=5))
+        self.stdout.write("  1NCE         simulator with 200 SIMs; the worker mirrors them shortly")

@@ -43,6 +43,9 @@ class Command(BaseCommand):
         seed.add_argument("--flaky-share", type=float, default=0.1)
         seed.add_argument("--disabled-share", type=float, default=0.03)
         seed.add_argument("--expired-share", type=float, default=0.01)
+        seed.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the account has SIMs."
+        )
 
         commands.add_parser("reset", help="Delete every simulator account, SIM and fault.")
 
@@ -76,6 +79,9 @@ class Command(BaseCommand):
             account = accounts.account_for(client_id)
         except OnenceAccount.DoesNotExist:
             raise CommandError(f"No account {client_id}: pass --client-secret.") from None
+        if options["if_empty"] and OnenceSim.objects.filter(account=account).exists():
+            self.stdout.write(f"{account.client_id} already has SIMs; nothing seeded.")
+            return
         started = time.perf_counter()
         with tqdm(total=options["sims"], unit="SIM", disable=options["verbosity"] < 1) as bar:
             iccids = seed_fleet(
