@@ -64,17 +64,29 @@ def viewer_client(client_for):
 
 @pytest.fixture
 def onence_simulator(live_server, settings, organization):
-    """The 1NCE simulator over loopback HTTP as the default account, owned by ``organization``.
-
-    Domain tests use it through our real client (``sims.services.onence_client_for``);
-    ``simulators.onence.testing`` seeds it and injects faults.
-    """
+    """The 1NCE simulator over loopback HTTP as the default account, owned by ``organization``:
+    no faults, no rate limit, one quick retry. Domain tests reach it through our real client
+    (``sims.services.onence_client_for``); ``simulators.onence.testing`` (returned) seeds it
+    and injects faults."""
     from simulators.onence import testing
 
     settings.ONENCE_BASE_URL = f"{live_server.url}/sim/1nce/management-api"
     settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
     settings.UPSTREAM_READ_TIMEOUT = 3.0
+    settings.UPSTREAM_MAX_RETRIES = 1
     testing.register_account(
         client_id=settings.ONENCE_CLIENT_ID, client_secret=settings.ONENCE_CLIENT_SECRET
     )
-    return testing
+    testing.clear_faults()
+    testing.set_faults(enforce_rate_limit=False)
+    yield testing
+    testing.clear_faults()
+
+
+@pytest.fixture
+def onence_fleet(onence_simulator, organization):
+    """Three simulator SIMs with ten days of usage, mirrored into ``organization``."""
+    from sims.tests.factories import SimFactory
+
+    iccids = onence_simulator.seed_fleet(sims=3, days=10)
+    return [SimFactory(organization=organization, iccid=iccid) for iccid in iccids]

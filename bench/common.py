@@ -1,11 +1,14 @@
 """Shared pieces of the HTTP benchmarks: a throwaway database, a gunicorn server and a
 concurrent load driver. Benchmarks only; nothing here runs in the test suite."""
 
+import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -143,6 +146,27 @@ def load(url_for, *, headers: dict, requests_total: int, concurrency: int) -> di
         "p99": q[98],
         "errors": errors,
     }
+
+
+def wrk_load(base_url: str, paths: list[str], *, headers: dict, seconds: int, concurrency: int):
+    """Drive ``paths`` with wrk (C, so the load generator barely competes for the CPU); the
+    same figures as :func:`load`. None when wrk is not installed."""
+    if shutil.which("wrk") is None:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+        handle.write("\n".join(paths))
+    command = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += ["-s", str(ROOT / "bench" / "wrk_paths.lua"), base_url, "--", handle.name]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    finally:
+        os.unlink(handle.name)
+    line = next(line for line in out.splitlines() if line.startswith("WRK_JSON "))
+    row = json.loads(line.removeprefix("WRK_JSON "))
+    row["errors"] += row.pop("non_2xx")
+    return row
 
 
 def report(name: str, row: dict) -> None:

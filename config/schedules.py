@@ -23,6 +23,27 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Mirror every connected organization's SIMs from 1NCE.",
     ),
     Schedule(
+        name="sync-usage",
+        task="usage.tasks.sync_usage",
+        every_seconds=60 * 60,
+        expires_seconds=55 * 60,
+        description="Fetch new daily usage of every active SIM from 1NCE (incremental).",
+    ),
+    Schedule(
+        name="check-quotas",
+        task="quotas.tasks.check_quotas",
+        every_seconds=30 * 60,
+        expires_seconds=29 * 60,
+        description="Evaluate quota thresholds and run auto top-up rules.",
+    ),
+    Schedule(
+        name="sync-sms",
+        task="sms.tasks.sync_sms",
+        every_seconds=5 * 60,
+        expires_seconds=4 * 60 + 30,
+        description="Follow the delivery of sent SMS and mirror received (MO) messages.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

@@ -241,6 +241,13 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "core.models.JobStatus",
         "JobItemStatusEnum": "core.models.JobItemStatus",
         "RoleEnum": "accounts.models.Role",
+        # Quotas and SMS
+        "QuotaTypeEnum": "quotas.models.QuotaType",
+        "QuotaStatusEnum": "quotas.models.QuotaStatus",
+        "TopUpStatusEnum": "quotas.models.TopUpStatus",
+        "SmsStatusEnum": "sms.models.SmsStatus",
+        "SmsDirectionEnum": "sms.models.SmsDirection",
+        "SmsEncodingEnum": "sms.models.SmsEncoding",
         "SimStatusEnum": "sims.models.SimStatus",
         "SimWritableStatusEnum": ["Enabled", "Disabled"],
         "ResetStatusEnum": "sims.models.ResetStatus",
@@ -315,6 +322,8 @@ ONENCE_CLIENT_SECRET = env.str(
 ONENCE_DEFAULT_ORGANIZATION = env.str(
     "ONENCE_DEFAULT_ORGANIZATION", default="demo" if SIMULATORS_ENABLED else ""
 )
+# Pages of SIMs a sync fetches at once (the rate limiter still caps the account's total).
+SIM_SYNC_CONCURRENCY = env.int("SIM_SYNC_CONCURRENCY", default=4)
 # Live connectivity answers are cached this long (seconds).
 CONNECTIVITY_CACHE_SECONDS = env.int("CONNECTIVITY_CACHE_SECONDS", default=30)
 # A connectivity reset is expected within RESET_EXPECTED_SECONDS and declared failed when no
@@ -327,11 +336,44 @@ PRODUCTS_CACHE_SECONDS = env.int("PRODUCTS_CACHE_SECONDS", default=3600)
 ONENCE_RATE_LIMIT_PER_SECOND = env.float("ONENCE_RATE_LIMIT_PER_SECOND", default=10.0)
 # Refresh the bearer token this many seconds before it expires.
 ONENCE_TOKEN_REFRESH_MARGIN = env.int("ONENCE_TOKEN_REFRESH_MARGIN", default=600)
+# Usage sync: a SIM with no usage stored yet fetches this many days back (1NCE keeps ~6 months).
+USAGE_INITIAL_SYNC_DAYS = env.int("USAGE_INITIAL_SYNC_DAYS", default=30)
+# SIMs that failed with a transient upstream error are retried this many more times in the
+# same run, waiting USAGE_SYNC_RETRY_DELAY_SECONDS, then twice that, and so on.
+USAGE_SYNC_RETRIES = env.int("USAGE_SYNC_RETRIES", default=2)
+USAGE_SYNC_RETRY_DELAY_SECONDS = env.float("USAGE_SYNC_RETRY_DELAY_SECONDS", default=5.0)
+# This many consecutive transient failures mean 1NCE is down: the run stops (and is retried).
+USAGE_SYNC_ABORT_AFTER = env.int("USAGE_SYNC_ABORT_AFTER", default=10)
+# The per-organization daily rollup is recomputed after every batch of this many SIMs.
+USAGE_SYNC_BATCH_SIZE = env.int("USAGE_SYNC_BATCH_SIZE", default=200)
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 # How long a request's Idempotency-Key and its first answer are kept.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
+# --- Quotas and SMS -------------------------------------------------------------------------
+# One 1NCE top-up package adds this much data (bytes) and SMS together; a top-up volume must be
+# a whole number of packages of its quota type.
+TOPUP_DATA_PACKAGE_BYTES = env.int("TOPUP_DATA_PACKAGE_BYTES", default=524_288_000)
+TOPUP_SMS_PACKAGE = env.int("TOPUP_SMS_PACKAGE", default=250)
+# The most packages one top-up request (or one bulk item) may buy.
+TOPUP_MAX_PACKAGES = env.int("TOPUP_MAX_PACKAGES", default=10)
+TOPUP_BULK_MAX_SIMS = env.int("TOPUP_BULK_MAX_SIMS", default=1000)
+# A top-up call younger than this is assumed to be still running in another process; older
+# ones without an answer are reconciled against 1NCE's orders.
+TOPUP_RECONCILE_GRACE_SECONDS = env.int("TOPUP_RECONCILE_GRACE_SECONDS", default=120)
+# 1NCE's order dates may differ from our clock by up to this much.
+TOPUP_RECONCILE_CLOCK_SKEW_SECONDS = env.int("TOPUP_RECONCILE_CLOCK_SKEW_SECONDS", default=300)
+# Percent of a quota used at which it counts as "threshold reached" without a rule.
+QUOTA_THRESHOLD_PERCENT = env.int("QUOTA_THRESHOLD_PERCENT", default=80)
+# A quota read older than this is refreshed from 1NCE on GET (the stored one is served,
+# flagged stale, when 1NCE is down).
+QUOTA_REFRESH_SECONDS = env.int("QUOTA_REFRESH_SECONDS", default=60)
+# How long a non-final MT SMS may go without a status check when it is read.
+SMS_STATUS_REFRESH_SECONDS = env.int("SMS_STATUS_REFRESH_SECONDS", default=10)
+# SIMs whose MO messages the periodic SMS sync reads per run (least recently read first).
+SMS_SYNC_BATCH_SIZE = env.int("SMS_SYNC_BATCH_SIZE", default=500)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

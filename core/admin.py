@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import Job, JobItem
+from core.models import Job, JobItem, TaskRun
 
 
 class JobItemInline(admin.TabularInline):
@@ -21,4 +21,21 @@ class JobAdmin(admin.ModelAdmin):
     inlines = [JobItemInline]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TaskRun)
+class TaskRunAdmin(admin.ModelAdmin):
+    """Periodic task runs, recorded by ``core.scheduler``; read-only."""
+
+    list_display = ["task", "schedule_name", "started_at", "duration_seconds", "outcome"]
+    list_filter = ["outcome", "task"]
+    search_fields = ["task", "schedule_name", "task_id", "error"]
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in TaskRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

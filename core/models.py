@@ -121,3 +121,35 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+class TaskRunOutcome(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Succeeded"
+    FAILURE = "failure", "Failed"
+    RETRY = "retry", "Failed, retry scheduled"
+
+
+class TaskRun(models.Model):
+    """One run of a periodic task, recorded by ``core.scheduler`` from Celery's signals."""
+
+    task_id = models.CharField(max_length=64, db_index=True)
+    task = models.CharField(max_length=200)
+    # The django-celery-beat entry that sent it; blank when started by hand.
+    schedule_name = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=TaskRunOutcome.choices, default=TaskRunOutcome.RUNNING
+    )
+    error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["task", "-started_at"], name="core_taskrun_task_started")]
+
+    def __str__(self) -> str:
+        return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"

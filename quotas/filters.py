@@ -1,0 +1,1 @@
+"""Quotas have no list endpoints yet; top-ups are listed in the admin."""

@@ -1,0 +1,38 @@
+"""Celery tasks for quotas: thin, they load and call services."""
+
+import structlog
+from celery import shared_task
+from django.db import OperationalError
+
+from core.models import Job
+from core.services import fail_job
+from quotas import services
+
+logger = structlog.get_logger(__name__)
+
+
+@shared_task(name="quotas.tasks.check_quotas")
+def check_quotas() -> dict:
+    """Evaluate thresholds and run auto top-up rules (every 30 minutes)."""
+    return services.check_quotas()
+
+
+@shared_task(
+    bind=True,
+    name="quotas.tasks.run_bulk_topup",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_bulk_topup_task(self, job_id: str) -> None:
+    """Run a bulk top-up job. Safe to run again: done items are skipped, interrupted ones are
+    reconciled with 1NCE before anything is repeated."""
+    job = Job.objects.select_related("organization", "created_by").get(pk=job_id)
+    if job.is_finished:
+        return
+    try:
+        services.run_bulk_topup(job=job)
+    except OperationalError:
+        if self.request.retries >= self.max_retries:
+            fail_job(job, error="The bulk top-up could not finish (database unavailable).")
+        raise

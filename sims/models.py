@@ -83,13 +83,15 @@ class Sim(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Every sort the API offers ends with the primary key (a stable page order), so each
+        # index does too: the database then walks the index instead of sorting the fleet.
         indexes = [
-            models.Index(fields=["organization", "status", "-created_at"]),
-            models.Index(fields=["organization", "-created_at"]),
-            models.Index(fields=["organization", "label"]),
-            models.Index(fields=["organization", "activation_date"]),
-            models.Index(fields=["organization", "last_synced_at"]),
-            models.Index(fields=["organization", "iccid"]),
+            models.Index(fields=["organization", "-created_at", "-id"]),
+            models.Index(fields=["organization", "status", "-created_at", "-id"]),
+            models.Index(fields=["organization", "label", "id"]),
+            models.Index(fields=["organization", "activation_date", "id"]),
+            models.Index(fields=["organization", "last_synced_at", "id"]),
+            models.Index(fields=["organization", "status", "id"]),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,59 @@
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from sms.models import SmsDirection, SmsMessage, SmsStatus
+
+
+class DateOrDateTimeField(forms.CharField):
+    """``YYYY-MM-DD`` or an ISO 8601 date-time (naive ones are UTC)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            # parse_datetime would read a bare date as midnight; a day is kept as a day.
+            parsed = parse_date(value) if len(value) == 10 else parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise forms.ValidationError("Use YYYY-MM-DD or an ISO 8601 date-time.")
+        if isinstance(parsed, dt.datetime) and timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed
+
+
+class DateOrDateTimeFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        end = self.lookup_expr == "lte"
+        if not isinstance(value, dt.datetime):  # a day: all of it
+            day = value + dt.timedelta(days=1) if end else value
+            value = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+            return qs.filter(**{f"{self.field_name}__{'lt' if end else 'gte'}": value})
+        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})
+
+
+class SmsMessageFilterSet(django_filters.FilterSet):
+    direction = django_filters.ChoiceFilter(choices=SmsDirection.choices, method="filter_direction")
+    status = django_filters.MultipleChoiceFilter(choices=SmsStatus.choices)
+    start_date = DateOrDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="From this day or date-time."
+    )
+    end_date = DateOrDateTimeFilter(
+        field_name="created_at", lookup_expr="lte", help_text="To this day (inclusive) or time."
+    )
+
+    class Meta:
+        model = SmsMessage
+        fields = ["direction", "status", "encoding"]
+
+    def filter_direction(self, queryset, name, value):
+        return queryset.filter(direction=value.upper())

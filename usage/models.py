@@ -1,0 +1,77 @@
+"""Daily usage per SIM, and the per-organization daily rollup that fleet queries read.
+
+Volumes are whole bytes, SMS are message counts. ``UsageRecord`` carries its SIM's
+organization as well, so fleet-wide queries and the rollup's recomputation read one
+organization's days from one index instead of joining every SIM first.
+"""
+
+from django.db import models
+
+
+class UsageRecord(models.Model):
+    """One SIM's usage on one day (UTC), as 1NCE reports it; today's row grows until midnight."""
+
+    # No single-column indexes: the (sim, date) and (organization, date) ones lead with them.
+    sim = models.ForeignKey(
+        "sims.Sim", on_delete=models.CASCADE, related_name="usage_records", db_index=False
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    data_rx_bytes = models.BigIntegerField(default=0, help_text="Bytes received by the device.")
+    data_tx_bytes = models.BigIntegerField(default=0, help_text="Bytes sent by the device.")
+    sms_mo = models.IntegerField(default=0, help_text="Messages sent by the device.")
+    sms_mt = models.IntegerField(default=0, help_text="Messages received by the device.")
+    # 1NCE's usage API does not report sessions; kept for sources that do.
+    session_count = models.IntegerField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sim", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["sim", "date"], name="usage_record_unique_sim_date"),
+        ]
+        indexes = [
+            # The unique constraint's index serves one SIM's ranges; this one fleet scans.
+            models.Index(fields=["organization", "date"], name="usage_record_org_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sim_id} {self.date}"
+
+    @property
+    def data_bytes(self) -> int:
+        return self.data_rx_bytes + self.data_tx_bytes
+
+
+class OrganizationDailyUsage(models.Model):
+    """An organization's totals for one day, recomputed from ``UsageRecord`` by the sync."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    data_rx_bytes = models.BigIntegerField(default=0)
+    data_tx_bytes = models.BigIntegerField(default=0)
+    sms_mo = models.BigIntegerField(default=0)
+    sms_mt = models.BigIntegerField(default=0)
+    sim_count = models.PositiveIntegerField(default=0, help_text="SIMs with a record that day.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "date"]
+        verbose_name = "organization daily usage"
+        verbose_name_plural = "organization daily usage"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "date"], name="usage_org_daily_unique_org_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.date}"
+
+    @property
+    def data_bytes(self) -> int:
+        return self.data_rx_bytes + self.data_tx_bytes

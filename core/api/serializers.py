@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.models import Job, JobItem
+from core.models import Job, JobItem, TaskRunOutcome
 
 
 class JobItemSerializer(serializers.ModelSerializer):
@@ -41,3 +41,40 @@ class JobSerializer(serializers.ModelSerializer):
 class JobSummarySerializer(JobSerializer):
     class Meta(JobSerializer.Meta):
         fields = [f for f in JobSerializer.Meta.fields if f != "results"]
+
+
+class TaskRunSerializer(serializers.Serializer):
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=TaskRunOutcome.choices)
+    error = serializers.CharField(allow_blank=True)
+    result = serializers.JSONField(allow_null=True)
+
+
+class ScheduledJobSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    task = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    schedule = serializers.CharField(help_text="The schedule in words, e.g. 'every hour'.")
+    schedule_type = serializers.CharField(help_text="interval, crontab, solar or clocked.")
+    expression = serializers.CharField(help_text="Seconds ('3600s') or crontab and zone.")
+    enabled = serializers.BooleanField()
+    registered = serializers.BooleanField(
+        help_text="Known to django-celery-beat (false until setup_periodic_tasks has run)."
+    )
+    declared = serializers.BooleanField(help_text="Declared in code (config.schedules).")
+    expires_seconds = serializers.IntegerField(allow_null=True)
+    total_run_count = serializers.IntegerField()
+    last_run = TaskRunSerializer(allow_null=True)
+    last_run_at = serializers.DateTimeField(source="last_run.started_at", allow_null=True)
+    last_duration_seconds = serializers.FloatField(
+        source="last_run.duration_seconds", allow_null=True
+    )
+    last_outcome = serializers.CharField(source="last_run.outcome", allow_null=True)
+    next_run_at = serializers.DateTimeField(allow_null=True)
+
+
+class SchedulerStatusSerializer(serializers.Serializer):
+    timezone = serializers.CharField()
+    jobs = ScheduledJobSerializer(many=True)

@@ -1,4 +1,6 @@
-from core.api.views import JobViewSet
+from django.urls import re_path
+
+from core.api.views import JobViewSet, SchedulerStatusView
 from core.routers import FleetRouter
 
 app_name = "core-api"
@@ -6,4 +8,7 @@ app_name = "core-api"
 router = FleetRouter()
 router.register("jobs", JobViewSet, basename="job")
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^scheduler/status/?$", SchedulerStatusView.as_view(), name="scheduler-status"),
+    *router.urls,
+]

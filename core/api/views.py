@@ -1,8 +1,12 @@
+from django.conf import settings
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
 
-from core.api.serializers import JobSerializer, JobSummarySerializer
+from core.api.serializers import JobSerializer, JobSummarySerializer, SchedulerStatusSerializer
 from core.models import Job, JobItem
-from core.viewsets import FleetReadOnlyViewSet
+from core.scheduler import scheduler_status
+from core.viewsets import FleetAPIView, FleetReadOnlyViewSet
 
 
 class JobViewSet(FleetReadOnlyViewSet):
@@ -23,3 +27,15 @@ class JobViewSet(FleetReadOnlyViewSet):
 
     def get_serializer_class(self):
         return JobSummarySerializer if self.action == "list" else JobSerializer
+
+
+class SchedulerStatusView(FleetAPIView):
+    """Every periodic job: schedule, last run (start, duration, outcome) and next run.
+
+    Operational information, the same for every organization: any authenticated user reads it.
+    """
+
+    @extend_schema(responses=SchedulerStatusSerializer, operation_id="scheduler_status")
+    def get(self, request):
+        payload = {"timezone": settings.CELERY_TIMEZONE, "jobs": scheduler_status()}
+        return Response(SchedulerStatusSerializer(payload).data)

@@ -1,3 +1,16 @@
+from django.urls import re_path
+
+from quotas.api import views
+
 app_name = "quotas-api"
 
-urlpatterns: list = []
+ICCID = r"(?P<iccid>[^/]+)"
+
+# Fixed paths (sims/topup, sims/auto-topup) are matched here before sims' /sims/{iccid}.
+urlpatterns = [
+    re_path(r"^sims/topup/?$", views.BulkTopUpView.as_view(), name="bulk-topup"),
+    re_path(r"^sims/auto-topup/?$", views.AutoTopUpView.as_view(), name="auto-topup"),
+    re_path(rf"^sims/{ICCID}/quota/data/?$", views.DataQuotaView.as_view(), name="quota-data"),
+    re_path(rf"^sims/{ICCID}/quota/sms/?$", views.SmsQuotaView.as_view(), name="quota-sms"),
+    re_path(rf"^sims/{ICCID}/topup/?$", views.SimTopUpView.as_view(), name="topup"),
+]

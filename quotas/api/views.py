@@ -1,0 +1,148 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import idempotent
+from core.viewsets import FleetAPIView
+from quotas import services
+from quotas.api.serializers import (
+    AutoTopUpRequestSerializer,
+    AutoTopUpResultSerializer,
+    BulkTopUpAcceptedSerializer,
+    BulkTopUpRequestSerializer,
+    QuotaSerializer,
+    TopUpRequestSerializer,
+    TopUpResultSerializer,
+)
+from quotas.models import AutoTopUpRule, TopUp, TopUpStatus
+from sims.api.mixins import SimLookupMixin
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="A repeat with the same key returns the first answer and does nothing twice.",
+)
+
+
+class QuotaView(SimLookupMixin, FleetAPIView):
+    """A SIM's data or SMS quota, refreshed from 1NCE when the stored one is over a minute
+    old (the stored one, flagged ``stale``, while 1NCE is down)."""
+
+    quota_type: str
+
+    @extend_schema(responses=QuotaSerializer)
+    def get(self, request, iccid):
+        sim = self.get_sim()
+        quota, stale = services.current_quota(sim=sim, quota_type=self.quota_type)
+        rule = AutoTopUpRule.objects.filter(sim=sim, quota_type=self.quota_type).first()
+        threshold = services.threshold_for(sim=sim, quota_type=self.quota_type, rule=rule)
+        last_topup = (
+            TopUp.objects.filter(sim=sim, status=TopUpStatus.COMPLETED)
+            .order_by("-completed_at", "-id")
+            .first()
+        )
+        percentage = quota.percentage_used
+        data = {
+            "iccid": sim.iccid,
+            "quota_type": self.quota_type,
+            "volume": quota.volume,
+            "used_volume": quota.used,
+            "remaining_volume": quota.remaining,
+            "percentage_used": percentage,
+            "status": quota.status,
+            "threshold_percentage": threshold,
+            "threshold_volume": quota.volume * threshold // 100 if quota.volume else None,
+            "threshold_reached": percentage is not None and percentage >= threshold,
+            "auto_reload": bool(rule and rule.enabled),
+            "auto_reload_amount": rule.topup_amount if rule else None,
+            "last_volume_added": quota.last_volume_added,
+            "last_status_change_date": quota.last_status_change_date,
+            "last_topup_at": last_topup.completed_at if last_topup else None,
+            "expiry_date": quota.expiry_date,
+            "refreshed_at": quota.refreshed_at,
+            "stale": stale,
+        }
+        return Response(QuotaSerializer(data).data)
+
+
+class DataQuotaView(QuotaView):
+    quota_type = "data"
+
+
+class SmsQuotaView(QuotaView):
+    quota_type = "sms"
+
+
+class SimTopUpView(SimLookupMixin, FleetAPIView):
+    """Buy 1NCE top-up packages for one SIM (one upstream order per package)."""
+
+    @extend_schema(
+        operation_id="sims_topup_one",
+        request=TopUpRequestSerializer,
+        responses=TopUpResultSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request, iccid):
+        sim = self.get_sim()
+        serializer = TopUpRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        topup = services.top_up_sim(
+            sim=sim,
+            **serializer.validated_data,
+            actor=request.user,
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
+            request=request,
+        )
+        return Response(TopUpResultSerializer(topup).data)
+
+
+class BulkTopUpView(FleetAPIView):
+    """Top up many SIMs as a job (``GET /api/v1/jobs/{job_id}`` has per-SIM results)."""
+
+    @extend_schema(
+        operation_id="sims_topup_bulk",
+        request=BulkTopUpRequestSerializer,
+        responses={202: BulkTopUpAcceptedSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request):
+        serializer = BulkTopUpRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = services.start_bulk_topup(
+            organization=request.user.organization,
+            items=serializer.validated_data["sims"],
+            actor=request.user,
+            request=request,
+        )
+        body = {
+            "job_id": job.pk,
+            "status": job.status,
+            "total_sims": job.total,
+            "status_url": f"/api/v1/jobs/{job.pk}",
+        }
+        return Response(BulkTopUpAcceptedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AutoTopUpView(FleetAPIView):
+    """Configure auto top-up rules for one or more SIMs."""
+
+    @extend_schema(request=AutoTopUpRequestSerializer, responses=AutoTopUpResultSerializer)
+    def post(self, request):
+        serializer = AutoTopUpRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.configure_auto_topup(
+            organization=request.user.organization,
+            iccids=data["sims"],
+            quota_type=data["quota_type"],
+            threshold_percentage=data["threshold_percentage"],
+            topup_amount=data["topup_amount"],
+            enabled=data["enabled"],
+            actor=request.user,
+            request=request,
+        )
+        return Response(AutoTopUpResultSerializer(result).data)

@@ -7,7 +7,9 @@ a consistent mirror and the next run simply finishes the job.
 """
 
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import structlog
@@ -172,7 +174,7 @@ def sync_organization(
     started, started_at = time.monotonic(), timezone.now()
     result = SyncResult(organization=organization.slug)
     client = onence_client_for(organization=organization)
-    for page in client.iter_sim_pages():
+    for page in sim_pages(client, workers=settings.SIM_SYNC_CONCURRENCY):
         upsert_page(organization=organization, sims=page.items, result=result)
         sim_cache.invalidate(organization.pk)
         if progress:
@@ -191,6 +193,32 @@ def sync_organization(
         conflicts=len(result.conflicts),
     )
     return result
+
+
+def sim_pages(client, *, workers: int) -> Iterator:
+    """Every page of the account's SIMs, in order, fetching up to ``workers`` at once.
+
+    1NCE answers a page in a few hundred milliseconds; fetched one after the other, a sync
+    would use a fraction of the 10 requests per second it is allowed (the client's shared
+    rate limiter still holds the total under the limit).
+    """
+    first = client.get_sims_page(page=1)
+    yield first
+    total = first.total_pages
+    if total is None:  # no paging headers: walk page by page
+        yield from (page for page in client.iter_sim_pages() if page.page > 1)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sim-sync") as pool:
+        pending, next_page = deque(), 2
+        try:
+            while next_page <= total or pending:
+                while next_page <= total and len(pending) < 2 * workers:
+                    pending.append(pool.submit(client.get_sims_page, page=next_page))
+                    next_page += 1
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def sync_all(*, progress=None) -> list[SyncResult]:

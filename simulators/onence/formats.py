@@ -2,7 +2,16 @@
 
 from datetime import UTC, date, datetime
 
-BYTES_PER_MB = 1_000_000
+# The v2 contract: "1 megabyte = 1024 kilobytes".
+BYTES_PER_MB = 1_048_576
+# Usage accrues in whole 16 KiB blocks: 16,384 bytes is 0.015625 MB, so every volume the
+# simulator counts prints exactly with the contract's six decimal places.
+DATA_QUANTUM = 16_384
+
+
+def quantize(volume_bytes: float) -> int:
+    """Whole usage blocks in ``volume_bytes`` (rounded down)."""
+    return int(volume_bytes) // DATA_QUANTUM * DATA_QUANTUM
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -34,8 +43,11 @@ def day(value: date) -> str:
 def mb_string(volume_bytes: int) -> str:
     """Bytes as the contract's decimal MB string with six places: ``"0.002803"``."""
     sign = "-" if volume_bytes < 0 else ""
-    whole, fraction = divmod(abs(volume_bytes), BYTES_PER_MB)
-    return f"{sign}{whole}.{fraction:06d}"
+    whole, rest = divmod(abs(volume_bytes), BYTES_PER_MB)
+    micro = (rest * 2_000_000 + BYTES_PER_MB) // (2 * BYTES_PER_MB)  # half up; exact for blocks
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
+    return f"{sign}{whole}.{micro:06d}"
 
 
 def mb_number(volume_bytes: int) -> float:

@@ -1,7 +1,8 @@
 """State of the 1NCE simulator: accounts, tokens, SIMs, usage, SMS, events, orders, faults.
 
-Data volumes are kept as integers in bytes with 1 MB = 1,000,000 bytes: the contract prints
-usage in MB with six decimals, so this unit renders every value exactly.
+Data volumes are kept as integers in bytes (1 MB = 1,048,576 bytes, as the v2 contract says);
+usage accrues in 16 KiB blocks (``formats.DATA_QUANTUM``), which print exactly in the
+contract's six-decimal MB.
 """
 
 from django.db import models

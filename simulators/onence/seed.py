@@ -24,7 +24,7 @@ from simulators.onence.models import (
     OnenceUsageDay,
 )
 from simulators.onence.quota import INITIAL_DATA_BYTES, INITIAL_SMS, consume
-from simulators.onence.usage import day_fraction, day_start, full_day
+from simulators.onence.usage import day_fraction, day_start, full_day, portion
 
 CHUNK_SIZE = 2000
 _LABEL_KINDS = ["TRACKER", "METER", "GATEWAY", "SENSOR", "POS", "CHARGER"]
@@ -143,7 +143,7 @@ class _Chunk:
                 break
             fraction = day_fraction(end) if end.date() == day else 1.0
             full = full_day(sim.usage_seed, sim.daily_data_bytes, sim.daily_sms, day.toordinal())
-            rx, tx, mo, mt = (int(value * fraction) for value in full)
+            rx, tx, mo, mt = portion(full, 0.0, fraction)
             if sim.data_volume <= 0:
                 rx = tx = 0
             if sim.sms_volume <= 0:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import transaction
 
 from simulators.onence import clock
+from simulators.onence.formats import quantize
 from simulators.onence.identifiers import mix64
 from simulators.onence.models import (
     OnenceEvent,
@@ -56,11 +57,23 @@ def full_day(usage_seed: int, daily_data_bytes: int, daily_sms: float, ordinal: 
     u1, u2 = (h & 0xFFFF) / 65536, ((h >> 16) & 0xFFFF) / 65536
     u3, u4 = ((h >> 32) & 0xFFFF) / 65536, (h >> 48) / 65536
     weekend = 0.6 if (ordinal + 6) % 7 >= 5 else 1.0
-    data = int(daily_data_bytes * (0.25 + 1.5 * u1) * weekend)
-    rx = int(data * (0.35 + 0.3 * u2))
+    data = quantize(daily_data_bytes * (0.25 + 1.5 * u1) * weekend)
+    rx = quantize(data * (0.35 + 0.3 * u2))
     mo = int(daily_sms * (0.5 + u3) + u4)
     mt = 1 if u4 < daily_sms / 4 else 0
     return rx, data - rx, mo, mt
+
+
+def portion(full: tuple, f0: float, f1: float) -> tuple:
+    """The share of a day's ``(rx, tx, mo, mt)`` between day fractions ``f0`` and ``f1``; data
+    in whole blocks, so the shares of one day always add up to the whole day."""
+    rx, tx, mo, mt = full
+    return (
+        quantize(rx * f1) - quantize(rx * f0),
+        quantize(tx * f1) - quantize(tx * f0),
+        int(mo * f1) - int(mo * f0),
+        int(mt * f1) - int(mt * f0),
+    )
 
 
 def day_start(value: date) -> datetime:
@@ -125,7 +138,7 @@ class _Accrual:
 
     def _add_day(self, sim: OnenceSim, day: date, f0: float, f1: float, end: datetime) -> None:
         full = full_day(sim.usage_seed, sim.daily_data_bytes, sim.daily_sms, day.toordinal())
-        rx, tx, mo, mt = (int(v * f1) - int(v * f0) for v in full)
+        rx, tx, mo, mt = portion(full, f0, f1)
         if sim.data_volume <= 0:
             rx = tx = 0
         if sim.sms_volume <= 0:

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from simulators.onence import testing
+from simulators.onence.formats import BYTES_PER_MB
 from simulators.onence.models import OnenceOrder, OnenceSim, OnenceUsageDay
 from simulators.onence.usage import catch_up
 
@@ -25,7 +26,7 @@ def test_usage_grows_with_time_and_shrinks_the_quota(onence, fleet):
     after = testing.get_sim(fleet[0])
     assert after["data_remaining_mb"] < before["data_remaining_mb"]
     rows = OnenceUsageDay.objects.filter(sim__iccid=fleet[0])
-    used = sum(row.data_rx + row.data_tx for row in rows) / 1_000_000
+    used = sum(row.data_rx + row.data_tx for row in rows) / BYTES_PER_MB
     assert after["data_total_mb"] - after["data_remaining_mb"] == pytest.approx(used, abs=1e-6)
 
 

@@ -1,0 +1,83 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import idempotent
+from core.viewsets import FleetViewMixin
+from sims.api.mixins import SimLookupMixin
+from sms import services
+from sms.api.serializers import SmsAcceptedSerializer, SmsMessageSerializer, SmsSendSerializer
+from sms.filters import SmsMessageFilterSet
+from sms.models import SmsMessage
+
+SMS_ID_PARAMETER = OpenApiParameter(
+    "id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The sms_id, or the numeric id."
+)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[SMS_ID_PARAMETER]),
+    destroy=extend_schema(parameters=[SMS_ID_PARAMETER], responses={204: None}),
+)
+class SimSmsViewSet(
+    SimLookupMixin,
+    FleetViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A SIM's SMS, MO and MT, newest first; send, follow and cancel MT messages."""
+
+    serializer_class = SmsMessageSerializer
+    filterset_class = SmsMessageFilterSet
+    sort_fields = {"created_at": "created_at", "status": "status"}
+    default_sort = ("created_at", "desc")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SmsMessage.objects.none()
+        return SmsMessage.objects.filter(sim=self.get_sim()).select_related("sim")
+
+    def get_object(self):
+        lookup = self.kwargs["id"]
+        queryset = self.get_queryset()
+        if lookup.isdigit():
+            return get_object_or_404(queryset, pk=int(lookup))
+        return get_object_or_404(queryset, sms_id=lookup)
+
+    def retrieve(self, request, *args, **kwargs):
+        sms = services.fresh_status(sms=self.get_object())
+        return Response(self.get_serializer(sms).data)
+
+    @extend_schema(
+        request=SmsSendSerializer,
+        responses={202: SmsAcceptedSerializer},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="A repeat with the same key returns the first answer; sent once.",
+            )
+        ],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        sim = self.get_sim()
+        serializer = SmsSendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sms = services.send_sms(
+            sim=sim,
+            **serializer.validated_data,
+            actor=request.user,
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
+            request=request,
+        )
+        return Response(SmsAcceptedSerializer(sms).data, status=status.HTTP_202_ACCEPTED)
+
+    def destroy(self, request, *args, **kwargs):
+        services.cancel_sms(sms=self.get_object(), actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

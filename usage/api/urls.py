@@ -1,3 +1,14 @@
+from django.urls import re_path
+
+from usage.api.views import FleetUsageView, SimUsageSyncView, SimUsageView
+
 app_name = "usage-api"
 
-urlpatterns: list = []
+# Optional trailing slash, like every FleetRouter route.
+urlpatterns = [
+    re_path(r"^usage/?$", FleetUsageView.as_view(), name="fleet-usage"),
+    re_path(r"^sims/(?P<iccid>[^/]+)/usage/?$", SimUsageView.as_view(), name="sim-usage"),
+    re_path(
+        r"^sims/(?P<iccid>[^/]+)/usage/sync/?$", SimUsageSyncView.as_view(), name="sim-usage-sync"
+    ),
+]

@@ -1,0 +1,59 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from core.viewsets import FleetAPIView
+from sims.api.mixins import SimLookupMixin
+from usage.api.serializers import (
+    FleetUsageQuerySerializer,
+    FleetUsageSerializer,
+    SimUsageSerializer,
+    UsageQuerySerializer,
+    UsageSyncSerializer,
+)
+from usage.selectors import fleet_usage, sim_usage
+from usage.services import sync_usage_for_sim
+
+
+def _query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+class SimUsageView(SimLookupMixin, FleetAPIView):
+    """A SIM's usage per day, ISO week or calendar month, with totals, average and peak day."""
+
+    @extend_schema(
+        operation_id="sims_usage_retrieve",
+        parameters=[UsageQuerySerializer],
+        responses=SimUsageSerializer,
+    )
+    def get(self, request, iccid):
+        sim = self.get_sim()
+        return Response(sim_usage(sim=sim, **_query(UsageQuerySerializer, request)))
+
+
+class SimUsageSyncView(SimLookupMixin, FleetAPIView):
+    """Sync a SIM's usage from 1NCE now: the days since its last stored day (operators)."""
+
+    @extend_schema(operation_id="sims_usage_sync", request=None, responses=UsageSyncSerializer)
+    def post(self, request, iccid):
+        result = sync_usage_for_sim(sim=self.get_sim())
+        return Response(UsageSyncSerializer(result).data)
+
+
+class FleetUsageView(FleetAPIView):
+    """The caller's organization's usage per day, week or month, optionally by status or tag."""
+
+    @extend_schema(
+        operation_id="usage_retrieve",
+        parameters=[FleetUsageQuerySerializer],
+        responses=FleetUsageSerializer,
+    )
+    def get(self, request):
+        organization_id = getattr(request.user, "organization_id", None)
+        if organization_id is None:
+            raise PermissionDenied("Your account belongs to no organization.")
+        query = _query(FleetUsageQuerySerializer, request)
+        return Response(fleet_usage(organization_id=organization_id, **query))

@@ -1,0 +1,301 @@
+"""Scheduler status: every periodic task's schedule, last run and next run.
+
+Runs are recorded from Celery's signals (``task_prerun``, ``task_failure``, ``task_postrun``)
+for the tasks declared in ``config.schedules`` and for anything django-celery-beat sends
+(it tags its messages with ``periodic_task_name``). The signals fire for eager runs too, so
+tests and ``CELERY_TASK_ALWAYS_EAGER`` setups record runs the same way a worker does.
+Recording never fails a task: a database error is logged and the task goes on.
+"""
+
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from celery import signals
+from celery.exceptions import Retry
+from django.db import models
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from config.schedules import PERIODIC_TASKS, Schedule
+from core.models import TaskRun, TaskRunOutcome
+
+logger = structlog.get_logger(__name__)
+
+MAX_ERROR_CHARS = 2000
+MAX_RESULT_CHARS = 4000
+
+# task_id -> stack of open runs ({pk, started, error}); a stack because an eager retry can
+# run the same task id again inside the first run.
+_open_runs: dict[str, list[dict]] = {}
+_open_runs_lock = threading.Lock()
+
+
+def _periodic_task_names() -> frozenset[str]:
+    return frozenset(schedule.task for schedule in PERIODIC_TASKS)
+
+
+def _schedule_name(task) -> str:
+    request = task.request
+    name = getattr(request, "periodic_task_name", None)
+    if not name:
+        name = (getattr(request, "headers", None) or {}).get("periodic_task_name")
+    return name or ""
+
+
+@signals.task_prerun.connect(dispatch_uid="core.scheduler.task_started")
+def task_started(sender=None, task_id=None, task=None, **kwargs):
+    if task is None or task_id is None:
+        return
+    schedule_name = _schedule_name(task)
+    if not schedule_name and task.name not in _periodic_task_names():
+        return
+    try:
+        run = TaskRun.objects.create(
+            task_id=task_id,
+            task=task.name,
+            schedule_name=schedule_name,
+            started_at=timezone.now(),
+            worker=getattr(task.request, "hostname", None) or "",
+        )
+    except Exception:
+        logger.warning("task_run_not_recorded", task=task.name, task_id=task_id, exc_info=True)
+        return
+    with _open_runs_lock:
+        _open_runs.setdefault(task_id, []).append(
+            {"pk": run.pk, "started": time.monotonic(), "error": None}
+        )
+
+
+@signals.task_failure.connect(dispatch_uid="core.scheduler.task_failed")
+def task_failed(sender=None, task_id=None, exception=None, **kwargs):
+    with _open_runs_lock:
+        stack = _open_runs.get(task_id)
+        if stack:
+            stack[-1]["error"] = exception
+
+
+@signals.task_postrun.connect(dispatch_uid="core.scheduler.task_finished")
+def task_finished(sender=None, task_id=None, retval=None, state=None, **kwargs):
+    with _open_runs_lock:
+        stack = _open_runs.get(task_id)
+        if not stack:
+            return
+        run = stack.pop()
+        if not stack:
+            del _open_runs[task_id]
+    fields = {
+        "finished_at": timezone.now(),
+        "duration_seconds": round(time.monotonic() - run["started"], 3),
+    }
+    # A worker sends task_failure first; an eager run that propagates its exception does not,
+    # but the exception is still in flight while postrun is sent.
+    error = run["error"] or sys.exc_info()[1]
+    if state == "RETRY" or isinstance(retval, Retry) or isinstance(error, Retry):
+        fields["outcome"] = TaskRunOutcome.RETRY
+        fields["error"] = _describe_error(retval if isinstance(retval, Retry) else error)
+    elif state == "SUCCESS" and error is None:
+        fields["outcome"] = TaskRunOutcome.SUCCESS
+        fields["result"] = _json_result(retval)
+    else:
+        fields["outcome"] = TaskRunOutcome.FAILURE
+        fields["error"] = _describe_error(error if error is not None else retval)
+    try:
+        TaskRun.objects.filter(pk=run["pk"]).update(**fields)
+    except Exception:
+        logger.warning("task_run_not_updated", run=run["pk"], exc_info=True)
+
+
+def _describe_error(exc) -> str:
+    if exc is None:
+        return ""
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+
+
+def _json_result(value):
+    """A task's return value if it is a small JSON document (counts), else nothing."""
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return None
+    return value if len(text) <= MAX_RESULT_CHARS and value is not None else None
+
+
+# --- status -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    task: str
+    description: str
+    schedule: str  # human readable
+    schedule_type: str  # interval, crontab, solar, clocked
+    expression: str  # "3600s" or "0 2 * * * UTC"
+    enabled: bool
+    registered: bool  # present in django-celery-beat (setup_periodic_tasks has run)
+    declared: bool  # present in config.schedules
+    expires_seconds: int | None
+    total_run_count: int
+    last_run: TaskRun | None
+    next_run_at: datetime | None
+
+
+def scheduler_status(*, now: datetime | None = None) -> list[ScheduledJob]:
+    """Every periodic task (declared or added in the admin), ordered by name, with its last
+    recorded run and the next run django-celery-beat will send. Three queries."""
+    now = now or timezone.now()
+    declared = {schedule.name: schedule for schedule in PERIODIC_TASKS}
+    registered = {
+        task.name: task
+        for task in PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked")
+        # Celery's own housekeeping entry is not one of ours.
+        .exclude(task="celery.backend_cleanup")
+    }
+    tasks = {s.task for s in declared.values()} | {t.task for t in registered.values()}
+    last_ids = (
+        TaskRun.objects.filter(task__in=tasks)
+        .values("task")
+        .annotate(last_id=models.Max("id"))
+        .values_list("last_id", flat=True)
+    )
+    last_runs = {run.task: run for run in TaskRun.objects.filter(pk__in=list(last_ids))}
+
+    jobs = []
+    for name in sorted(declared.keys() | registered.keys()):
+        periodic = registered.get(name)
+        schedule = declared.get(name)
+        if periodic is not None:
+            jobs.append(_from_periodic_task(periodic, schedule, last_runs, now))
+        else:
+            jobs.append(_from_declaration(schedule, last_runs))
+    return jobs
+
+
+def _from_periodic_task(periodic, schedule: Schedule | None, last_runs, now) -> ScheduledJob:
+    kind, expression, text = describe_periodic_task(periodic)
+    return ScheduledJob(
+        name=periodic.name,
+        task=periodic.task,
+        description=periodic.description or (schedule.description if schedule else ""),
+        schedule=text,
+        schedule_type=kind,
+        expression=expression,
+        enabled=periodic.enabled,
+        registered=True,
+        declared=schedule is not None,
+        expires_seconds=periodic.expire_seconds,
+        total_run_count=periodic.total_run_count,
+        last_run=last_runs.get(periodic.task),
+        next_run_at=next_run_at(periodic, now=now),
+    )
+
+
+def _from_declaration(schedule: Schedule, last_runs) -> ScheduledJob:
+    if schedule.every_seconds:
+        kind, expression = "interval", f"{schedule.every_seconds}s"
+        text = describe_interval(schedule.every_seconds)
+    else:
+        kind, expression = "crontab", f"{schedule.crontab} UTC"
+        text = describe_crontab(*schedule.crontab.split(), tz="UTC")
+    return ScheduledJob(
+        name=schedule.name,
+        task=schedule.task,
+        description=schedule.description,
+        schedule=text,
+        schedule_type=kind,
+        expression=expression,
+        enabled=False,  # beat knows nothing of it until setup_periodic_tasks runs
+        registered=False,
+        declared=True,
+        expires_seconds=schedule.expires_seconds,
+        total_run_count=0,
+        last_run=last_runs.get(schedule.task),
+        next_run_at=None,
+    )
+
+
+def next_run_at(periodic: PeriodicTask, *, now: datetime) -> datetime | None:
+    """When beat will next send ``periodic``, computed as beat's ``ModelEntry`` does."""
+    if not periodic.enabled:
+        return None
+    if periodic.one_off and periodic.total_run_count > 0:
+        return None
+    if periodic.expires is not None and now >= periodic.expires:
+        return None
+    try:
+        schedule = periodic.schedule
+        schedule.nowfun = lambda: now  # beat's "now" is this moment, not the clock's
+        last_run = periodic.last_run_at or periodic.date_changed or now
+        remaining = schedule.remaining_estimate(last_run)
+    except Exception:  # a schedule beat itself could not evaluate
+        logger.warning("next_run_unknown", task=periodic.name, exc_info=True)
+        return None
+    upcoming = now + max(remaining, timedelta(0))
+    if periodic.start_time is not None and upcoming < periodic.start_time:
+        upcoming = periodic.start_time
+    return upcoming
+
+
+# --- human-readable schedules --------------------------------------------------------------
+
+_PERIOD_SECONDS = {
+    IntervalSchedule.DAYS: 86400,
+    IntervalSchedule.HOURS: 3600,
+    IntervalSchedule.MINUTES: 60,
+    IntervalSchedule.SECONDS: 1,
+    IntervalSchedule.MICROSECONDS: 1e-6,
+}
+_UNITS = [(86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")]
+_WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+
+def describe_periodic_task(periodic: PeriodicTask) -> tuple[str, str, str]:
+    """``(schedule_type, expression, human text)`` of a django-celery-beat entry."""
+    if periodic.interval is not None:
+        seconds = periodic.interval.every * _PERIOD_SECONDS[periodic.interval.period]
+        return "interval", f"{seconds:g}s", describe_interval(seconds)
+    if periodic.crontab is not None:
+        c = periodic.crontab
+        fields = (c.minute, c.hour, c.day_of_month, c.month_of_year, c.day_of_week)
+        tz = str(c.timezone)
+        return "crontab", f"{' '.join(fields)} {tz}", describe_crontab(*fields, tz=tz)
+    if periodic.solar is not None:
+        s = periodic.solar
+        text = f"at {s.event.replace('_', ' ')} ({s.latitude}, {s.longitude})"
+        return "solar", s.event, text
+    if periodic.clocked is not None:
+        moment = periodic.clocked.clocked_time
+        return "clocked", moment.isoformat(), f"once at {moment:%Y-%m-%d %H:%M} UTC"
+    return "unknown", "", "no schedule"
+
+
+def describe_interval(seconds: float) -> str:
+    """``3600`` -> "every hour", ``900`` -> "every 15 minutes"."""
+    for size, unit in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+    return f"every {seconds:g} seconds"
+
+
+def describe_crontab(minute, hour, day_of_month, month_of_year, day_of_week, *, tz="UTC") -> str:
+    """Common crontab shapes in words; anything else as the expression itself."""
+    every_day = day_of_month == "*" and month_of_year == "*"
+    if every_day and day_of_week == "*":
+        if minute == "*" and hour == "*":
+            return "every minute"
+        if minute.startswith("*/") and hour == "*":
+            return f"every {minute[2:]} minutes"
+        if minute.isdigit() and hour == "*":
+            return f"every hour at minute {int(minute)}"
+        if minute.isdigit() and hour.isdigit():
+            return f"daily at {int(hour):02d}:{int(minute):02d} {tz}"
+    if every_day and minute.isdigit() and hour.isdigit() and day_of_week.isdigit():
+        day = _WEEKDAYS[int(day_of_week) % 7]
+        return f"weekly on {day} at {int(hour):02d}:{int(minute):02d} {tz}"
+    return f"cron '{minute} {hour} {day_of_month} {month_of_year} {day_of_week}' ({tz})"

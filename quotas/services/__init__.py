@@ -1,0 +1,30 @@
+"""Quota business rules: mirrored quotas, top-ups (single, bulk, automatic) and their checks."""
+
+from quotas.services.auto import check_quotas, configure_auto_topup
+from quotas.services.bulk import BULK_TOPUP_KIND, run_bulk_topup, start_bulk_topup
+from quotas.services.quota import (
+    allowed_volumes,
+    current_quota,
+    package_size,
+    packages_for,
+    refresh_quotas,
+    threshold_for,
+)
+from quotas.services.topups import TopUpNotCompleted, reconcile_sim_topups, top_up_sim
+
+__all__ = [
+    "BULK_TOPUP_KIND",
+    "TopUpNotCompleted",
+    "allowed_volumes",
+    "check_quotas",
+    "configure_auto_topup",
+    "current_quota",
+    "package_size",
+    "packages_for",
+    "reconcile_sim_topups",
+    "refresh_quotas",
+    "run_bulk_topup",
+    "start_bulk_topup",
+    "threshold_for",
+    "top_up_sim",
+]

@@ -1,0 +1,93 @@
+"""Bulk top-up (US-014): one job, one item per SIM, run by a Celery task."""
+
+import structlog
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from accounts.audit import record_audit
+from core.exceptions import ApiError
+from core.models import Job, JobItem
+from core.services import ItemFailed, create_job, run_job
+from quotas.models import TopUpSource
+from quotas.services.quota import package_size
+from quotas.services.topups import top_up_sim
+from sims.models import Sim
+from upstream.exceptions import UpstreamError
+
+logger = structlog.get_logger(__name__)
+
+BULK_TOPUP_KIND = "quota.bulk_topup"
+
+
+def start_bulk_topup(*, organization, items: list[dict], actor=None, request=None) -> Job:
+    """Record a bulk top-up job (``items``: validated ``iccid``/``quota_type``/``volume``) and
+    enqueue it once the job is committed."""
+    from quotas.tasks import run_bulk_topup_task
+
+    with transaction.atomic():
+        job = create_job(
+            kind=BULK_TOPUP_KIND,
+            items=[(item["iccid"], dict(item)) for item in items],
+            organization=organization,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            params={"total_sims": len(items)},
+        )
+        record_audit(
+            operation="BULK_TOPUP",
+            resource_type="job",
+            resource_id=job.pk,
+            user=actor,
+            organization=organization,
+            request=request,
+            request_body={"sims": items},
+            response_status=202,
+        )
+        transaction.on_commit(lambda: run_bulk_topup_task.delay(job.pk))
+    return job
+
+
+def run_bulk_topup(*, job: Job) -> Job:
+    """Top up every SIM of the job not yet done; see :func:`topup_job_item`."""
+    return run_job(job, lambda item: topup_job_item(job=job, item=item))
+
+
+def topup_job_item(*, job: Job, item: JobItem) -> dict:
+    """Top up one item's SIM. The item's ``TopUp`` is found again by the item, so an item
+    interrupted mid-call (``attempts`` > 1) is reconciled with 1NCE, never repeated blindly."""
+    sim = (
+        Sim.objects.select_related("organization")
+        .filter(organization_id=job.organization_id, iccid=item.key)
+        .first()
+    )
+    if sim is None:
+        raise ItemFailed("SIM not found in this organization.")
+    payload = item.payload
+    try:
+        topup = top_up_sim(
+            sim=sim,
+            quota_type=payload["quota_type"],
+            volume=int(payload["volume"]),
+            actor=job.created_by,
+            source=TopUpSource.BULK,
+            job_item=item,
+        )
+    except ApiError as exc:
+        raise ItemFailed(str(exc.detail)) from exc
+    except ValidationError as exc:
+        raise ItemFailed(f"Invalid top-up: {exc.detail}") from exc
+    except UpstreamError as exc:
+        raise ItemFailed(exc.public_message) from exc
+    order_numbers = list(
+        topup.orders.exclude(order_number="")
+        .order_by("sequence")
+        .values_list("order_number", flat=True)
+    )
+    return {
+        "iccid": sim.iccid,
+        "quota_type": topup.quota_type,
+        "volume_added": topup.packages * package_size(topup.quota_type),
+        "new_total": topup.new_total,
+        "new_remaining": topup.new_remaining,
+        "transaction_id": topup.transaction_id,
+        "order_numbers": order_numbers,
+    }

@@ -1,0 +1,149 @@
+"""Reading and mirroring quotas: packages, thresholds, ``refresh_quotas``."""
+
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from quotas.models import AutoTopUpRule, Quota, QuotaStatus, QuotaType
+from sims import cache as sims_cache
+from sims.models import LimitSet, Sim
+from sims.services import onence_client_for
+from upstream.exceptions import UpstreamError
+
+logger = structlog.get_logger(__name__)
+
+_STATUSES = {
+    "ACTIVE": QuotaStatus.ACTIVE,
+    "EXHAUSTED": QuotaStatus.EXHAUSTED,
+    "EXPIRED": QuotaStatus.EXPIRED,
+}
+
+
+def package_size(quota_type: str) -> int:
+    """What one 1NCE top-up package adds of ``quota_type`` (bytes of data or SMS)."""
+    if quota_type == QuotaType.DATA:
+        return settings.TOPUP_DATA_PACKAGE_BYTES
+    return settings.TOPUP_SMS_PACKAGE
+
+
+def allowed_volumes(quota_type: str) -> list[int]:
+    size = package_size(quota_type)
+    return [size * n for n in range(1, settings.TOPUP_MAX_PACKAGES + 1)]
+
+
+def packages_for(*, quota_type: str, volume: int, field: str = "volume") -> int:
+    """How many packages ``volume`` is; a 422 naming the allowed sizes when it is not whole.
+
+    1NCE sells one fixed package that adds data and SMS together, so a volume that is not a
+    whole number of packages cannot be bought.
+    """
+    size = package_size(quota_type)
+    unit = "bytes" if quota_type == QuotaType.DATA else "SMS"
+    allowed = allowed_volumes(quota_type)
+    if volume <= 0 or volume % size or volume // size > settings.TOPUP_MAX_PACKAGES:
+        shown = ", ".join(str(v) for v in allowed[:3])
+        raise ValidationError(
+            {
+                field: [
+                    f"A {quota_type} top-up must be a whole number of {size}-{unit} packages "
+                    f"(1 to {settings.TOPUP_MAX_PACKAGES}): {shown}, ... up to {allowed[-1]}."
+                ]
+            },
+            code="package_size",
+        )
+    return volume // size
+
+
+def threshold_for(*, sim: Sim, quota_type: str, rule: AutoTopUpRule | None = None) -> int:
+    """Percent used at which the SIM's quota counts as "threshold reached": the auto top-up
+    rule's, else the SIM's or organization's alert threshold, else the default."""
+    if rule is None:
+        rule = AutoTopUpRule.objects.filter(sim=sim, quota_type=quota_type).first()
+    if rule is not None:
+        return rule.threshold_percentage
+    limit_sets = LimitSet.objects.filter(
+        Q(sim=sim) | Q(sim__isnull=True), organization_id=sim.organization_id
+    )
+    # The SIM's own set first, then the organization's.
+    for limits in sorted(limit_sets, key=lambda row: row.sim_id is None):
+        if limits.alert_threshold_percent:
+            return limits.alert_threshold_percent
+    return settings.QUOTA_THRESHOLD_PERCENT
+
+
+def refresh_quotas(*, sim: Sim) -> dict[str, Quota]:
+    """Read both quotas of ``sim`` from 1NCE into our mirror (and the SIM's summary fields).
+
+    Raises ``UpstreamError`` when 1NCE cannot be read; the mirror is then left as it was.
+    """
+    client = onence_client_for(organization=sim.organization)
+    data = client.get_data_quota(sim.iccid)
+    sms = client.get_sms_quota(sim.iccid)
+    now = timezone.now()
+    readings = {
+        QuotaType.DATA: (
+            data.total_bytes,
+            data.remaining_bytes,
+            data.last_added_bytes,
+            data.accumulated_total_bytes,
+            data,
+        ),
+        QuotaType.SMS: (sms.total, sms.remaining, sms.last_added, sms.accumulated_total, sms),
+    }
+    quotas = {}
+    with transaction.atomic():
+        for quota_type, (total, remaining, last_added, accumulated, raw) in readings.items():
+            quota, _ = Quota.objects.select_for_update().get_or_create(
+                sim=sim, quota_type=quota_type
+            )
+            if quota.volume != total or quota.last_volume_added != last_added:
+                quota.last_status_change_date = raw.created_at or now
+            quota.volume = total
+            quota.remaining = remaining
+            quota.last_volume_added = last_added
+            quota.accumulated_volume = accumulated
+            quota.status = _STATUSES.get(raw.status.upper(), QuotaStatus.UNKNOWN)
+            if not raw.status:
+                quota.status = QuotaStatus.ACTIVE if remaining > 0 else QuotaStatus.EXHAUSTED
+            quota.upstream_threshold_percentage = raw.threshold_percentage
+            quota.expiry_date = raw.expiry_date
+            quota.refreshed_at = now
+            quota.save()
+            quotas[quota_type] = quota
+        Sim.objects.filter(pk=sim.pk).update(
+            data_quota_remaining_bytes=data.remaining_bytes,
+            data_quota_total_bytes=data.total_bytes,
+            sms_quota_remaining=sms.remaining,
+            sms_quota_total=sms.total,
+        )
+    sim.data_quota_remaining_bytes, sim.data_quota_total_bytes = (
+        data.remaining_bytes,
+        data.total_bytes,
+    )
+    sim.sms_quota_remaining, sim.sms_quota_total = sms.remaining, sms.total
+    sims_cache.invalidate(sim.organization_id)
+    return quotas
+
+
+def current_quota(*, sim: Sim, quota_type: str) -> tuple[Quota, bool]:
+    """The SIM's quota for the API: refreshed from 1NCE when older than
+    ``QUOTA_REFRESH_SECONDS``; the stored one (``stale`` True) when 1NCE cannot be read.
+
+    Raises the upstream error only when nothing was ever stored.
+    """
+    quota = Quota.objects.filter(sim=sim, quota_type=quota_type).first()
+    fresh_after = timezone.now() - timedelta(seconds=settings.QUOTA_REFRESH_SECONDS)
+    if quota is not None and quota.refreshed_at and quota.refreshed_at >= fresh_after:
+        return quota, False
+    try:
+        return refresh_quotas(sim=sim)[quota_type], False
+    except UpstreamError as exc:
+        if quota is None or quota.refreshed_at is None:
+            raise
+        logger.warning("quota_refresh_failed", iccid=sim.iccid, error=str(exc))
+        return quota, True

@@ -1,0 +1,37 @@
+"""Follow MT delivery and mirror MO messages now, with a progress bar."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from sims.models import Sim
+from sms.services import sims_to_sync, sync_sms
+
+
+class Command(BaseCommand):
+    help = "Sync SMS status and received (MO) messages from 1NCE."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--iccid", action="append", help="Only this SIM (repeatable).")
+        parser.add_argument("--organization", help="Every SIM of this organization (slug).")
+
+    def handle(self, *args, **options):
+        if options["iccid"]:
+            sims = list(
+                Sim.objects.select_related("organization").filter(iccid__in=options["iccid"])
+            )
+        elif options["organization"]:
+            sims = list(
+                Sim.objects.select_related("organization").filter(
+                    organization__slug=options["organization"]
+                )
+            )
+        else:
+            sims = sims_to_sync()
+        if not sims:
+            raise CommandError("No SIM to sync.")
+        with tqdm(total=len(sims), unit="sim", disable=options["verbosity"] == 0) as bar:
+            result = sync_sms(sims=sims, progress=bar.update)
+        self.stdout.write(
+            f"{result.sims} SIMs synced, {result.received} messages received, "
+            f"{result.updated} status changes, {result.errors} errors"
+        )

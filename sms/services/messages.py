@@ -1,0 +1,327 @@
+"""Sending, following and cancelling MT messages; mapping 1NCE's view onto our rows."""
+
+import contextlib
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import status
+
+from accounts.audit import record_audit
+from accounts.models import AuditStatus
+from core.exceptions import ApiError, Conflict, ErrorCode
+from sims.models import Sim
+from sims.services import onence_client_for
+from sms.models import SmsDirection, SmsEncoding, SmsMessage, SmsStatus, SmsSubmission
+from sms.services.validation import check_can_receive, validate_message
+from upstream.exceptions import (
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+logger = structlog.get_logger(__name__)
+
+DCS = {SmsEncoding.GSM7: 0, SmsEncoding.UCS2: 8}
+# 1NCE's submit dates may differ from our clock by this much when matching a lost answer.
+MATCH_SKEW = timedelta(minutes=5)
+# A message whose send answer was lost is matched (and so never re-sent) for this long.
+UNKNOWN_WINDOW = timedelta(hours=24)
+# A queued row younger than this may belong to a send still in flight.
+QUEUED_GRACE = timedelta(minutes=2)
+
+
+class SmsNotSent(ApiError):
+    """The send's outcome is unknown; status and code follow the upstream failure."""
+
+    def __init__(self, message, *, status_code, error_code, details):
+        super().__init__(message, details=details)
+        self.status_code = status_code
+        self.error_code = error_code
+
+
+def send_sms(
+    *,
+    sim: Sim,
+    message: str,
+    encoding: str = SmsEncoding.GSM7,
+    actor=None,
+    idempotency_key: str = "",
+    request=None,
+) -> SmsMessage:
+    """Send an MT SMS to ``sim`` through 1NCE (which buffers it while the SIM is offline).
+
+    The row is written ``queued`` before the call. If 1NCE's answer is lost the row stays
+    ``unknown`` and the error is raised (503/504); a later send of the same text to the same
+    SIM first looks for it at 1NCE and, if it arrived, returns it instead of sending again.
+    A refused send (4xx) removes the row and raises the upstream error.
+    """
+    validate_message(message=message, encoding=encoding)
+    check_can_receive(sim=sim)
+    client = onence_client_for(organization=sim.organization)
+    earlier = _earlier_attempt(sim=sim, message=message, actor=actor, key=idempotency_key)
+    if earlier is not None and (earlier.message, earlier.encoding) != (message, encoding):
+        raise Conflict(
+            "This Idempotency-Key was used for a different message.",
+            details={"sms_id": earlier.sms_id},
+        )
+    if earlier is not None:
+        if earlier.submission != SmsSubmission.SUBMITTED:
+            reconcile_unknown(sim=sim, client=client, include_queued=earlier)
+            earlier.refresh_from_db()
+        if earlier.submission == SmsSubmission.SUBMITTED:
+            return earlier
+        sms = earlier  # never reached 1NCE: send it now, same row
+    else:
+        sms = SmsMessage.objects.create(
+            organization_id=sim.organization_id,
+            sim=sim,
+            direction=SmsDirection.MT,
+            status=SmsStatus.PENDING,
+            encoding=encoding,
+            message=message,
+            submission=SmsSubmission.QUEUED,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            idempotency_key=idempotency_key,
+        )
+    try:
+        upstream_id = client.send_sms(sim.iccid, payload=message, dcs=DCS[encoding])
+    except (UpstreamUnavailable, UpstreamTimeout) as exc:
+        SmsMessage.objects.filter(pk=sms.pk).update(submission=SmsSubmission.UNKNOWN)
+        with contextlib.suppress(UpstreamError):
+            reconcile_unknown(sim=sim, client=client)
+        sms.refresh_from_db()
+        if sms.submission != SmsSubmission.SUBMITTED:
+            _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+            code = (
+                (status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.GATEWAY_TIMEOUT)
+                if isinstance(exc, UpstreamTimeout)
+                else (status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE)
+            )
+            raise SmsNotSent(
+                f"1NCE did not confirm the SMS ({exc.public_message}). Retrying is safe: it "
+                "is checked against 1NCE first and never sent twice.",
+                status_code=code[0],
+                error_code=code[1],
+                details={"sms_id": sms.sms_id, "submission": sms.submission},
+            ) from exc
+    except UpstreamError as exc:
+        sms.delete()
+        _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+        raise
+    else:
+        sms.upstream_id = upstream_id
+        sms.submission = SmsSubmission.SUBMITTED
+        sms.submitted_at = timezone.now()
+        sms.save(update_fields=["upstream_id", "submission", "submitted_at", "updated_at"])
+        if upstream_id is None:  # 1NCE answered without an id: find it in the SIM's list
+            with contextlib.suppress(UpstreamError):
+                reconcile_unknown(sim=sim, client=client, include_submitted=True)
+    _audit(sms, actor, request, AuditStatus.SUCCESS)
+    sms.refresh_from_db()
+    return sms
+
+
+def _earlier_attempt(*, sim, message, actor, key) -> SmsMessage | None:
+    rows = SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MT)
+    if key and getattr(actor, "is_authenticated", False):
+        found = rows.filter(idempotency_key=key, created_by=actor).order_by("-id").first()
+        if found is not None:
+            return found
+    # Without a key, only a message whose fate is unknown counts as the same send: one whose
+    # answer was lost, or one left queued by a process that died (a young queued one may
+    # still be on its way and is not touched).
+    now = timezone.now()
+    lost = Q(submission=SmsSubmission.UNKNOWN) | Q(
+        submission=SmsSubmission.QUEUED, created_at__lt=now - QUEUED_GRACE
+    )
+    return (
+        rows.filter(lost, message=message, created_at__gte=now - UNKNOWN_WINDOW)
+        .order_by("-id")
+        .first()
+    )
+
+
+def _audit(sms, actor, request, audit_status, error="") -> None:
+    record_audit(
+        operation="SEND_SMS",
+        resource_type="sim",
+        resource_id=sms.sim.iccid,
+        user=actor,
+        organization=sms.sim.organization,
+        status=audit_status,
+        request=request,
+        request_body={"sms_id": sms.sms_id, "encoding": sms.encoding, "length": len(sms.message)},
+        response_status=202 if audit_status == AuditStatus.SUCCESS else None,
+        error_message=error,
+    )
+
+
+def reconcile_unknown(
+    *, sim: Sim, client=None, include_submitted: bool = False, include_queued=None
+) -> int:
+    """Match the SIM's MT rows whose send answer was lost against 1NCE's list of its messages
+    (same text, submitted after our row, id not yet ours). Matched rows become ``submitted``;
+    the rest stay unknown until they leave the window, when they are taken as never sent
+    (``failed``). Returns how many were matched."""
+    wanted = Q(submission=SmsSubmission.UNKNOWN) | Q(
+        submission=SmsSubmission.QUEUED, created_at__lt=timezone.now() - QUEUED_GRACE
+    )
+    if include_queued is not None:  # the caller's own queued row, whatever its age
+        wanted |= Q(pk=include_queued.pk)
+    if include_submitted:  # also accepted ones whose id 1NCE did not tell us
+        wanted |= Q(submission=SmsSubmission.SUBMITTED, upstream_id__isnull=True)
+    rows = SmsMessage.objects.filter(wanted, sim=sim, direction=SmsDirection.MT)
+    open_rows = list(rows.order_by("created_at", "id"))
+    if not open_rows:
+        return 0
+    client = client or onence_client_for(organization=sim.organization)
+    since = open_rows[0].created_at - MATCH_SKEW
+    candidates = [
+        item
+        for item in client.list_sms(sim.iccid)
+        if item.sms_type.upper() == "MT"
+        and (item.submitted_at is None or item.submitted_at >= since)
+    ]
+    known = set(
+        SmsMessage.objects.filter(sim=sim, upstream_id__isnull=False).values_list(
+            "upstream_id", flat=True
+        )
+    )
+    matched = 0
+    for row in open_rows:
+        hit = next(
+            (
+                item
+                for item in sorted(candidates, key=lambda i: (i.submitted_at or since, i.id))
+                if item.id not in known
+                and item.payload == row.message
+                and (item.submitted_at is None or item.submitted_at >= row.created_at - MATCH_SKEW)
+            ),
+            None,
+        )
+        if hit is not None:
+            known.add(hit.id)
+            row.upstream_id = hit.id
+            row.submission = SmsSubmission.SUBMITTED
+            row.submitted_at = row.submitted_at or hit.submitted_at or timezone.now()
+            apply_upstream(row, hit)
+            matched += 1
+        elif (
+            row.submission == SmsSubmission.UNKNOWN
+            and row.created_at < timezone.now() - UNKNOWN_WINDOW
+        ):
+            row.status, row.failure_reason = SmsStatus.FAILED, "1NCE never received the message."
+            row.finished_at = timezone.now()
+            row.save()
+    return matched
+
+
+def apply_upstream(row: SmsMessage, item) -> SmsMessage:
+    """Copy 1NCE's view of a message (``upstream.onence.models.SmsMessage``) onto ``row`` and
+    save it. 1NCE's PENDING is our ``sent`` once a delivery was attempted."""
+    now = timezone.now()
+    upstream_status = (item.status or "").upper()
+    attempted = item.last_delivery_attempt_at or (item.retry_count or 0) > 0
+    if row.status != SmsStatus.CANCELLED:
+        if upstream_status == "DELIVERED":
+            row.status = SmsStatus.DELIVERED
+            row.delivered_at = item.delivered_at or item.final_at or now
+            row.sent_at = row.sent_at or item.last_delivery_attempt_at or row.delivered_at
+            row.finished_at = row.delivered_at
+        elif upstream_status == "FAILED":
+            row.status, row.failure_reason = SmsStatus.FAILED, "1NCE could not deliver it."
+        elif upstream_status == "EXPIRED":
+            row.status = SmsStatus.EXPIRED
+            row.failure_reason = "The SIM was not reachable before the message expired."
+        elif upstream_status == "PENDING" and attempted:
+            row.status = SmsStatus.SENT
+            row.sent_at = row.sent_at or item.last_delivery_attempt_at or now
+        if row.status in (SmsStatus.FAILED, SmsStatus.EXPIRED):
+            row.finished_at = item.final_at or now
+            row.sent_at = row.sent_at or item.last_delivery_attempt_at
+    row.retry_count = item.retry_count or 0
+    row.expires_at = item.expires_at or row.expires_at
+    row.submitted_at = row.submitted_at or item.submitted_at
+    row.last_checked_at = now
+    row.save()
+    return row
+
+
+def refresh_status(*, sms: SmsMessage, client=None) -> SmsMessage:
+    """Read one MT message's status from 1NCE (raises ``UpstreamError``)."""
+    if sms.direction != SmsDirection.MT or sms.is_final:
+        return sms
+    if sms.upstream_id is None:
+        reconcile_unknown(sim=sms.sim, client=client, include_submitted=True)
+        sms.refresh_from_db()
+        return sms
+    client = client or onence_client_for(organization=sms.sim.organization)
+    try:
+        item = client.get_sms(sms.sim.iccid, sms.upstream_id)
+    except UpstreamNotFound:
+        SmsMessage.objects.filter(pk=sms.pk).update(last_checked_at=timezone.now())
+        return sms
+    return apply_upstream(sms, item)
+
+
+def fresh_status(*, sms: SmsMessage) -> SmsMessage:
+    """For a read: refresh a message still on its way when its status is over
+    ``SMS_STATUS_REFRESH_SECONDS`` old; keep the stored one when 1NCE cannot be read."""
+    stale_before = timezone.now() - timedelta(seconds=settings.SMS_STATUS_REFRESH_SECONDS)
+    if sms.is_final or sms.direction != SmsDirection.MT:
+        return sms
+    if sms.last_checked_at and sms.last_checked_at > stale_before:
+        return sms
+    try:
+        return refresh_status(sms=sms)
+    except UpstreamError as exc:
+        logger.warning("sms_status_refresh_failed", sms_id=sms.sms_id, error=str(exc))
+        return sms
+
+
+def cancel_sms(*, sms: SmsMessage, actor=None, request=None) -> SmsMessage:
+    """Cancel an MT message 1NCE has not delivered yet; ``Conflict`` (409) once it is
+    delivered or otherwise final."""
+    if sms.direction != SmsDirection.MT:
+        raise Conflict("Only messages sent to the SIM (MT) can be cancelled.")
+    client = onence_client_for(organization=sms.sim.organization)
+    if not sms.is_final:
+        refresh_status(sms=sms, client=client)  # it may have been delivered a moment ago
+        sms.refresh_from_db()
+    if sms.is_final:
+        raise Conflict(
+            f"The message is already {sms.status} and can no longer be cancelled.",
+            details={"sms_id": sms.sms_id, "status": sms.status},
+        )
+    if sms.upstream_id is not None:
+        try:
+            client.cancel_sms(sms.sim.iccid, sms.upstream_id)
+        except UpstreamRejected:
+            refresh_status(sms=sms, client=client)
+            sms.refresh_from_db()
+            if sms.is_final:
+                raise Conflict(
+                    f"The message is already {sms.status} and can no longer be cancelled.",
+                    details={"sms_id": sms.sms_id, "status": sms.status},
+                ) from None
+            raise
+    with transaction.atomic():
+        sms.status, sms.finished_at = SmsStatus.CANCELLED, timezone.now()
+        sms.save(update_fields=["status", "finished_at", "updated_at"])
+        record_audit(
+            operation="CANCEL_SMS",
+            resource_type="sim",
+            resource_id=sms.sim.iccid,
+            user=actor,
+            organization=sms.sim.organization,
+            request=request,
+            request_body={"sms_id": sms.sms_id},
+            response_status=204,
+        )
+    return sms

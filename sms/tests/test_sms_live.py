@@ -1,0 +1,142 @@
+"""SMS against the 1NCE simulator over HTTP: delivery, cancel, no double sends, MO sync."""
+
+import time
+
+import pytest
+from django.core.management import call_command
+
+from sims.models import EventType, SimEvent
+from simulators.onence import testing
+from simulators.onence.models import OnenceSim
+from sms.models import SmsDirection, SmsMessage, SmsStatus, SmsSubmission
+from sms.services import sync_sim_sms
+from sms.tasks import sync_sms
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sms_posts(iccid: str) -> list[dict]:
+    return testing.requests_received(path_contains=f"/v2/sims/{iccid}/sms", method="POST")
+
+
+def send(client, sim, message="Reboot device now", **headers):
+    return client.post(
+        f"/api/v1/sims/{sim.iccid}/sms",
+        {"message": message, "encoding": "GSM7"},
+        format="json",
+        headers=headers,
+    )
+
+
+def test_sms_is_accepted_then_delivered(operator_client, fleet):
+    sim = fleet[0]
+    testing.set_connectivity(sim.iccid, "ONLINE")
+    response = send(operator_client, sim)
+    assert response.status_code == 202, response.content
+    data = response.json()["data"]
+    assert data["status"] == "pending" and data["iccid"] == sim.iccid
+    assert data["status_url"] == f"/api/v1/sims/{sim.iccid}/sms/{data['sms_id']}"
+    row = SmsMessage.objects.get(sms_id=data["sms_id"])
+    assert row.submission == SmsSubmission.SUBMITTED and row.upstream_id
+    assert len(sms_posts(sim.iccid)) == 1
+
+    testing.advance_time(seconds=11)  # the simulator's first delivery attempt is 2-10 s later
+    detail = operator_client.get(data["status_url"]).json()["data"]
+    assert detail["status"] == "delivered"
+    assert detail["direction"] == "MT" and detail["encoding"] == "GSM7"
+    assert detail["created_at"] and detail["sent_at"] and detail["delivered_at"]
+    assert detail["delivered_at"] >= detail["sent_at"]
+
+
+def test_cancel_before_delivery_and_409_after(operator_client, fleet):
+    offline, online = fleet[0], fleet[1]
+    testing.set_connectivity(offline.iccid, "OFFLINE")
+    waiting = send(operator_client, offline).json()["data"]
+    response = operator_client.delete(waiting["status_url"])
+    assert response.status_code == 204, response.content
+    assert SmsMessage.objects.get(sms_id=waiting["sms_id"]).status == SmsStatus.CANCELLED
+    assert testing.requests_received(path_contains="/sms/", method="DELETE")
+
+    testing.set_connectivity(online.iccid, "ONLINE")
+    delivered = send(operator_client, online).json()["data"]
+    testing.advance_time(seconds=11)
+    response = operator_client.delete(delivered["status_url"])
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["details"]["status"] == "delivered"
+    assert SmsMessage.objects.get(sms_id=delivered["sms_id"]).status == SmsStatus.DELIVERED
+
+
+def test_idempotency_key_replay_sends_once(operator_client, fleet):
+    sim = fleet[0]
+    first = send(operator_client, sim, **{"Idempotency-Key": "sms-1"})
+    again = send(operator_client, sim, **{"Idempotency-Key": "sms-1"})
+    assert first.status_code == again.status_code == 202
+    assert again.json()["data"]["sms_id"] == first.json()["data"]["sms_id"]
+    assert len(sms_posts(sim.iccid)) == 1
+
+
+def test_lost_answer_is_matched_at_1nce_not_sent_again(operator_client, fleet):
+    sim = fleet[0]
+    testing.set_faults(ambiguous_writes=True, error_status=502, paths="/sms")
+    response = send(operator_client, sim)
+    assert response.status_code == 202, response.content
+    row = SmsMessage.objects.get()
+    assert row.submission == SmsSubmission.SUBMITTED and row.upstream_id
+    assert len(sms_posts(sim.iccid)) == 1
+
+
+def test_timeout_then_retry_does_not_send_twice(operator_client, fleet, settings):
+    sim = fleet[0]
+    settings.UPSTREAM_READ_TIMEOUT = 0.5
+    testing.set_faults(hang_seconds=1.5, paths="/sms", enforce_rate_limit=False)
+    response = send(operator_client, sim)
+    assert response.status_code == 504, response.content
+    sms_id = response.json()["error"]["details"]["sms_id"]
+    assert SmsMessage.objects.get().submission == SmsSubmission.UNKNOWN
+    time.sleep(1.5)  # 1NCE takes the message it was still working on
+    testing.set_faults(enforce_rate_limit=False)
+    retry = send(operator_client, sim)  # the same text again, no key
+    assert retry.status_code == 202, retry.content
+    assert retry.json()["data"]["sms_id"] == sms_id
+    assert len(sms_posts(sim.iccid)) == 1
+    assert SmsMessage.objects.count() == 1
+
+
+def test_upstream_refusal_leaves_nothing_behind(operator_client, fleet):
+    sim = fleet[0]
+    testing.set_faults(error_rate=1.0, error_status=400, paths="/sms", enforce_rate_limit=False)
+    response = send(operator_client, sim)
+    assert response.status_code == 502
+    assert not SmsMessage.objects.exists()
+
+
+def test_sync_sms_command(fleet, capsys):
+    call_command("sync_sms", iccid=[fleet[2].iccid], verbosity=0)
+    assert "1 SIMs synced" in capsys.readouterr().out
+
+
+def test_sync_mirrors_mo_messages_once_with_events(fleet):
+    sim = fleet[0]
+    # A chatty device, and two days for it to talk: the simulator materialises MO messages
+    # as its clock moves.
+    OnenceSim.objects.filter(iccid=sim.iccid).update(daily_sms=5)
+    testing.advance_time(seconds=2 * 86400)
+    first = sync_sim_sms(sim=sim)
+    received = SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MO)
+    assert first.received == received.count() > 0
+    events = SimEvent.objects.filter(sim=sim, event_type=EventType.SMS_RECEIVED)
+    assert events.count() == first.received
+    assert sync_sim_sms(sim=sim).received == 0
+    assert events.count() == received.count()
+
+
+def test_sync_task_follows_mt_delivery(operator_client, fleet):
+    sim = fleet[1]
+    testing.set_connectivity(sim.iccid, "ONLINE")
+    sms_id = send(operator_client, sim).json()["data"]["sms_id"]
+    testing.advance_time(seconds=11)
+    result = sync_sms.delay().get()
+    assert result["errors"] == 0
+    assert SmsMessage.objects.get(sms_id=sms_id).status == SmsStatus.DELIVERED
+    listed = operator_client.get(f"/api/v1/sims/{sim.iccid}/sms", {"direction": "MT"}).json()
+    assert [row["sms_id"] for row in listed["data"]] == [sms_id]

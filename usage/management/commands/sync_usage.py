@@ -1,0 +1,47 @@
+"""``manage.py sync_usage [--organization SLUG]``: the hourly usage sync, by hand."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from accounts.models import Organization
+from upstream.exceptions import UpstreamError
+from usage.services import sync_usage
+
+
+class Command(BaseCommand):
+    help = "Fetch new daily usage from 1NCE for every active SIM (incremental)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organization", metavar="SLUG", help="Only this organization.")
+
+    def handle(self, *args, organization=None, verbosity=1, **options):
+        org = None
+        if organization:
+            org = Organization.objects.filter(slug=organization).first()
+            if org is None:
+                raise CommandError(f"No organization with slug {organization!r}.")
+        bar = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=total, unit="sim", disable=verbosity == 0, file=self.stderr)
+            bar.update(done - bar.n)
+
+        try:
+            report = sync_usage(organization=org, progress=progress)
+        except UpstreamError as exc:
+            raise CommandError(f"1NCE is unavailable, sync stopped: {exc}") from exc
+        finally:
+            if bar is not None:
+                bar.close()
+        if report.skipped:
+            self.stdout.write(self.style.WARNING("Another usage sync is running; skipped."))
+            return
+        self.stdout.write(
+            f"{report.sims} SIMs: {report.synced} synced, {report.failed} failed; "
+            f"{report.records_added} records added, {report.records_updated} updated "
+            f"in {report.duration_seconds:.1f}s"
+        )
+        for iccid in report.failed_iccids:
+            self.stdout.write(self.style.ERROR(f"failed: {iccid}"))

@@ -1,0 +1,210 @@
+"""Usage reads: one SIM's usage and the fleet's, per day, ISO week or calendar month.
+
+Buckets are computed in Python from daily rows (at most two years of them), so week and month
+edges are the same on PostgreSQL and SQLite and byte totals stay exact integers.
+"""
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import models
+from django.db.models import Count, Sum
+
+from sims.models import Sim
+from usage.models import OrganizationDailyUsage, UsageRecord
+
+
+class Granularity(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly (ISO weeks, Monday to Sunday)"
+    MONTHLY = "monthly", "Monthly (calendar months)"
+
+
+class GroupBy(models.TextChoices):
+    TAG = "tag", "Tag"
+    STATUS = "status", "Status"
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day's totals (a SIM's, a group's or the fleet's)."""
+
+    date: date
+    rx: int
+    tx: int
+    mo: int
+    mt: int
+    sessions: int | None = None
+    sims: int | None = None
+
+    @property
+    def volume(self) -> int:
+        return self.rx + self.tx
+
+
+def sim_usage(*, sim: Sim, start_date: date, end_date: date, granularity: str) -> dict:
+    """Seed 001's usage answer for one SIM: buckets in the period and the summary. One query."""
+    rows = (
+        UsageRecord.objects.filter(sim=sim, date__gte=start_date, date__lte=end_date)
+        .order_by("date")
+        .values_list("date", "data_rx_bytes", "data_tx_bytes", "sms_mo", "sms_mt", "session_count")
+    )
+    days = [Day(*row) for row in rows]
+    return {
+        "iccid": sim.iccid,
+        "period": {"start": start_date, "end": end_date},
+        "granularity": granularity,
+        "usage": buckets(days, granularity, start_date, end_date),
+        "summary": summarize(days, start_date, end_date),
+    }
+
+
+def fleet_usage(
+    *,
+    organization_id: int,
+    start_date: date,
+    end_date: date,
+    granularity: str,
+    group_by: str | None = None,
+) -> dict:
+    """An organization's usage from the daily rollup (one query), and with ``group_by`` the
+    same per SIM status or per tag from the per-SIM records (one more query).
+
+    A SIM with several tags counts in each of its tags' groups; SIMs without tags form the
+    group whose ``key`` is null.
+    """
+    rollup = (
+        OrganizationDailyUsage.objects.filter(
+            organization_id=organization_id, date__gte=start_date, date__lte=end_date
+        )
+        .order_by("date")
+        .values_list("date", "data_rx_bytes", "data_tx_bytes", "sms_mo", "sms_mt", "sim_count")
+    )
+    days = [Day(d, rx, tx, mo, mt, None, sims) for d, rx, tx, mo, mt, sims in rollup]
+    answer = {
+        "period": {"start": start_date, "end": end_date},
+        "granularity": granularity,
+        "group_by": group_by,
+        "usage": buckets(days, granularity, start_date, end_date),
+        "summary": summarize(days, start_date, end_date),
+    }
+    if group_by:
+        groups = _grouped_days(organization_id, start_date, end_date, group_by)
+        answer["groups"] = [
+            {
+                "key": key,
+                "usage": buckets(group_days, granularity, start_date, end_date),
+                "summary": summarize(group_days, start_date, end_date),
+            }
+            for key, group_days in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0]))
+        ]
+    return answer
+
+
+def _grouped_days(organization_id, start_date, end_date, group_by) -> dict:
+    # Grouping by the tag list itself keeps this one portable query: an organization has few
+    # distinct tag lists; each list's totals are then credited to each of its tags.
+    column = "sim__status" if group_by == GroupBy.STATUS else "sim__tags"
+    rows = (
+        UsageRecord.objects.filter(
+            organization_id=organization_id, date__gte=start_date, date__lte=end_date
+        )
+        .values(column, "date")
+        .annotate(
+            rx=Sum("data_rx_bytes"),
+            tx=Sum("data_tx_bytes"),
+            mo=Sum("sms_mo"),
+            mt=Sum("sms_mt"),
+            sims=Count("id"),
+        )
+        .order_by()
+    )
+    totals: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
+    for row in rows:
+        if group_by == GroupBy.STATUS:
+            keys = [row[column]]
+        else:
+            keys = sorted({str(tag) for tag in row[column] or []}) or [None]
+        for key in keys:
+            day = totals[key][row["date"]]
+            for i, name in enumerate(("rx", "tx", "mo", "mt", "sims")):
+                day[i] += row[name]
+    return {
+        key: [Day(d, *values[:4], None, values[4]) for d, values in sorted(by.items())]
+        for key, by in totals.items()
+    }
+
+
+def bucket_bounds(day: date, granularity: str) -> tuple[date, date, str]:
+    """The first and last day of the bucket holding ``day``, and its label."""
+    if granularity == Granularity.WEEKLY:
+        monday = day - timedelta(days=day.weekday())
+        iso = day.isocalendar()
+        return monday, monday + timedelta(days=6), f"{iso.year}-W{iso.week:02d}"
+    if granularity == Granularity.MONTHLY:
+        last = calendar.monthrange(day.year, day.month)[1]
+        return day.replace(day=1), day.replace(day=last), f"{day.year}-{day.month:02d}"
+    return day, day, day.isoformat()
+
+
+def buckets(days: list[Day], granularity: str, start_date: date, end_date: date) -> list[dict]:
+    """Daily rows as they are; weekly and monthly ones summed, each bucket clipped to the
+    requested period (``start``/``end``) and labelled (``2026-W53``, ``2026-12``)."""
+    grouped: dict[tuple, list[Day]] = {}
+    for day in days:
+        grouped.setdefault(bucket_bounds(day.date, granularity), []).append(day)
+    answer = []
+    for (first, last, label), members in grouped.items():
+        row = _totals(members)
+        if granularity == Granularity.DAILY:
+            row = {"date": first, **row}
+        else:
+            start, end = max(first, start_date), min(last, end_date)
+            row = {"date": start, "period": label, "start": start, "end": end, **row}
+            row["days"] = len(members)
+        answer.append(row)
+    return answer
+
+
+def _totals(days: list[Day]) -> dict:
+    rx = sum(day.rx for day in days)
+    tx = sum(day.tx for day in days)
+    sessions = [day.sessions for day in days if day.sessions is not None]
+    row = {
+        "volume_rx": rx,
+        "volume_tx": tx,
+        "total_volume": rx + tx,
+        "sms_mo": sum(day.mo for day in days),
+        "sms_mt": sum(day.mt for day in days),
+        "session_count": sum(sessions) if sessions else None,
+    }
+    sims = [day.sims for day in days if day.sims is not None]
+    if sims:
+        row["sim_count"] = max(sims)
+    return row
+
+
+def summarize(days: list[Day], start_date: date, end_date: date) -> dict:
+    """Totals, the average per day of the period (rounded half up to a byte) and the peak day
+    (the earliest, on a tie)."""
+    period_days = (end_date - start_date).days + 1
+    total_rx = sum(day.rx for day in days)
+    total_tx = sum(day.tx for day in days)
+    total = total_rx + total_tx
+    peak = max(days, key=lambda day: (day.volume, -day.date.toordinal()), default=None)
+    sessions = [day.sessions for day in days if day.sessions is not None]
+    return {
+        "total_volume": total,
+        "total_volume_rx": total_rx,
+        "total_volume_tx": total_tx,
+        "total_sms_mo": sum(day.mo for day in days),
+        "total_sms_mt": sum(day.mt for day in days),
+        "total_session_count": sum(sessions) if sessions else None,
+        "average_daily_volume": (2 * total + period_days) // (2 * period_days),
+        "peak_daily_volume": peak.volume if peak else 0,
+        "peak_date": peak.date if peak else None,
+        "days": period_days,
+        "days_with_data": len(days),
+    }
