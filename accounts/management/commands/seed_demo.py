@@ -66,6 +66,19 @@ class Command(BaseCommand):
         call_command(
             "simulate_1nce", "seed", "--sims", "200", "--days", "60", "--if-empty", verbosity=0
         )
+
         # By name: the demo command does not import the domain apps' tasks.
-        transaction.on_commit(lambda: celery_app.send_task("sims.tasks.sync_sims", countdown=5))
-        self.stdout.write("  1NCE         simulator with 200 SIMs; the worker mirrors them shortly")
+        def first_syncs():
+            # SIMs first; their usage, quotas and messages once the mirror has them.
+            celery_app.send_task("sims.tasks.sync_sims", countdown=5)
+            for task in (
+                "usage.tasks.sync_usage",
+                "quotas.tasks.check_quotas",
+                "sms.tasks.sync_sms",
+            ):
+                celery_app.send_task(task, countdown=30)
+
+        transaction.on_commit(first_syncs)
+        self.stdout.write(
+            "  1NCE         simulator with 200 SIMs; the worker mirrors them in a minute"
+        )
