@@ -155,7 +155,18 @@ def wrk_load(base_url: str, paths: list[str], *, headers: dict, seconds: int, co
         return None
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(paths))
-    command = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s"]
+    threads = str(min(2, concurrency))
+    command = [
+        "wrk",
+        "-t",
+        threads,
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command += ["-s", str(ROOT / "bench" / "wrk_paths.lua"), base_url, "--", handle.name]

@@ -1,24 +1,24 @@
 """Usage reads at fleet scale: one SIM's 90 days, and an organization's year by month.
 
     .venv/bin/python bench/usage.py [--sims 100000] [--days 365] [--orgs 10]
-                                    [--requests 2000] [--concurrency 20] [--workers 4] [--keep]
+                                    [--seconds 15] [--concurrency 20] [--workers 4] [--keep]
 
 Creates the throwaway PostgreSQL database ``fleetops_bench_usage`` (dropped at the end unless
 ``--keep``), migrates it, creates ``--sims`` SIMs spread over ``--orgs`` organizations and
 loads ``--days`` days of usage for each with COPY (100,000 x 365 = 36.5 million rows), in
 date order as the hourly sync writes them, with the indexes built after the load. The daily
 rollup is then built by ``usage.services.rebuild_daily_rollup``. FleetOps is served by
-gunicorn (production settings, PostgreSQL + Redis) and driven by ``--concurrency`` client
-threads:
+gunicorn (production settings, PostgreSQL + Redis) and driven by wrk (a Python driver when
+wrk is not installed) from ``--concurrency`` connections, and from one:
 
 - ``GET /api/v1/sims/{iccid}/usage``, 90 days, daily, a random SIM each time (target p95 under
   20 ms);
 - ``GET /api/v1/usage?granularity=monthly`` over the last year, from the rollup (target p95
   under 300 ms).
 
-Client threads and server share the machine, so the figures include the load driver's CPU.
-The same two reads are then timed as bare SQL from ``--concurrency`` connections, which
-isolates the table and index design from the web stack.
+The load driver and the server share the machine's two cores. The same two reads are then
+timed as bare SQL from ``--concurrency`` connections, which isolates the table and index
+design from the web stack.
 """
 
 import argparse
@@ -37,7 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from bench.common import bench_env, gunicorn, load, manage, report, throwaway_database
+from bench.common import (
+    bench_env,
+    gunicorn,
+    load,
+    manage,
+    report,
+    throwaway_database,
+    wrk_load,
+)
 
 DATABASE = "fleetops_bench_usage"
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
@@ -190,6 +198,7 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=15, help="per scenario, with wrk")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--processes", type=int, default=2, help="COPY processes")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -220,23 +229,31 @@ def main() -> None:
         results = {}
         with gunicorn(env, workers=args.workers) as url:
             scenarios = {
-                "SIM usage, 90 days daily": lambda i: (
-                    f"{url}/api/v1/sims/8988228{rng.choice(mine):012d}/usage?{ninety}"
-                ),
-                "fleet usage, 12 months monthly": lambda i: f"{url}/api/v1/usage?{year}",
+                "SIM usage, 90 days daily": [
+                    f"/api/v1/sims/8988228{rng.choice(mine):012d}/usage?{ninety}"
+                    for _ in range(5000)
+                ],
+                "fleet usage, 12 months monthly": [f"/api/v1/usage?{year}"],
             }
             print(
-                f"{args.requests} requests each, {args.concurrency} concurrent clients, "
+                f"{args.concurrency} concurrent connections (wrk, {args.seconds}s each; "
+                f"{args.requests} requests with the Python driver when wrk is missing), "
                 f"gunicorn {args.workers} workers, PostgreSQL + Redis"
             )
-            for name, url_for in scenarios.items():
-                warm = {"headers": headers, "concurrency": args.concurrency}
-                load(url_for, requests_total=min(300, args.requests), **warm)
-                results[name] = load(url_for, requests_total=args.requests, **warm)
-                report(name, results[name])
-                # One client: the service time itself, without queueing for the 2 CPUs.
-                serial = load(url_for, headers=headers, requests_total=300, concurrency=1)
-                report(f"{name} (1 client)", serial)
+            for name, paths in scenarios.items():
+                for clients, label in ((args.concurrency, name), (1, f"{name} (1 client)")):
+                    # One client: the service time itself, without queueing for the 2 CPUs.
+                    row = wrk_load(
+                        url, paths, headers=headers, seconds=args.seconds, concurrency=clients
+                    ) or load(
+                        lambda i, paths=paths: url + paths[i % len(paths)],
+                        headers=headers,
+                        requests_total=args.requests if clients > 1 else 300,
+                        concurrency=clients,
+                    )
+                    report(label, row)
+                    if clients > 1:
+                        results[name] = row
         with psycopg.connect(DSN) as conn:
             sim_ids = [row[0] for row in conn.execute("SELECT id FROM sims_sim").fetchall()]
         for name, row in database_only(sim_ids, created["organization"], args).items():

@@ -54,7 +54,7 @@ class Sim(models.Model):
         "accounts.Organization", on_delete=models.PROTECT, related_name="sims"
     )
     iccid = models.CharField(max_length=19, unique=True, help_text="19 digits, no Luhn digit.")
-    iccid_with_luhn = models.CharField(max_length=20, blank=True)
+    iccid_with_luhn = models.CharField(max_length=20, blank=True, db_index=True)
     imsi = models.CharField(max_length=15, blank=True, db_index=True)
     imsi_2 = models.CharField(max_length=15, blank=True)
     current_imsi = models.CharField(max_length=15, blank=True)
