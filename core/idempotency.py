@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -25,6 +26,14 @@ from core.exceptions import Conflict
 from core.models import IdempotencyKey, IdempotencyStatus
 
 HEADER = "Idempotency-Key"
+
+# For ``@extend_schema(parameters=[...])`` on every view method decorated with @idempotent.
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="A repeat with the same key returns the first answer and does nothing twice.",
+)
 
 
 def request_fingerprint(request) -> str:

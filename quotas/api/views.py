@@ -1,9 +1,9 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from core.idempotency import idempotent
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.viewsets import FleetAPIView
 from quotas import services
 from quotas.api.serializers import (
@@ -17,13 +17,6 @@ from quotas.api.serializers import (
 )
 from quotas.models import AutoTopUpRule, TopUp, TopUpStatus
 from sims.api.mixins import SimLookupMixin
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    description="A repeat with the same key returns the first answer and does nothing twice.",
-)
 
 
 class QuotaView(SimLookupMixin, FleetAPIView):
@@ -82,7 +75,7 @@ class SimTopUpView(SimLookupMixin, FleetAPIView):
         operation_id="sims_topup_one",
         request=TopUpRequestSerializer,
         responses=TopUpResultSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     @idempotent
     def post(self, request, iccid):
@@ -106,7 +99,7 @@ class BulkTopUpView(FleetAPIView):
         operation_id="sims_topup_bulk",
         request=BulkTopUpRequestSerializer,
         responses={202: BulkTopUpAcceptedSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     @idempotent
     def post(self, request):

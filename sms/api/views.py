@@ -5,7 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from core.idempotency import idempotent
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.viewsets import FleetViewMixin
 from sims.api.mixins import SimLookupMixin
 from sms import services
@@ -55,14 +55,7 @@ class SimSmsViewSet(
     @extend_schema(
         request=SmsSendSerializer,
         responses={202: SmsAcceptedSerializer},
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                description="A repeat with the same key returns the first answer; sent once.",
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     @idempotent
     def create(self, request, *args, **kwargs):
