@@ -76,6 +76,8 @@ class Sim(models.Model):
     sms_quota_remaining = models.IntegerField(null=True, blank=True)
     sms_quota_total = models.IntegerField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When the usage sync last read this SIM's usage; the least recent go first.
+    usage_synced_at = models.DateTimeField(null=True, blank=True)
     # Set when a full sync no longer finds the SIM upstream; cleared when it reappears.
     missing_upstream_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from sims.events import record_event
@@ -106,6 +106,7 @@ def sync_usage_for_sim(*, sim: Sim, client=None, refresh_rollup: bool = True) ->
         added, updated, unchanged, changed = _upsert_days(sim=sim, days=days, start=start)
         if refresh_rollup and changed:
             refresh_daily_rollup(organization_id=sim.organization_id, dates=changed)
+        Sim.objects.filter(pk=sim.pk).update(usage_synced_at=timezone.now())
     latest = max((day.date for day in days), default=None)
     if latest is None:
         latest = (
@@ -237,12 +238,20 @@ def rebuild_daily_rollup(*, organization_id: int) -> int:
     return refresh_daily_rollup(organization_id=organization_id, dates=dates)
 
 
-def active_sims(*, organization=None):
-    """The SIMs the hourly sync covers: every Enabled SIM, by organization then id."""
+def active_sims(*, organization=None, limit: int | None = None):
+    """The SIMs a run covers: Enabled SIMs, least recently synced first, at most ``limit``.
+
+    1NCE allows about 10 requests a second and each SIM is one request, so a large fleet
+    cannot be read in one hourly run: each run takes the SIMs that waited longest, and the
+    fleet is covered over as many runs as it needs.
+    """
     sims = Sim.objects.filter(status=SimStatus.ENABLED).select_related("organization")
     if organization is not None:
         sims = sims.filter(organization=organization)
-    return sims.only("id", "iccid", "organization").order_by("organization_id", "id")
+    sims = sims.only("id", "iccid", "organization").order_by(
+        F("usage_synced_at").asc(nulls_first=True), "id"
+    )
+    return sims[:limit] if limit else sims
 
 
 def sync_usage(
@@ -287,7 +296,9 @@ class _SyncRun:
         self.consecutive = 0  # transient failures in a row
 
     def run(self) -> None:
-        pending = list(active_sims(organization=self.organization))
+        pending = list(
+            active_sims(organization=self.organization, limit=settings.USAGE_SYNC_MAX_SIMS)
+        )
         self.report.sims = len(pending)
         for attempt in range(settings.USAGE_SYNC_RETRIES + 1):
             if attempt:

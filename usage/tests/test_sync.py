@@ -244,6 +244,18 @@ class TestFleetSync:
             sync_usage()
         assert not SimEvent.objects.exists()
 
+    def test_a_large_fleet_is_covered_over_runs_least_recently_synced_first(
+        self, sims, organization, settings
+    ):
+        settings.USAGE_SYNC_MAX_SIMS = 1
+        first = sync_usage()
+        second = sync_usage()
+        third = sync_usage()
+        assert (first.sims, second.sims, third.sims) == (1, 1, 1)
+        iccids = [sim.iccid for sim in sims]
+        synced = [next(i for i in iccids if i in call["path"]) for call in usage_requests()]
+        assert synced == [iccids[0], iccids[1], iccids[0]]
+
     def test_only_the_given_organization(self, sims, other_organization):
         SimFactory(organization=other_organization)  # would fail: not in 1NCE
         report = sync_usage(organization=sims[0].organization)
