@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.models import Job, JobItem, JobItemStatus, JobStatus
+from core.models import Job, JobItem, JobItemStatus, JobStatus, TaskRun
 
 logger = structlog.get_logger(__name__)
 
@@ -120,4 +120,12 @@ def fail_job(job: Job, *, error: str) -> Job:
 def prune_finished_jobs(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = Job.objects.filter(finished_at__lt=cutoff).delete()
+    return deleted
+
+
+def prune_task_runs(*, older_than_days: int) -> int:
+    """Forget periodic task runs older than ``older_than_days`` (the scheduler status keeps
+    only each task's latest)."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = TaskRun.objects.filter(started_at__lt=cutoff).delete()
     return deleted

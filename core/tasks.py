@@ -3,7 +3,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.idempotency import prune_idempotency_keys
-from core.services import prune_finished_jobs
+from core.services import prune_finished_jobs, prune_task_runs
 
 logger = structlog.get_logger(__name__)
 
@@ -13,5 +13,8 @@ def cleanup() -> dict:
     """Daily housekeeping; each app adds its own pruning here through its services."""
     jobs = prune_finished_jobs(older_than_days=settings.JOB_RETENTION_DAYS)
     keys = prune_idempotency_keys()
-    logger.info("cleanup_finished", jobs_deleted=jobs, idempotency_keys_deleted=keys)
-    return {"jobs_deleted": jobs, "idempotency_keys_deleted": keys}
+    runs = prune_task_runs(older_than_days=settings.JOB_RETENTION_DAYS)
+    logger.info(
+        "cleanup_finished", jobs_deleted=jobs, idempotency_keys_deleted=keys, task_runs_deleted=runs
+    )
+    return {"jobs_deleted": jobs, "idempotency_keys_deleted": keys, "task_runs_deleted": runs}

@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from core.models import Job, JobItemStatus, JobStatus
+from core.models import Job, JobItemStatus, JobStatus, TaskRun
 from core.services import ItemFailed, create_job, run_job
+from core.tasks import cleanup
 from core.tests.api import ReadOnlyAPICases
 from core.tests.factories import JobFactory, JobItemFactory
 
@@ -82,3 +86,21 @@ def test_item_interrupted_mid_call_is_handed_back_with_its_attempts(organization
     seen = []
     run_job(job, lambda item: seen.append(item.attempts) or {})
     assert seen == [2]
+
+
+@pytest.mark.django_db
+def test_cleanup_prunes_old_jobs_and_task_runs_only(organization, settings):
+    old = timezone.now() - timedelta(days=settings.JOB_RETENTION_DAYS + 1)
+    stale_job = JobFactory(organization=organization, status=JobStatus.COMPLETED, finished_at=old)
+    fresh_job = JobFactory(organization=organization, status=JobStatus.COMPLETED)
+    TaskRun.objects.create(task_id="a", task="core.tasks.cleanup", started_at=old)
+    recent = TaskRun.objects.create(
+        task_id="b", task="core.tasks.cleanup", started_at=timezone.now()
+    )
+
+    result = cleanup()
+
+    assert (result["jobs_deleted"], result["task_runs_deleted"]) >= (1, 1)
+    assert not Job.objects.filter(pk=stale_job.pk).exists()
+    assert Job.objects.filter(pk=fresh_job.pk).exists()
+    assert list(TaskRun.objects.values_list("pk", flat=True)) == [recent.pk]

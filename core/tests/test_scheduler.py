@@ -52,7 +52,11 @@ class TestRecording:
         assert run.outcome == TaskRunOutcome.SUCCESS
         assert run.finished_at >= run.started_at
         assert run.duration_seconds is not None and run.duration_seconds >= 0
-        assert run.result == {"jobs_deleted": 0, "idempotency_keys_deleted": 0}
+        assert run.result == {
+            "jobs_deleted": 0,
+            "idempotency_keys_deleted": 0,
+            "task_runs_deleted": 0,
+        }
         assert run.error == ""
 
     def test_failure_is_recorded_with_its_error(self, test_schedules):
