@@ -35,6 +35,7 @@ class ErrorCode:
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     CONFLICT = "CONFLICT"
+    UPSTREAM_NOT_CONFIGURED = "UPSTREAM_NOT_CONFIGURED"
     VALIDATION_ERROR = "VALIDATION_ERROR"
     RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -64,6 +65,14 @@ class Conflict(ApiError):
     status_code = status.HTTP_409_CONFLICT
     error_code = ErrorCode.CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
+
+
+class UpstreamNotConnected(Conflict):
+    """The organization has no account for an upstream it asked to reach (see
+    ``core.upstream_accounts``)."""
+
+    error_code = ErrorCode.UPSTREAM_NOT_CONFIGURED
+    default_detail = "No upstream account is connected to this organization."
 
 
 class InvalidApiKey(exceptions.AuthenticationFailed):

@@ -31,8 +31,11 @@ def create_job(
     created_by=None,
     params: dict | None = None,
 ) -> Job:
-    """Create a job and its items (``(key, payload)`` pairs, keys unique within the job)."""
+    """Create a job and its items (``(key, payload)`` pairs, keys unique within the job).
+    ``created_by`` may be any actor: an anonymous one (a task, a command) is recorded as none."""
     items = list(items)
+    if not getattr(created_by, "is_authenticated", False):
+        created_by = None
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind,
@@ -46,6 +49,46 @@ def create_job(
             for i, (key, payload) in enumerate(items)
         )
     return job
+
+
+def create_exclusive_job(
+    *,
+    kind: str,
+    organization,
+    items: Iterable[tuple[str, dict]],
+    created_by=None,
+    params: dict | None = None,
+    fresh_for: timedelta,
+) -> tuple[Job, bool]:
+    """The organization's open job of ``kind`` (pending or running, created within
+    ``fresh_for``), else a new one: ``(job, created)``.
+
+    Concurrent callers are serialised on the organization's row, so two requests never queue
+    two jobs. A job older than ``fresh_for`` that never finished is presumed lost and no
+    longer blocks a new one.
+    """
+    with transaction.atomic():
+        type(organization).objects.select_for_update().filter(pk=organization.pk).first()
+        open_job = (
+            Job.objects.filter(
+                kind=kind,
+                organization=organization,
+                status__in=[JobStatus.PENDING, JobStatus.PROCESSING],
+                created_at__gte=timezone.now() - fresh_for,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if open_job is not None:
+            return open_job, False
+        job = create_job(
+            kind=kind,
+            items=items,
+            organization=organization,
+            created_by=created_by,
+            params=params,
+        )
+    return job, True
 
 
 def run_job(job: Job, handler: Callable[[JobItem], dict]) -> Job:

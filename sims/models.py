@@ -9,7 +9,8 @@ ONENCE_DEFAULT_BASE_URL = "https://api.1nce.com/management-api"
 
 
 class OnenceAccount(models.Model):
-    """An organization's own 1NCE API account; without one, the default from settings is used.
+    """An organization's own 1NCE API account. Without one, an organization reaches 1NCE only
+    if it owns the default account from settings (``ONENCE_DEFAULT_ORGANIZATION``).
 
     The client secret is stored encrypted (``core.crypto``) and never shown.
     """

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from sims.events import record_event
 from sims.models import EventType, Sim, SimStatus
+from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from upstream.locks import CacheLock
@@ -245,7 +246,9 @@ def active_sims(*, organization=None, limit: int | None = None):
     cannot be read in one hourly run: each run takes the SIMs that waited longest, and the
     fleet is covered over as many runs as it needs.
     """
-    sims = Sim.objects.filter(status=SimStatus.ENABLED).select_related("organization")
+    sims = connected_sims(Sim.objects.filter(status=SimStatus.ENABLED)).select_related(
+        "organization"
+    )
     if organization is not None:
         sims = sims.filter(organization=organization)
     sims = sims.only("id", "iccid", "organization").order_by(

@@ -19,6 +19,7 @@ from quotas.services.quota import packages_for, refresh_quotas, threshold_for
 from quotas.services.topups import TopUpNotCompleted, reconcile_sim_topups, top_up_sim
 from sims.events import record_event
 from sims.models import EventType, Sim
+from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError
 
@@ -42,6 +43,7 @@ def configure_auto_topup(
     changes and the upstream error is raised.
     """
     packages_for(quota_type=quota_type, volume=topup_amount, field="topup_amount")
+    client = onence_client_for(organization=organization)  # a rule needs 1NCE to act on
     sims = {
         sim.iccid: sim
         for sim in Sim.objects.select_related("organization").filter(
@@ -50,7 +52,7 @@ def configure_auto_topup(
     }
     known = [iccid for iccid in iccids if iccid in sims]
     if known and quota_type == QuotaType.DATA:
-        onence_client_for(organization=organization).set_auto_top_up(known, enabled=enabled)
+        client.set_auto_top_up(known, enabled=enabled)
     details = []
     with transaction.atomic():
         for iccid in iccids:
@@ -110,7 +112,7 @@ def check_quotas(*, organization=None) -> dict:
     Returns counts: ``checked``, ``crossed``, ``topped_up``, ``errors``.
     """
     stats = {"checked": 0, "crossed": 0, "topped_up": 0, "errors": 0}
-    rules = AutoTopUpRule.objects.filter(enabled=True).select_related(
+    rules = AutoTopUpRule.objects.filter(enabled=True, sim__in=connected_sims()).select_related(
         "sim__organization", "last_topup"
     )
     if organization is not None:

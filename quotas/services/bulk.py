@@ -12,6 +12,7 @@ from quotas.models import TopUpSource
 from quotas.services.quota import package_size
 from quotas.services.topups import top_up_sim
 from sims.models import Sim
+from sims.services import onence_credentials_for
 from upstream.exceptions import UpstreamError
 
 logger = structlog.get_logger(__name__)
@@ -24,12 +25,13 @@ def start_bulk_topup(*, organization, items: list[dict], actor=None, request=Non
     enqueue it once the job is committed."""
     from quotas.tasks import run_bulk_topup_task
 
+    onence_credentials_for(organization=organization)  # not connected: refused, nothing queued
     with transaction.atomic():
         job = create_job(
             kind=BULK_TOPUP_KIND,
             items=[(item["iccid"], dict(item)) for item in items],
             organization=organization,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=actor,
             params={"total_sims": len(items)},
         )
         record_audit(

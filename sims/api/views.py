@@ -1,5 +1,4 @@
 from django.core.cache import cache
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -8,7 +7,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.identifiers import normalize_iccid
-from core.services import create_job
 from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
 from sims import cache as sim_cache
 from sims import services
@@ -33,9 +31,9 @@ from sims.api.serializers import (
 from sims.filters import SimEventFilterSet, SimFilterSet
 from sims.models import ConnectivityReset, Order, Sim, SimEvent, SimStatus
 from sims.services.events import refresh_upstream_events
+from sims.services.jobs import start_configure_sims, start_sync_all
 from sims.services.limits import effective_limits, global_limits, set_limits, sim_limits
 from sims.services.orders import list_products, place_order, refresh_order
-from sims.tasks import configure_sims_job, sync_organization_job
 
 # Larger batches of POST /sims run as a job.
 INLINE_CONFIGURE_LIMIT = 50
@@ -131,13 +129,7 @@ class SimViewSet(FleetViewSet):
         items = serializer.validated_data["sims"]
         organization = request.user.organization
         if len(items) > INLINE_CONFIGURE_LIMIT:
-            job = create_job(
-                kind="sims.configure",
-                organization=organization,
-                created_by=request.user,
-                items=[(f"{i}:{item['iccid']}", item) for i, item in enumerate(items)],
-            )
-            transaction.on_commit(lambda: configure_sims_job.delay(job.pk))
+            job = start_configure_sims(organization=organization, items=items, actor=request.user)
             return job_accepted(job)
         result = services.configure_sims(
             organization=organization, items=items, actor=request.user, request=request
@@ -210,14 +202,9 @@ class SimViewSet(FleetViewSet):
     @extend_schema(request=None, responses={202: JobAcceptedSerializer})
     @action(detail=False, methods=["post"], url_path="sync-all")
     def sync_all(self, request):
-        organization = request.user.organization
-        job = create_job(
-            kind="sims.sync_all",
-            organization=organization,
-            created_by=request.user,
-            items=[(organization.slug, {"organization_id": organization.pk})],
-        )
-        transaction.on_commit(lambda: sync_organization_job.delay(job.pk))
+        """Sync every SIM of the organization as a job; while one is queued or running, its
+        job is answered instead of queuing another."""
+        job, _ = start_sync_all(organization=request.user.organization, actor=request.user)
         return job_accepted(job)
 
     @extend_schema(

@@ -65,6 +65,7 @@ def configure_sims(*, organization, items: list[dict], actor=None, request=None)
     """Configure many SIMs: each item is ``{"iccid", ...changes}``. A SIM not yet mirrored is
     fetched from 1NCE and ``created``; a known one is ``updated``; anything that fails is
     reported with its reason and the others go on."""
+    client = onence_client_for(organization=organization)
     results, created, failed = [], 0, 0
     for item in items:
         raw = str(item.get("iccid", ""))
@@ -75,7 +76,7 @@ def configure_sims(*, organization, items: list[dict], actor=None, request=None)
             if sim is not None and sim.organization_id != organization.pk:
                 raise LookupError("SIM not found")
             if sim is None:
-                upstream = onence_client_for(organization=organization).get_sim(iccid)
+                upstream = client.get_sim(iccid)
                 upsert_page(
                     organization=organization,
                     sims=[upstream],

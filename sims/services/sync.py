@@ -20,7 +20,8 @@ from django.utils import timezone
 from accounts.models import Organization
 from sims import cache as sim_cache
 from sims.events import EVENT_KINDS
-from sims.models import EventSource, EventType, OnenceAccount, Sim, SimEvent, SimStatus
+from sims.models import EventSource, EventType, Sim, SimEvent, SimStatus
+from sims.selectors import connected_organizations
 from sims.services.clients import onence_client_for
 from upstream.onence.models import Sim as UpstreamSim
 
@@ -66,20 +67,6 @@ class SyncResult:
     conflicts: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     complete: bool = False
-
-
-def connected_organizations():
-    """Organizations whose SIMs we mirror: those with their own active 1NCE account, and the
-    one that owns the default account (``ONENCE_DEFAULT_ORGANIZATION``)."""
-    ids = set(
-        OnenceAccount.objects.filter(is_active=True).values_list("organization_id", flat=True)
-    )
-    organizations = Organization.objects.filter(is_active=True)
-    if settings.ONENCE_DEFAULT_ORGANIZATION:
-        return organizations.filter(pk__in=ids) | organizations.filter(
-            slug=settings.ONENCE_DEFAULT_ORGANIZATION
-        )
-    return organizations.filter(pk__in=ids)
 
 
 def mirror_values(upstream: UpstreamSim, now) -> dict:

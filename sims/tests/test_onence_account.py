@@ -3,6 +3,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role
+from core.exceptions import UpstreamNotConnected
 from sims.models import OnenceAccount
 from sims.services import onence_client_for, onence_credentials_for
 from upstream.onence import OnenceClient, OnenceCredentials
@@ -39,15 +40,28 @@ def test_active_account_gives_the_organizations_credentials(account, organizatio
 
 
 @pytest.mark.django_db
-def test_inactive_or_missing_account_falls_back_to_settings(
-    account, organization, other_organization
+def test_only_the_named_organization_gets_the_default_account(
+    account, organization, other_organization, settings
 ):
-    account.is_active = False
-    account.save()
-    assert onence_credentials_for(organization=organization) == OnenceCredentials.from_settings()
+    settings.ONENCE_DEFAULT_ORGANIZATION = other_organization.slug
     assert (
         onence_credentials_for(organization=other_organization) == OnenceCredentials.from_settings()
     )
+    account.is_active = False
+    account.save()
+    with pytest.raises(UpstreamNotConnected) as refused:
+        onence_credentials_for(organization=organization)
+    assert refused.value.details == {"upstream": "1nce", "organization": organization.slug}
+    with pytest.raises(UpstreamNotConnected):
+        onence_credentials_for(organization=None)
+
+
+@pytest.mark.django_db
+def test_default_account_without_credentials_connects_nobody(other_organization, settings):
+    settings.ONENCE_DEFAULT_ORGANIZATION = other_organization.slug
+    settings.ONENCE_CLIENT_SECRET = ""
+    with pytest.raises(UpstreamNotConnected):
+        onence_client_for(organization=other_organization)
 
 
 @pytest.mark.django_db

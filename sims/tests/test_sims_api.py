@@ -1,10 +1,14 @@
 """The SIM inventory API on the mirror (no upstream call involved)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditLog, Role
 from core.identifiers import iccid_with_luhn
+from core.models import Job, JobStatus
 from core.tests.api import ReadOnlyAPICases, assert_error_envelope
 from sims.models import EventType, SimEvent, SimStatus
 from sims.tests.factories import SimFactory
@@ -201,3 +205,32 @@ def test_viewer_cannot_set_limits(viewer_client, organization):
 
 def test_job_list_route_is_not_a_sim(operator_client):
     assert reverse("sims-api:sim-sync-all") == "/api/v1/sims/sync-all"
+
+
+@pytest.mark.django_db
+def test_sync_all_answers_the_queued_job_instead_of_queuing_another(
+    operator_client, organization, settings, django_capture_on_commit_callbacks
+):
+    settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
+    with django_capture_on_commit_callbacks() as queued:
+        first = operator_client.post("/api/v1/sims/sync-all")
+        again = operator_client.post("/api/v1/sims/sync-all")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["data"]["job_id"] == first.json()["data"]["job_id"]
+    assert Job.objects.filter(kind="sims.sync_all").count() == 1
+    assert len(queued) == 1
+
+
+@pytest.mark.django_db
+def test_sync_all_queues_anew_once_the_previous_job_finished_or_was_lost(
+    operator_client, organization, settings, django_capture_on_commit_callbacks
+):
+    settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
+    with django_capture_on_commit_callbacks():
+        first = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
+        Job.objects.filter(pk=first).update(status=JobStatus.COMPLETED)
+        second = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
+        lost = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
+        Job.objects.filter(pk=second).update(created_at=lost)
+        third = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
+    assert len({first, second, third}) == 3

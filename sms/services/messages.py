@@ -285,31 +285,31 @@ def fresh_status(*, sms: SmsMessage) -> SmsMessage:
         return sms
 
 
-def cancel_sms(*, sms: SmsMessage, actor=None, request=None) -> SmsMessage:
-    """Cancel an MT message 1NCE has not delivered yet; ``Conflict`` (409) once it is
-    delivered or otherwise final."""
-    if sms.direction != SmsDirection.MT:
-        raise Conflict("Only messages sent to the SIM (MT) can be cancelled.")
-    client = onence_client_for(organization=sms.sim.organization)
-    if not sms.is_final:
-        refresh_status(sms=sms, client=client)  # it may have been delivered a moment ago
-        sms.refresh_from_db()
+def _refuse_if_final(sms: SmsMessage) -> None:
     if sms.is_final:
         raise Conflict(
             f"The message is already {sms.status} and can no longer be cancelled.",
             details={"sms_id": sms.sms_id, "status": sms.status},
         )
+
+
+def cancel_sms(*, sms: SmsMessage, actor=None, request=None) -> SmsMessage:
+    """Cancel an MT message 1NCE has not delivered yet; ``Conflict`` (409) once it is
+    delivered or otherwise final."""
+    if sms.direction != SmsDirection.MT:
+        raise Conflict("Only messages sent to the SIM (MT) can be cancelled.")
+    _refuse_if_final(sms)
+    client = onence_client_for(organization=sms.sim.organization)
+    refresh_status(sms=sms, client=client)  # it may have been delivered a moment ago
+    sms.refresh_from_db()
+    _refuse_if_final(sms)
     if sms.upstream_id is not None:
         try:
             client.cancel_sms(sms.sim.iccid, sms.upstream_id)
         except UpstreamRejected:
             refresh_status(sms=sms, client=client)
             sms.refresh_from_db()
-            if sms.is_final:
-                raise Conflict(
-                    f"The message is already {sms.status} and can no longer be cancelled.",
-                    details={"sms_id": sms.sms_id, "status": sms.status},
-                ) from None
+            _refuse_if_final(sms)
             raise
     with transaction.atomic():
         sms.status, sms.finished_at = SmsStatus.CANCELLED, timezone.now()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from sims.events import record_event
 from sims.models import EventSource, EventType, Sim, SimStatus
+from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from sms.models import (
     FINAL_STATUSES,
@@ -127,13 +128,14 @@ def _store_new(sim: Sim, item) -> bool:
 def sims_to_sync(*, batch_size: int | None = None) -> list[Sim]:
     """SIMs with messages on their way, then the enabled SIMs read longest ago (for MO)."""
     batch_size = batch_size or settings.SMS_SYNC_BATCH_SIZE
+    connected = connected_sims()
     open_ids = set(
-        SmsMessage.objects.filter(direction=SmsDirection.MT)
+        SmsMessage.objects.filter(direction=SmsDirection.MT, sim__in=connected)
         .exclude(status__in=FINAL_STATUSES)
         .values_list("sim_id", flat=True)
     )
     rotation = list(
-        Sim.objects.filter(status=SimStatus.ENABLED)
+        connected.filter(status=SimStatus.ENABLED)
         .exclude(pk__in=open_ids)
         .order_by(F("sms_sync__synced_at").asc(nulls_first=True), "id")
         .values_list("id", flat=True)[:batch_size]

@@ -4,7 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.models import Organization
-from sims.services.sync import connected_organizations, sync_organization
+from sims.selectors import connected_organizations
+from sims.services.clients import ONENCE_ACCOUNTS
+from sims.services.sync import sync_organization
 
 
 class Command(BaseCommand):
@@ -19,6 +21,8 @@ class Command(BaseCommand):
                 organizations = [Organization.objects.get(slug=options["organization"])]
             except Organization.DoesNotExist:
                 raise CommandError(f"No organization {options['organization']!r}.") from None
+            if not ONENCE_ACCOUNTS.is_connected(organizations[0]):
+                raise CommandError(str(ONENCE_ACCOUNTS.not_connected(organizations[0]).detail))
         else:
             organizations = list(connected_organizations())
         if not organizations:

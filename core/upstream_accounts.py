@@ -1,0 +1,83 @@
+"""Which upstream account an organization may use: one rule for every upstream.
+
+An organization reaches an upstream (1NCE, PMNL, Stellar) only through an account connected to
+it: its own active account, or the default account from settings when it is the organization
+named as that account's owner. Every other organization gets :class:`UpstreamNotConnected`
+(409 ``UPSTREAM_NOT_CONFIGURED``); no code path lends it another organization's account, and
+periodic syncs skip it.
+
+Each upstream declares its accounts once with :class:`UpstreamAccounts`; its client factory,
+its syncs and its views ask that declaration and nothing else.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.db.models import Q
+
+from core.exceptions import UpstreamNotConnected
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class UpstreamAccounts(Generic[C]):
+    """How one upstream's accounts are found.
+
+    ``own_credentials(organization)`` answers the organization's own active account (or
+    ``None``); ``default_credentials()`` the account configured in settings (or ``None`` when
+    it is not configured); ``default_owner_setting`` names the setting holding the slug of the
+    organization that owns the default account; ``own_account_owners()`` the ids of the
+    organizations with an active account of their own.
+    """
+
+    name: str  # as people read it: "1NCE"
+    key: str  # as machines read it: "1nce"
+    own_credentials: Callable[[Any], C | None]
+    default_credentials: Callable[[], C | None]
+    default_owner_setting: str
+    own_account_owners: Callable[[], Iterable[int]]
+    connect_hint: str  # where an administrator connects an account
+
+    def default_owner(self) -> str:
+        """The slug of the organization that owns the default account ("" when none does)."""
+        if self.default_credentials() is None:
+            return ""
+        return getattr(settings, self.default_owner_setting, "") or ""
+
+    def credentials_for(self, *, organization) -> C:
+        """The account ``organization`` may use; :class:`UpstreamNotConnected` when none."""
+        if organization is not None:
+            own = self.own_credentials(organization)
+            if own is not None:
+                return own
+            owner = self.default_owner()
+            if owner and organization.slug == owner:
+                return self.default_credentials()
+        raise self.not_connected(organization)
+
+    def is_connected(self, organization) -> bool:
+        try:
+            self.credentials_for(organization=organization)
+        except UpstreamNotConnected:
+            return False
+        return True
+
+    def connected(self, *, field: str = "") -> Q:
+        """A filter for the organizations (``field=""``) or the rows of organizations
+        (``field="organization"``) that have an account connected."""
+        prefix = f"{field}__" if field else ""
+        condition = Q(**{f"{prefix}pk__in": list(self.own_account_owners())})
+        owner = self.default_owner()
+        if owner:
+            condition |= Q(**{f"{prefix}slug": owner})
+        return condition
+
+    def not_connected(self, organization) -> UpstreamNotConnected:
+        slug = getattr(organization, "slug", None)
+        return UpstreamNotConnected(
+            f"No {self.name} account is connected to this organization. {self.connect_hint}",
+            details={"upstream": self.key, "organization": slug},
+        )
