@@ -17,10 +17,11 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
-from accounts.audit import client_ip, record_audit
+from accounts.audit import record_audit
 from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
 from core.exceptions import Conflict
+from core.net import client_address
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
@@ -102,7 +103,7 @@ def _issue_tokens(user: User, *, request=None) -> TokenPair:
         jti=refresh["jti"],
         token_hash=token_hash(raw_refresh),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
         expires_at=timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
     )
     _revoke_beyond_limit(user)

@@ -170,6 +170,12 @@ RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=100)
 RATE_LIMIT_PER_HOUR = env.int("RATE_LIMIT_PER_HOUR", default=1000)
 RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=20)
 RATE_LIMIT_LOGIN_PER_MINUTE = env.int("RATE_LIMIT_LOGIN_PER_MINUTE", default=5)
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the header is ignored
+# and the socket address is the client (core.net.client_address); a forged header then changes
+# nothing. Set it to exactly the number of proxies, or clients can choose their own address.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
 
 if FLEETOPS_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
@@ -201,8 +207,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.FleetRateThrottle"],
-    # Proxies in front of the app whose X-Forwarded-For is trusted for client addresses.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    # Only for DRF code that still calls get_ident(); ours uses core.net.client_address.
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.FleetPagination",
     "DEFAULT_FILTER_BACKENDS": [
