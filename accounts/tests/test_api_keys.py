@@ -107,10 +107,45 @@ def test_read_only_key_cannot_write(owner):
     assert response.json()["error"]["code"] == "FORBIDDEN"
 
 
-def test_key_made_with_a_read_only_key_is_read_only(owner):
+def test_read_only_key_creates_no_key(owner):
     _, raw = issue_api_key(user=owner, name="ro", read_only=True)
-    data = keyed(raw).post("/api/v1/auth/api-keys", {"name": "child"}).json()["data"]
-    assert data["read_only"] is True
+    response = keyed(raw).post("/api/v1/auth/api-keys", {"name": "child"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+    assert not APIKey.objects.filter(name="child").exists()
+
+
+def test_admins_read_only_key_manages_only_as_a_viewer(make_user):
+    admin = make_user(Role.ADMIN)
+    colleague = make_user(Role.OPERATOR)
+    colleagues_key, colleagues_raw = issue_api_key(user=colleague, name="theirs")
+    own_key, _ = issue_api_key(user=admin, name="mine")
+    _, read_only_raw = issue_api_key(user=admin, name="ro", read_only=True)
+    client = keyed(read_only_raw)
+
+    listed = {k["name"] for k in client.get("/api/v1/auth/api-keys").json()["data"]}
+    assert listed == {"mine", "ro"}  # its owner's keys only, as for a viewer
+    for prefix in (colleagues_key.prefix, own_key.prefix):
+        response = client.delete(f"/api/v1/auth/api-keys/{prefix}")
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "FORBIDDEN"
+    assert not APIKey.objects.filter(revoked=True).exists()
+    assert keyed(colleagues_raw).get("/api/v1/auth/me").status_code == 200
+    # The admin's audit trail of the organization is out of a viewer's reach too.
+    audit = client.get("/api/v1/audit").json()["data"]
+    assert {entry["username"] for entry in audit} <= {admin.username}
+
+
+def test_admins_full_key_manages_the_organizations_keys(make_user):
+    admin = make_user(Role.ADMIN)
+    colleagues_key, _ = issue_api_key(user=make_user(Role.OPERATOR), name="theirs")
+    _, raw = issue_api_key(user=admin, name="full")
+    client = keyed(raw)
+    assert {k["name"] for k in client.get("/api/v1/auth/api-keys").json()["data"]} == {
+        "theirs",
+        "full",
+    }
+    assert client.delete(f"/api/v1/auth/api-keys/{colleagues_key.prefix}").status_code == 204
 
 
 def test_expiry_in_the_past_is_422(owner_client):
