@@ -221,7 +221,20 @@ def issue_api_key(
     read_only: bool = False,
     request=None,
 ) -> tuple[APIKey, str]:
-    """Create a key; the full key is returned once and never stored."""
+    """Create a key; the full key is returned once and never stored.
+
+    A user holds at most ``API_KEY_MAX_PER_USER`` live (unrevoked, unexpired) keys: past that
+    ``Conflict``, so a leaked login cannot mint keys without bound.
+    """
+    # Lock the owner so two concurrent creations cannot both pass the cap.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    limit = settings.API_KEY_MAX_PER_USER
+    if live_api_keys(user).count() >= limit:
+        raise Conflict(
+            f"This user already has {limit} live API keys, the most allowed. "
+            "Revoke one you no longer use first.",
+            details={"limit": limit},
+        )
     api_key, raw = APIKey.objects.create_key(
         user=user, name=name, expiry_date=expires_at, read_only=read_only
     )
@@ -235,6 +248,13 @@ def issue_api_key(
         response_status=201,
     )
     return api_key, f"{API_KEY_PREFIX}{raw}"
+
+
+def live_api_keys(user: User):
+    """The user's keys that still authenticate (neither revoked nor expired)."""
+    return APIKey.objects.filter(user=user, revoked=False).filter(
+        Q(expiry_date__isnull=True) | Q(expiry_date__gt=timezone.now())
+    )
 
 
 @transaction.atomic
