@@ -158,7 +158,8 @@ SIMPLE_JWT = {
     "TOKEN_TYPE_CLAIM": "type",
     "UPDATE_LAST_LOGIN": False,
 }
-# A user keeps at most this many live refresh tokens; a newer login revokes the oldest.
+# A user keeps at most this many live sessions (a refresh token, rotated on each use, and its
+# access tokens); a newer login ends the oldest.
 JWT_MAX_REFRESH_TOKENS = env.int("JWT_MAX_REFRESH_TOKENS", default=5)
 # API keys and their owners are cached this long; revocation and user changes drop them at once.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)

@@ -73,7 +73,7 @@ class LoginView(FleetAPIView):
 
 
 class RefreshView(FleetAPIView):
-    """A new access token for a valid refresh token."""
+    """Rotate a refresh token: a new access and refresh token; the one sent stops working."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -85,7 +85,7 @@ class RefreshView(FleetAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             pair = services.refresh_access_token(
-                raw_refresh=serializer.validated_data["refresh_token"]
+                raw_refresh=serializer.validated_data["refresh_token"], request=request
             )
         except services.InvalidRefreshToken:
             raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
