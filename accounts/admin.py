@@ -62,10 +62,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RefreshToken)
 class RefreshTokenAdmin(ReadOnlyAdmin):
-    list_display = ["user", "jti", "ip_address", "created_at", "expires_at", "revoked_at"]
+    list_display = [
+        "user",
+        "jti",
+        "family",
+        "ip_address",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at", "created_at"]
     list_select_related = ["user"]
-    search_fields = ["user__username", "jti", "ip_address"]
+    search_fields = ["user__username", "jti", "family", "ip_address"]
     exclude = ["token_hash"]
 
 

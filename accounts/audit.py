@@ -3,6 +3,7 @@
 from typing import Any
 
 from accounts.models import AuditLog, AuditStatus
+from core.net import client_address
 
 REDACTED = "[REDACTED]"
 SECRET_KEYS = frozenset(
@@ -26,10 +27,6 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def record_audit(
@@ -61,7 +58,7 @@ def record_audit(
         request_body=redact(request_body) if request_body is not None else None,
         response_status=response_status,
         error_message=error_message[:2000],
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
         request_id=getattr(request, "request_id", "") or "",
     )

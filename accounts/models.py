@@ -80,10 +80,16 @@ class APIKey(AbstractAPIKey):
 
 
 class RefreshToken(models.Model):
-    """A refresh token we issued, stored as a SHA-256 hash; revoked on logout or by newer logins."""
+    """A refresh token we issued, stored as a SHA-256 hash.
+
+    Each use rotates it: the token is revoked and a new one of the same ``family`` (the
+    session started by one login, named by its first token's jti) is issued. Logout, newer
+    logins past the limit and the reuse of a rotated token revoke the whole family.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
     jti = models.CharField(max_length=64, unique=True)
+    family = models.CharField(max_length=64, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
     user_agent = models.CharField(max_length=512, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -17,10 +17,11 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
-from accounts.audit import client_ip, record_audit
+from accounts.audit import record_audit
 from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
 from core.exceptions import Conflict
+from core.net import client_address
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
@@ -91,18 +92,22 @@ def login(*, identifier: str, password: str, request=None) -> TokenPair:
     return pair
 
 
-def _issue_tokens(user: User, *, request=None) -> TokenPair:
+def _issue_tokens(user: User, *, request=None, family: str | None = None) -> TokenPair:
+    """A new access/refresh pair; ``family`` continues a session, None starts one."""
     refresh = JWTRefreshToken.for_user(user)
     refresh["username"] = user.get_username()
+    family = family or refresh["jti"]
     access = refresh.access_token
-    access["sid"] = refresh["jti"]
+    # Access tokens carry their session (family) as ``sid``: ending the session ends them.
+    access["sid"] = family
     raw_refresh = str(refresh)
     RefreshToken.objects.create(
         user=user,
         jti=refresh["jti"],
+        family=family,
         token_hash=token_hash(raw_refresh),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
         expires_at=timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
     )
     _revoke_beyond_limit(user)
@@ -119,34 +124,69 @@ def _revoke_beyond_limit(user: User) -> None:
     keep = settings.JWT_MAX_REFRESH_TOKENS
     surplus = list(_active_tokens(user).order_by("-created_at", "-id")[keep:])
     for token in surplus:
-        _revoke(token)
+        _revoke_session(token.family)
 
 
-def _revoke(token: RefreshToken) -> None:
-    RefreshToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-    # Access tokens carry their refresh token's jti as ``sid``: they stop working too.
-    cache.set(REVOKED_SESSION_KEY.format(token.jti), True, timeout=access_lifetime_seconds())
+def _revoke_session(family: str) -> int:
+    """Revoke every live refresh token of a session and its access tokens; the count revoked."""
+    revoked = RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    cache.set(REVOKED_SESSION_KEY.format(family), True, timeout=access_lifetime_seconds())
+    return revoked
 
 
 def is_session_revoked(sid: str) -> bool:
     return bool(cache.get(REVOKED_SESSION_KEY.format(sid)))
 
 
-def refresh_access_token(*, raw_refresh: str) -> TokenPair:
-    """A new access token for a live, unrevoked refresh token of an active user."""
+def refresh_access_token(*, raw_refresh: str, request=None) -> TokenPair:
+    """Rotate a refresh token: revoke it and answer a new access/refresh pair of its session.
+
+    simplejwt's rotation semantics, with reuse detection: a refresh token works once. Presenting
+    one that was already rotated means two parties hold the session (a stolen token, or a
+    client that lost the answer), so the whole session is revoked and the attempt audited.
+    """
     try:
         refresh = JWTRefreshToken(raw_refresh)  # checks signature, expiry and token type
     except TokenError as exc:
         raise InvalidRefreshToken(str(exc)) from None
     record = (
-        _active_tokens_for_hash(raw_refresh).select_related("user", "user__organization").first()
+        RefreshToken.objects.filter(token_hash=token_hash(raw_refresh))
+        .select_related("user", "user__organization")
+        .first()
     )
-    if record is None or record.jti != refresh["jti"] or not record.user.is_active:
+    if record is None or record.jti != refresh["jti"]:
         raise InvalidRefreshToken("Refresh token is revoked or unknown.")
-    RefreshToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
-    access = refresh.access_token
-    access["sid"] = refresh["jti"]
-    return TokenPair(str(access), raw_refresh, access_lifetime_seconds(), record.user)
+    if not record.user.is_active or record.expires_at <= timezone.now():
+        raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+    with transaction.atomic():
+        now = timezone.now()
+        # The conditional update is the lock: of two concurrent uses exactly one rotates.
+        rotated = RefreshToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
+            revoked_at=now, last_used_at=now
+        )
+        if rotated:
+            return _issue_tokens(record.user, request=request, family=record.family)
+    _refuse_reuse(record, request=request)
+    raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+
+
+def _refuse_reuse(record: RefreshToken, *, request=None) -> None:
+    """A rotated or revoked refresh token came back: end its session if it is still live."""
+    with transaction.atomic():
+        if not _revoke_session(record.family):
+            return  # the session had already ended (logout, limit): nothing left to protect
+        record_audit(
+            operation="REFRESH_TOKEN_REUSE",
+            resource_type="user",
+            resource_id=record.user_id,
+            user=record.user,
+            status=AuditStatus.FAILED,
+            request=request,
+            response_status=401,
+            error_message="A rotated refresh token was used again; the session was revoked.",
+        )
 
 
 def _active_tokens_for_hash(raw: str):
@@ -157,10 +197,11 @@ def _active_tokens_for_hash(raw: str):
 
 @transaction.atomic
 def logout(*, user: User, raw_refresh: str, request=None) -> None:
+    """End the session of a live refresh token: its tokens and access tokens stop working."""
     record = _active_tokens_for_hash(raw_refresh).filter(user=user).first()
     if record is None:
         raise TokenNotFound
-    _revoke(record)
+    _revoke_session(record.family)
     record_audit(
         operation="LOGOUT", resource_type="user", resource_id=user.pk, user=user, request=request
     )
@@ -220,7 +261,20 @@ def issue_api_key(
     read_only: bool = False,
     request=None,
 ) -> tuple[APIKey, str]:
-    """Create a key; the full key is returned once and never stored."""
+    """Create a key; the full key is returned once and never stored.
+
+    A user holds at most ``API_KEY_MAX_PER_USER`` live (unrevoked, unexpired) keys: past that
+    ``Conflict``, so a leaked login cannot mint keys without bound.
+    """
+    # Lock the owner so two concurrent creations cannot both pass the cap.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    limit = settings.API_KEY_MAX_PER_USER
+    if live_api_keys(user).count() >= limit:
+        raise Conflict(
+            f"This user already has {limit} live API keys, the most allowed. "
+            "Revoke one you no longer use first.",
+            details={"limit": limit},
+        )
     api_key, raw = APIKey.objects.create_key(
         user=user, name=name, expiry_date=expires_at, read_only=read_only
     )
@@ -234,6 +288,13 @@ def issue_api_key(
         response_status=201,
     )
     return api_key, f"{API_KEY_PREFIX}{raw}"
+
+
+def live_api_keys(user: User):
+    """The user's keys that still authenticate (neither revoked nor expired)."""
+    return APIKey.objects.filter(user=user, revoked=False).filter(
+        Q(expiry_date__isnull=True) | Q(expiry_date__gt=timezone.now())
+    )
 
 
 @transaction.atomic

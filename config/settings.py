@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",  # before accounts: its lockout flag is set when our login audit receivers run
     "core",
     "accounts",
     "sims",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login refused by django-axes into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -149,6 +152,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The admin login (the only caller of authenticate()) goes through django-axes first.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TTL_MINUTES", default=60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TTL_DAYS", default=7)),
@@ -158,10 +167,13 @@ SIMPLE_JWT = {
     "TOKEN_TYPE_CLAIM": "type",
     "UPDATE_LAST_LOGIN": False,
 }
-# A user keeps at most this many live refresh tokens; a newer login revokes the oldest.
+# A user keeps at most this many live sessions (a refresh token, rotated on each use, and its
+# access tokens); a newer login ends the oldest.
 JWT_MAX_REFRESH_TOKENS = env.int("JWT_MAX_REFRESH_TOKENS", default=5)
 # API keys and their owners are cached this long; revocation and user changes drop them at once.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)
+# Live (unrevoked, unexpired) API keys one user may hold; creating one more answers 409.
+API_KEY_MAX_PER_USER = env.int("API_KEY_MAX_PER_USER", default=25)
 # Seed 003's open self-registration (POST /api/auth/register). Off: 403.
 OPEN_REGISTRATION = env.bool("OPEN_REGISTRATION", default=False)
 
@@ -170,6 +182,34 @@ RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=100)
 RATE_LIMIT_PER_HOUR = env.int("RATE_LIMIT_PER_HOUR", default=1000)
 RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=20)
 RATE_LIMIT_LOGIN_PER_MINUTE = env.int("RATE_LIMIT_LOGIN_PER_MINUTE", default=5)
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the header is ignored
+# and the socket address is the client (core.net.client_address); a forged header then changes
+# nothing. Set it to exactly the number of proxies, or clients can choose their own address.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+
+# Admin login lockout (django-axes): after AXES_FAILURE_LIMIT failed logins for a username, or
+# from an address, further attempts for it are refused (even with the right password) for
+# AXES_COOLOFF_MINUTES. The API login has its own limit (RATE_LIMIT_LOGIN_PER_MINUTE).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks out
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts live in the database (listed and cleared in the admin, axes_reset) or, with
+# "cache", in Redis only.
+_AXES_HANDLERS = {
+    "database": "axes.handlers.database.AxesDatabaseHandler",
+    "cache": "axes.handlers.cache.AxesCacheHandler",
+}
+if env.str("AXES_HANDLER", default="database") not in _AXES_HANDLERS:
+    raise ImproperlyConfigured("AXES_HANDLER must be database or cache.")
+AXES_HANDLER = _AXES_HANDLERS[env.str("AXES_HANDLER", default="database")]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"  # the one client-address rule
+AXES_LOCKOUT_TEMPLATE = "accounts/login_locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # admin logins are in our audit log (accounts.signals)
+AXES_VERBOSE = False
 
 if FLEETOPS_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
@@ -201,8 +241,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.FleetRateThrottle"],
-    # Proxies in front of the app whose X-Forwarded-For is trusted for client addresses.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    # Only for DRF code that still calls get_ident(); ours uses core.net.client_address.
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.FleetPagination",
     "DEFAULT_FILTER_BACKENDS": [

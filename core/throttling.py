@@ -1,9 +1,12 @@
 """Rate limits counted in Redis, so they hold across processes and machines.
 
-Fixed windows that start at a caller's first request: per API key (else per user) 100 a
-minute and 1000 an hour, per address 20 a minute for anonymous callers, and per address 5 a
-minute on login (all settings). The state of the tightest window goes into the
-``X-RateLimit-*`` headers of every API response (``RateLimitHeadersMiddleware``).
+Fixed windows that start at a caller's first request: per user 100 a minute and 1000 an
+hour, and the same again per API key (so one of a user's keys cannot use up more than its
+share, and a user with ten keys still gets one user's limit); per address 20 a minute for
+anonymous callers, and per address 5 a minute on login (all settings). Addresses come from
+``core.net.client_address``, so a forged ``X-Forwarded-For`` cannot pick a fresh window.
+The state of the tightest window goes into the ``X-RateLimit-*`` headers of every API
+response (``RateLimitHeadersMiddleware``).
 """
 
 import time
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from core.net import client_address
 
 # One round trip for all windows of a request: count, and start the window on the first hit.
 _HIT_SCRIPT = """
@@ -61,9 +66,10 @@ def _redis_client():
         return None
 
 
-def hit(ident: str, windows: list[Window]) -> list[WindowState]:
-    """Count one request against each window of ``ident``."""
-    keys = [f"fleetops:rl:{ident}:{w.seconds}" for w in windows]
+def hit(counted: list[tuple[str, Window]]) -> list[WindowState]:
+    """Count one request against each ``(ident, window)`` pair, in one round trip."""
+    keys = [f"fleetops:rl:{ident}:{w.seconds}" for ident, w in counted]
+    windows = [w for _, w in counted]
     client = _redis_client()
     if client is not None:
         script = _scripts.get(id(client)) or _scripts.setdefault(
@@ -87,23 +93,29 @@ def hit(ident: str, windows: list[Window]) -> list[WindowState]:
 
 
 class FleetRateThrottle(BaseThrottle):
-    """The API-wide limit: per API key, else per user, else per client address."""
+    """The API-wide limit: per user and per API key, else per client address."""
 
-    def identify(self, request) -> tuple[str, list[Window]]:
-        auth_key = getattr(request.auth, "rate_limit_key", None)
-        if auth_key or request.user.is_authenticated:
-            ident = auth_key or f"user:{request.user.pk}"
-            return ident, [
+    def get_ident(self, request) -> str:
+        return client_address(request) or "unknown"
+
+    def identify(self, request) -> list[tuple[str, Window]]:
+        """The ``(ident, window)`` pairs one request counts against."""
+        if request.user is not None and request.user.is_authenticated:
+            idents = [f"user:{request.user.pk}"]
+            auth_key = getattr(request.auth, "rate_limit_key", None)
+            if auth_key:
+                idents.append(auth_key)
+            windows = [
                 Window(settings.RATE_LIMIT_PER_MINUTE, 60),
                 Window(settings.RATE_LIMIT_PER_HOUR, 3600),
             ]
-        return f"ip:{self.get_ident(request)}", [Window(settings.RATE_LIMIT_ANON_PER_MINUTE, 60)]
+            return [(ident, window) for ident in idents for window in windows]
+        return [(f"ip:{self.get_ident(request)}", Window(settings.RATE_LIMIT_ANON_PER_MINUTE, 60))]
 
     def allow_request(self, request, view) -> bool:
         if not settings.RATE_LIMIT_ENABLED:
             return True
-        ident, windows = self.identify(request)
-        states = hit(ident, windows)
+        states = hit(self.identify(request))
         # Report the window closest to its limit; an exceeded one wins.
         tightest = min(states, key=lambda s: (not s.exceeded, s.remaining))
         current = getattr(request._request, "rate_limit", None)
@@ -123,9 +135,8 @@ class LoginRateThrottle(FleetRateThrottle):
     """Login attempts per client address (on top of the anonymous limit)."""
 
     def identify(self, request):
-        return f"login:{self.get_ident(request)}", [
-            Window(settings.RATE_LIMIT_LOGIN_PER_MINUTE, 60)
-        ]
+        window = Window(settings.RATE_LIMIT_LOGIN_PER_MINUTE, 60)
+        return [(f"login:{self.get_ident(request)}", window)]
 
 
 class RateLimitHeadersMiddleware:

@@ -11,6 +11,7 @@ from django_prometheus.exports import ExportToDjangoView
 
 from core.exceptions import ErrorCode, error_payload
 from core.health import readiness_checks, run_checks
+from core.net import client_address
 from core.renderers import meta_for, utc_timestamp
 
 
@@ -51,7 +52,7 @@ def metrics_allowed(request) -> bool:
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header.removeprefix("Bearer ").strip(), token)
-    return request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
+    return client_address(request) in settings.METRICS_ALLOWED_IPS
 
 
 @never_cache

@@ -114,6 +114,8 @@ class OpenRegisterResponseSerializer(serializers.ModelSerializer):
 
 class APIKeySerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="prefix", read_only=True)
+    # Declared: the model's ``default=None`` would make DRF treat it as optional.
+    name = serializers.CharField(max_length=50, help_text="What the key is for.")
     expires_at = serializers.DateTimeField(
         source="expiry_date", required=False, allow_null=True, default=None
     )

@@ -22,7 +22,12 @@ from accounts.api.serializers import (
 from accounts.filters import AuditLogFilterSet
 from accounts.models import APIKey, AuditLog, Organization, Role
 from core.pagination import FleetPagination
-from core.permissions import IsOrganizationAdmin
+from core.permissions import (
+    IsOrganizationAdmin,
+    RolePermission,
+    WritableCredential,
+    effective_role,
+)
 from core.throttling import FleetRateThrottle, LoginRateThrottle
 from core.viewsets import FleetAPIView, FleetViewMixin, FleetViewSet
 
@@ -68,7 +73,7 @@ class LoginView(FleetAPIView):
 
 
 class RefreshView(FleetAPIView):
-    """A new access token for a valid refresh token."""
+    """Rotate a refresh token: a new access and refresh token; the one sent stops working."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -80,7 +85,7 @@ class RefreshView(FleetAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             pair = services.refresh_access_token(
-                raw_refresh=serializer.validated_data["refresh_token"]
+                raw_refresh=serializer.validated_data["refresh_token"], request=request
             )
         except services.InvalidRefreshToken:
             raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
@@ -138,9 +143,14 @@ class APIKeyViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The caller's API keys (an organization admin sees and revokes the organization's)."""
+    """The caller's API keys (an organization admin sees and revokes the organization's).
+
+    Rights come from the request's effective role: an admin's read-only key acts as a viewer,
+    sees only its owner's keys and creates or revokes none.
+    """
 
     serializer_class = APIKeySerializer
+    permission_classes = [RolePermission, WritableCredential]
     lookup_field = "prefix"
     lookup_url_kwarg = "id"
     write_roles = frozenset(Role.values)  # anyone may hold keys; a viewer's key stays a viewer
@@ -152,10 +162,11 @@ class APIKeyViewSet(
             return APIKey.objects.none()
         user = self.request.user
         keys = APIKey.objects.select_related("user")
-        if user.is_superuser:
-            return keys
-        if user.role == Role.ADMIN and user.organization_id:
-            return keys.filter(user__organization_id=user.organization_id)
+        if effective_role(self.request) == Role.ADMIN:
+            if user.is_superuser:
+                return keys
+            if user.organization_id:
+                return keys.filter(user__organization_id=user.organization_id)
         return keys.filter(user=user)
 
     @extend_schema(responses={201: APIKeyCreatedSerializer})
@@ -163,12 +174,11 @@ class APIKeyViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        read_only = data.get("read_only", False) or _made_with_read_only_key(request)
         api_key, raw = services.issue_api_key(
             user=request.user,
             name=data["name"],
             expires_at=data.get("expiry_date"),
-            read_only=read_only,
+            read_only=data.get("read_only", False),
             request=request,
         )
         body = APIKeyCreatedSerializer(api_key).data
@@ -177,11 +187,6 @@ class APIKeyViewSet(
 
     def perform_destroy(self, instance):
         services.revoke_api_key(api_key=instance, actor=self.request.user, request=self.request)
-
-
-def _made_with_read_only_key(request) -> bool:
-    """Keys made with a read-only key are read-only too: a key never widens its maker's rights."""
-    return bool(getattr(request.auth, "read_only", False))
 
 
 class AuditPagination(FleetPagination):
@@ -202,10 +207,11 @@ class AuditLogViewSet(FleetViewMixin, viewsets.ReadOnlyModelViewSet):
             return AuditLog.objects.none()
         user = self.request.user
         entries = AuditLog.objects.all()
-        if user.is_superuser:
-            return entries
-        if user.role == Role.ADMIN and user.organization_id:
-            return entries.filter(organization_id=user.organization_id)
+        if effective_role(self.request) == Role.ADMIN:
+            if user.is_superuser:
+                return entries
+            if user.organization_id:
+                return entries.filter(organization_id=user.organization_id)
         return entries.filter(user=user)
 
 

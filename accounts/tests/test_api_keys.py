@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -107,10 +107,45 @@ def test_read_only_key_cannot_write(owner):
     assert response.json()["error"]["code"] == "FORBIDDEN"
 
 
-def test_key_made_with_a_read_only_key_is_read_only(owner):
+def test_read_only_key_creates_no_key(owner):
     _, raw = issue_api_key(user=owner, name="ro", read_only=True)
-    data = keyed(raw).post("/api/v1/auth/api-keys", {"name": "child"}).json()["data"]
-    assert data["read_only"] is True
+    response = keyed(raw).post("/api/v1/auth/api-keys", {"name": "child"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+    assert not APIKey.objects.filter(name="child").exists()
+
+
+def test_admins_read_only_key_manages_only_as_a_viewer(make_user):
+    admin = make_user(Role.ADMIN)
+    colleague = make_user(Role.OPERATOR)
+    colleagues_key, colleagues_raw = issue_api_key(user=colleague, name="theirs")
+    own_key, _ = issue_api_key(user=admin, name="mine")
+    _, read_only_raw = issue_api_key(user=admin, name="ro", read_only=True)
+    client = keyed(read_only_raw)
+
+    listed = {k["name"] for k in client.get("/api/v1/auth/api-keys").json()["data"]}
+    assert listed == {"mine", "ro"}  # its owner's keys only, as for a viewer
+    for prefix in (colleagues_key.prefix, own_key.prefix):
+        response = client.delete(f"/api/v1/auth/api-keys/{prefix}")
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "FORBIDDEN"
+    assert not APIKey.objects.filter(revoked=True).exists()
+    assert keyed(colleagues_raw).get("/api/v1/auth/me").status_code == 200
+    # The admin's audit trail of the organization is out of a viewer's reach too.
+    audit = client.get("/api/v1/audit").json()["data"]
+    assert {entry["username"] for entry in audit} <= {admin.username}
+
+
+def test_admins_full_key_manages_the_organizations_keys(make_user):
+    admin = make_user(Role.ADMIN)
+    colleagues_key, _ = issue_api_key(user=make_user(Role.OPERATOR), name="theirs")
+    _, raw = issue_api_key(user=admin, name="full")
+    client = keyed(raw)
+    assert {k["name"] for k in client.get("/api/v1/auth/api-keys").json()["data"]} == {
+        "theirs",
+        "full",
+    }
+    assert client.delete(f"/api/v1/auth/api-keys/{colleagues_key.prefix}").status_code == 204
 
 
 def test_expiry_in_the_past_is_422(owner_client):
@@ -210,3 +245,41 @@ def test_role_change_of_the_owner_applies_to_a_cached_key(
         owner.role = Role.VIEWER
         owner.save()
     assert keyed(raw).get("/api/v1/auth/me").json()["data"]["role"] == "viewer"
+
+
+@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 51}, {"read_only": True}])
+def test_create_without_a_usable_name_is_422_naming_it(owner_client, body):
+    response = owner_client.post("/api/v1/auth/api-keys", body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [e["loc"] for e in error["details"]["errors"]] == [["name"]]
+    assert not APIKey.objects.exists()
+
+
+def test_live_keys_per_user_are_capped(owner, owner_client, settings):
+    settings.API_KEY_MAX_PER_USER = 3
+    expired, _ = issue_api_key(user=owner, name="old")
+    APIKey.objects.filter(pk=expired.pk).update(expiry_date=timezone.now() - timedelta(days=1))
+    revoked, _ = issue_api_key(user=owner, name="gone")
+    APIKey.objects.filter(pk=revoked.pk).update(revoked=True)
+    # Expired and revoked keys do not count: three live ones may still be made.
+    statuses = [
+        owner_client.post("/api/v1/auth/api-keys", {"name": f"k{i}"}).status_code for i in range(4)
+    ]
+    assert statuses == [201, 201, 201, 409]
+    error = owner_client.post("/api/v1/auth/api-keys", {"name": "more"}).json()["error"]
+    assert error["code"] == "CONFLICT"
+    assert "3 live API keys" in error["message"]
+    assert error["details"]["limit"] == 3
+    # Revoking one makes room again.
+    prefix = APIKey.objects.filter(user=owner, name="k0").get().prefix
+    assert owner_client.delete(f"/api/v1/auth/api-keys/{prefix}").status_code == 204
+    assert owner_client.post("/api/v1/auth/api-keys", {"name": "k4"}).status_code == 201
+
+
+def test_issue_api_key_command_refuses_past_the_cap(owner, settings):
+    settings.API_KEY_MAX_PER_USER = 1
+    issue_api_key(user=owner, name="only")
+    with pytest.raises(CommandError, match="1 live API keys"):
+        call_command("issue_api_key", username=owner.username, name="second")

@@ -98,6 +98,39 @@ def test_refresh_answers_a_new_access_token(make_user, login):
     assert bearer(body["access_token"]).get("/api/v1/auth/me").status_code == 200
 
 
+def test_refresh_rotates_the_refresh_token(make_user, login):
+    user = make_user()
+    first = login(user).json()
+    second = refresh(first["refresh_token"]).json()
+    assert second["refresh_token"] and second["refresh_token"] != first["refresh_token"]
+    assert refresh(second["refresh_token"]).status_code == 200  # the new one works, once
+    old, new = RefreshToken.objects.filter(user=user).order_by("created_at", "id")[:2]
+    assert old.revoked_at is not None and old.family == new.family
+    # The access token issued before the rotation still works: only reuse ends the session.
+    assert bearer(first["access_token"]).get("/api/v1/auth/me").status_code == 200
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_whole_session(make_user, login):
+    user = make_user()
+    first = login(user).json()
+    other_session = login(user).json()
+    second = refresh(first["refresh_token"]).json()
+    third = refresh(second["refresh_token"]).json()
+
+    reused = refresh(first["refresh_token"])  # a thief replays the stolen, rotated token
+    assert reused.status_code == 401
+    assert reused.json()["error"]["code"] == "UNAUTHORIZED"
+    # Every token descended from that login is dead, access tokens included ...
+    assert refresh(third["refresh_token"]).status_code == 401
+    for access in (first["access_token"], second["access_token"], third["access_token"]):
+        assert bearer(access).get("/api/v1/auth/me").status_code == 401
+    # ... and the user's other session is untouched.
+    assert bearer(other_session["access_token"]).get("/api/v1/auth/me").status_code == 200
+    assert refresh(other_session["refresh_token"]).status_code == 200
+    entry = AuditLog.objects.get(operation="REFRESH_TOKEN_REUSE")
+    assert entry.user == user and entry.status == "failed"
+
+
 def test_access_token_is_refused_as_refresh_token(make_user, login):
     tokens = login(make_user()).json()
     response = refresh(tokens["access_token"])
@@ -202,7 +235,7 @@ def test_legacy_auth_endpoints_share_the_same_code(make_user):
     refreshed = refresh(login["refresh_token"], path="/api/auth/refresh").json()
     assert refreshed["success"] is True and refreshed["access_token"]
     out = bearer(login["access_token"]).post(
-        "/api/auth/logout", {"refresh_token": login["refresh_token"]}
+        "/api/auth/logout", {"refresh_token": refreshed["refresh_token"]}
     )
     assert out.json() == {"success": True, "msg": "Logged out successfully"}
-    assert refresh(login["refresh_token"], path="/api/auth/refresh").status_code == 401
+    assert refresh(refreshed["refresh_token"], path="/api/auth/refresh").status_code == 401

@@ -1,9 +1,14 @@
+import ipaddress
+import random
 import time
 
 import pytest
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from accounts.models import AuditLog
 from accounts.services import issue_api_key
+from core.net import client_address
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +53,24 @@ def test_hourly_limit_applies_too(make_user, settings):
     assert int(client.get("/api/v1/auth/me")["Retry-After"]) > 60
 
 
-def test_limits_are_per_key(make_user, settings):
-    settings.RATE_LIMIT_PER_MINUTE = 2
+def test_limits_are_per_user_across_their_keys(make_user, settings):
+    settings.RATE_LIMIT_PER_MINUTE = 4
     user = make_user()
-    _, first = issue_api_key(user=user, name="a")
-    _, second = issue_api_key(user=user, name="b")
-    assert [keyed(first).get("/api/v1/auth/me").status_code for _ in range(3)][-1] == 429
-    assert keyed(second).get("/api/v1/auth/me").status_code == 200
+    keys = [issue_api_key(user=user, name=name)[1] for name in "abcd"]
+    # Four keys of one user share the user's 4 a minute; they do not get 4 each.
+    statuses = [keyed(raw).get("/api/v1/auth/me").status_code for raw in keys for _ in range(2)]
+    assert statuses == [200] * 4 + [429] * 4
+    jwt_client = APIClient()
+    jwt_client.force_authenticate(user)
+    assert jwt_client.get("/api/v1/auth/me").status_code == 429
+    _, someone_elses = issue_api_key(user=make_user(), name="x")
+    assert keyed(someone_elses).get("/api/v1/auth/me").status_code == 200
+
+
+def test_one_key_cannot_use_more_than_the_per_key_limit(make_user, settings):
+    settings.RATE_LIMIT_PER_MINUTE = 2
+    _, raw = issue_api_key(user=make_user(), name="a")
+    assert [keyed(raw).get("/api/v1/auth/me").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_anonymous_callers_are_limited_per_address(settings):
@@ -82,3 +98,69 @@ def test_login_is_limited_to_five_a_minute_per_address(make_user):
     ]
     assert statuses == [401] * 5 + [429]
     assert client.post("/api/v1/auth/login", {"username": "x", "password": "y"})["Retry-After"]
+
+
+def random_address() -> str:
+    return str(ipaddress.IPv4Address(random.getrandbits(32)))
+
+
+def test_rotating_x_forwarded_for_does_not_bypass_the_login_limit(make_user):
+    user = make_user()
+    client = APIClient()
+    statuses = [
+        client.post(
+            "/api/v1/auth/login",
+            {"username": user.username, "password": "bad"},
+            HTTP_X_FORWARDED_FOR=random_address(),
+        ).status_code
+        for _ in range(30)
+    ]
+    assert statuses == [401] * 5 + [429] * 25
+
+
+def test_rotating_x_forwarded_for_does_not_bypass_the_anonymous_limit(settings):
+    client = APIClient()
+    statuses = [
+        client.get("/api/v1/jobs", HTTP_X_FORWARDED_FOR=random_address()).status_code
+        for _ in range(30)
+    ]
+    assert statuses == [401] * 20 + [429] * 10
+
+
+def test_behind_one_proxy_the_right_most_forwarded_address_counts(make_user, settings):
+    settings.NUM_PROXIES = 1
+    user = make_user()
+    client = APIClient()
+
+    def attempt(forwarded):
+        return client.post(
+            "/api/v1/auth/login",
+            {"username": user.username, "password": "bad"},
+            HTTP_X_FORWARDED_FOR=forwarded,
+        ).status_code
+
+    # The client forges the left part; our proxy appends the address it saw.
+    statuses = [attempt(f"{random_address()}, 203.0.113.7") for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert attempt("203.0.113.8") == 401  # another client behind the same proxy
+    entry = AuditLog.objects.filter(operation="LOGIN").order_by("-id").first()
+    assert entry.ip_address == "203.0.113.8"
+
+
+@pytest.mark.parametrize(
+    ("num_proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1", "10.0.0.1"),
+        (0, "", "10.0.0.1"),
+        (1, "198.51.100.1, 198.51.100.2", "198.51.100.2"),
+        (2, "198.51.100.1, 198.51.100.2, 198.51.100.3", "198.51.100.2"),
+        (2, "198.51.100.9", "198.51.100.9"),  # the outer proxy was skipped
+        (1, "", "10.0.0.1"),
+        (1, "not-an-address", "10.0.0.1"),
+        (1, "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_client_address(settings, num_proxies, forwarded, expected):
+    settings.NUM_PROXIES = num_proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected

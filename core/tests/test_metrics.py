@@ -24,3 +24,12 @@ def test_metrics_accept_bearer_token_from_anywhere(client, settings):
     bad = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="Bearer wrong")
     assert ok.status_code == 200
     assert bad.status_code == 403
+
+
+@pytest.mark.django_db
+def test_metrics_behind_a_proxy_judge_the_client_not_the_proxy(client, settings):
+    settings.NUM_PROXIES = 1
+    # A proxy on the same host connects from loopback on behalf of an outside client.
+    outside = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert outside.status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import issue_api_key
+from core.exceptions import Conflict
 
 
 class Command(BaseCommand):
@@ -26,12 +27,15 @@ class Command(BaseCommand):
         days = options["expires_in_days"]
         if days is not None and days < 1:
             raise CommandError("--expires-in-days must be at least 1.")
-        api_key, raw = issue_api_key(
-            user=user,
-            name=options["name"],
-            expires_at=timezone.now() + timedelta(days=days) if days else None,
-            read_only=options["read_only"],
-        )
+        try:
+            api_key, raw = issue_api_key(
+                user=user,
+                name=options["name"],
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+                read_only=options["read_only"],
+            )
+        except Conflict as exc:
+            raise CommandError(str(exc.detail)) from None
         self.stdout.write(raw)
         expiry = api_key.expiry_date.isoformat() if api_key.expiry_date else "never"
         mode = "read-only" if api_key.read_only else "read-write"
