@@ -47,10 +47,16 @@ def health_ready(request):
 
 
 def metrics_allowed(request) -> bool:
+    """The ``METRICS_TOKEN`` bearer token, or (outside production) an allowed address.
+
+    Production ignores addresses: behind a reverse proxy on the same host every request comes
+    from loopback, so an address rule would open the metrics to the internet."""
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header.removeprefix("Bearer ").strip(), token)
+    if settings.PRODUCTION:
+        return False
     return request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
 
 
@@ -58,12 +64,15 @@ def metrics_allowed(request) -> bool:
 @require_GET
 def metrics(request):
     if not metrics_allowed(request):
-        return error_json(
-            request,
-            ErrorCode.FORBIDDEN,
-            "Metrics need the METRICS_TOKEN bearer token or an allowed address.",
-            403,
-        )
+        if settings.PRODUCTION:
+            message = (
+                "Metrics need the METRICS_TOKEN bearer token."
+                if settings.METRICS_TOKEN
+                else "Metrics are off: set METRICS_TOKEN to serve them in production."
+            )
+        else:
+            message = "Metrics need the METRICS_TOKEN bearer token or an allowed address."
+        return error_json(request, ErrorCode.FORBIDDEN, message, 403)
     return ExportToDjangoView(request)
 
 

@@ -24,3 +24,25 @@ def test_metrics_accept_bearer_token_from_anywhere(client, settings):
     bad = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="Bearer wrong")
     assert ok.status_code == 200
     assert bad.status_code == 403
+
+
+@pytest.mark.django_db
+def test_production_metrics_need_the_token_even_from_loopback(client, settings):
+    settings.PRODUCTION = True
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    for address in ("127.0.0.1", "::1"):
+        response = client.get("/metrics", REMOTE_ADDR=address)
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "FORBIDDEN"
+    ok = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="Bearer s3cret-metrics")
+    assert ok.status_code == 200
+    assert b"django_http_requests" in ok.content
+
+
+@pytest.mark.django_db
+def test_production_without_metrics_token_refuses_every_caller(client, settings):
+    settings.PRODUCTION = True
+    settings.METRICS_TOKEN = ""
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="Bearer ")
+    assert response.status_code == 403
+    assert "METRICS_TOKEN" in response.json()["error"]["message"]
