@@ -1,7 +1,9 @@
-"""Plain Django views outside /api/v1: health, metrics and the envelope for unknown API paths."""
+"""Plain Django views outside /api/v1: health, metrics, the docs' CSP and the envelope for
+unknown API paths."""
 
 import hmac
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import JsonResponse
 from django.views import View
@@ -74,6 +76,13 @@ def metrics(request):
             message = "Metrics need the METRICS_TOKEN bearer token or an allowed address."
         return error_json(request, ErrorCode.FORBIDDEN, message, 403)
     return ExportToDjangoView(request)
+
+
+# What Swagger UI and ReDoc (drf-spectacular-sidecar) need beyond the site-wide policy, found by
+# loading both in Chromium: inline styles (Swagger's page <style>, ReDoc's styled-components)
+# and, for ReDoc's search, a worker started from a blob: URL. Scripts stay 'self' only (Swagger
+# UI's init script is served as a file by SpectacularSwaggerSplitView).
+docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 
 class ApiNotFoundView(View):
