@@ -15,5 +15,5 @@ COPY --chown=fleetops:fleetops . .
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 USER fleetops
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--timeout", "60"]
+# Workers and timeout: WEB_CONCURRENCY, GUNICORN_TIMEOUT (see config/gunicorn.py).
+CMD ["gunicorn", "-c", "config/gunicorn.py"]

@@ -34,9 +34,38 @@ SECRET_KEY = SECRET_KEY or "insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+
+# --- Transport security ------------------------------------------------------------------
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto: without it Django takes every
+# request for plain HTTP (no HSTS header, and SECURE_SSL_REDIRECT would loop). Only when the
+# proxy always sets (overwrites) that header.
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Health probes come over plain HTTP from inside (compose, load balancers).
+SECURE_REDIRECT_EXEMPT = [r"^health(/live|/ready)?$"]
+# HSTS is sent on HTTPS answers only; a year by default in production.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+# Content-Security-Policy on every answer (django-csp): the admin, the browsable API and the
+# docs load only our own static files. The docs views widen it where Swagger UI and ReDoc need
+# it (config/urls.py); API JSON answers are not affected by it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a login refused by django-axes into the lockout page (429).
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

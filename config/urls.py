@@ -1,7 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from core import views as core_views
 
@@ -26,8 +30,18 @@ urlpatterns = [
     path("metrics", core_views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("openapi.json", SpectacularAPIView.as_view(), name="openapi-json"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "docs",
+        core_views.docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="docs",
+    ),
+    path(
+        "redoc",
+        core_views.docs_csp(
+            SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html")
+        ),
+        name="redoc",
+    ),
     path("api/v1/", include(api_v1)),
     path("api/auth/", include("accounts.api.legacy_urls")),
     path("admin/", admin.site.urls),

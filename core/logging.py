@@ -2,12 +2,94 @@
 
 Every log line carries the context bound for the current request (``request_id``, ``user``,
 ``organization``), also lines written through plain ``logging.getLogger``.
+
+No secret reaches a log line: ``redact_query`` blanks secret-named query parameters (API keys
+sent as ``?api_key=``, tokens, passwords) wherever a URL appears, and the ``redact_secrets``
+processor applies it, plus name-based redaction of secret fields, to every line we write,
+ours and the libraries'. gunicorn's access log uses the same function (``config/gunicorn.py``).
 """
 
 import logging
 import logging.config
+import re
+from typing import Any
+from urllib.parse import unquote_plus
 
 import structlog
+
+REDACTED = "[REDACTED]"
+# Names of parameters, fields and headers whose values are secrets (compared lower-cased, with
+# "-" read as "_", so ``X-API-Key`` and ``Refresh_Token`` count too).
+SECRET_NAMES = frozenset(
+    {
+        "password",
+        "auth_password",
+        "token",
+        "secret",
+        "api_key",
+        "apikey",
+        "x_api_key",
+        "access_token",
+        "refresh_token",
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "set_cookie",
+    }
+)
+SECRET_SUFFIXES = ("_secret", "_token", "_password")
+# Nested values deeper than this are not walked: a log call cannot make the logger recurse
+# without bound (the line keeps the marker instead of the value).
+_MAX_DEPTH = 8
+
+# ``name=value`` starting a query string or after ``?``, ``&`` or ``;`` (the value runs to the
+# next separator, blank, quote or fragment). Also matches inside request lines and referers.
+_QUERY_PARAM = re.compile(r"(?P<lead>^|[?&;])(?P<name>[^=&;?#\s\"']+)=(?P<value>[^&;#\s\"']*)")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, field or header called ``name`` holds a secret."""
+    name = name.lower().replace("-", "_")
+    return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
+
+
+def _redact_param(match: re.Match) -> str:
+    if not is_secret_name(unquote_plus(match["name"])):
+        return match[0]
+    return f"{match['lead']}{match['name']}={REDACTED}"
+
+
+def redact_query(text: str) -> str:
+    """``text`` (a URL, query string, request line or any log message) with the value of every
+    secret-named query parameter replaced by ``[REDACTED]``; everything else kept."""
+    if "=" not in text:
+        return text
+    return _QUERY_PARAM.sub(_redact_param, text)
+
+
+def redact_value(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` safe to log: secret-named members blanked, URLs redacted."""
+    if isinstance(value, str):
+        return redact_query(value)
+    if depth >= _MAX_DEPTH and isinstance(value, dict | list | tuple):
+        return "[TOO DEEP]"
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret_name(k) else redact_value(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v, depth + 1) for v in value]
+    return value
+
+
+def redact_secrets(logger, method_name: str, event_dict: dict) -> dict:
+    """structlog processor: the event dict of any line (ours or the stdlib's) without secrets."""
+    return {
+        key: value if key.startswith("_") else redact_value({key: value})[key]
+        for key, value in event_dict.items()
+    }
+
 
 SHARED_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
@@ -18,7 +100,18 @@ SHARED_PROCESSORS = [
 ]
 
 
+def formatter_processors(renderer) -> list:
+    """The last steps of every line: exception text rendered, then redacted, then rendered."""
+    return [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info,
+        redact_secrets,
+        renderer,
+    ]
+
+
 def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
+    """Route structlog and stdlib logging through one handler with ``fmt`` rendering."""
     renderer = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -32,11 +125,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
                 "structured": {
                     "()": structlog.stdlib.ProcessorFormatter,
                     "foreign_pre_chain": SHARED_PROCESSORS,
-                    "processors": [
-                        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.format_exc_info,
-                        renderer,
-                    ],
+                    "processors": formatter_processors(renderer),
                 }
             },
             "handlers": {

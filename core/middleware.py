@@ -11,6 +11,8 @@ import uuid
 
 import structlog
 
+from core.logging import redact_query
+
 logger = structlog.get_logger("fleetops.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -44,6 +46,7 @@ class RequestIdMiddleware:
                 "request",
                 method=request.method,
                 path=request.path,
+                query=redact_query(request.META.get("QUERY_STRING", "")),
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

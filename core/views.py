@@ -1,7 +1,9 @@
-"""Plain Django views outside /api/v1: health, metrics and the envelope for unknown API paths."""
+"""Plain Django views outside /api/v1: health, metrics, the docs' CSP and the envelope for
+unknown API paths."""
 
 import hmac
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import JsonResponse
 from django.views import View
@@ -48,10 +50,16 @@ def health_ready(request):
 
 
 def metrics_allowed(request) -> bool:
+    """The ``METRICS_TOKEN`` bearer token, or (outside production) an allowed address.
+
+    Production ignores addresses: behind a reverse proxy on the same host every request comes
+    from loopback, so an address rule would open the metrics to the internet."""
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header.removeprefix("Bearer ").strip(), token)
+    if settings.PRODUCTION:
+        return False
     return client_address(request) in settings.METRICS_ALLOWED_IPS
 
 
@@ -59,13 +67,23 @@ def metrics_allowed(request) -> bool:
 @require_GET
 def metrics(request):
     if not metrics_allowed(request):
-        return error_json(
-            request,
-            ErrorCode.FORBIDDEN,
-            "Metrics need the METRICS_TOKEN bearer token or an allowed address.",
-            403,
-        )
+        if settings.PRODUCTION:
+            message = (
+                "Metrics need the METRICS_TOKEN bearer token."
+                if settings.METRICS_TOKEN
+                else "Metrics are off: set METRICS_TOKEN to serve them in production."
+            )
+        else:
+            message = "Metrics need the METRICS_TOKEN bearer token or an allowed address."
+        return error_json(request, ErrorCode.FORBIDDEN, message, 403)
     return ExportToDjangoView(request)
+
+
+# What Swagger UI and ReDoc (drf-spectacular-sidecar) need beyond the site-wide policy, found by
+# loading both in Chromium: inline styles (Swagger's page <style>, ReDoc's styled-components)
+# and, for ReDoc's search, a worker started from a blob: URL. Scripts stay 'self' only (Swagger
+# UI's init script is served as a file by SpectacularSwaggerSplitView).
+docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 
 class ApiNotFoundView(View):

@@ -75,3 +75,55 @@ def test_embedded_defaults_and_server_settings(env, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def settings_values(names: str, **env) -> str:
+    """The repr of the named settings as a subprocess with ``env`` loads them."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        f"print(repr([getattr(s, n, None) for n in {names.split()!r}]))"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "FLEETOPS_", "SECRET_KEY", "DEBUG"))
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+TRANSPORT = (
+    "SECURE_HSTS_SECONDS SECURE_HSTS_INCLUDE_SUBDOMAINS SECURE_HSTS_PRELOAD "
+    "SECURE_SSL_REDIRECT SECURE_PROXY_SSL_HEADER SESSION_COOKIE_SECURE"
+)
+
+
+def test_production_sends_hsts_by_default():
+    values = settings_values(TRANSPORT, FLEETOPS_ENV="production", SECRET_KEY="x" * 50)
+    assert values == "[31536000, False, False, False, None, True]"
+
+
+def test_production_transport_security_is_configurable():
+    values = settings_values(
+        TRANSPORT,
+        FLEETOPS_ENV="production",
+        SECRET_KEY="x" * 50,
+        SECURE_HSTS_SECONDS="600",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+        SECURE_HSTS_PRELOAD="true",
+        SECURE_SSL_REDIRECT="true",
+        SECURE_PROXY_SSL_HEADER="true",
+    )
+    assert values == "[600, True, True, True, ('HTTP_X_FORWARDED_PROTO', 'https'), True]"
+
+
+def test_development_sends_no_hsts():
+    assert settings_values("SECURE_HSTS_SECONDS", FLEETOPS_ENV="development") == "[0]"

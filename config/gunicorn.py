@@ -1,0 +1,68 @@
+"""gunicorn configuration for the web process (``gunicorn -c config/gunicorn.py``).
+
+Used by the Dockerfile and docker-compose.yml; every setting can still be overridden by
+``GUNICORN_CMD_ARGS``. Its point beyond the defaults: gunicorn's own log lines (the access
+log and the error log, which quotes the URL of a failed request) never carry a secret, by the
+same ``core.logging.redact_query`` our structured lines use. API keys may come as
+``?api_key=``, so a raw request line is a leak.
+"""
+
+import logging
+import os
+
+from gunicorn.glogging import Logger
+
+from core.logging import REDACTED, is_secret_name, redact_query
+
+wsgi_app = "config.wsgi:application"
+bind = "0.0.0.0:8000"  # the container's port; GUNICORN_CMD_ARGS="--bind ..." to change it
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+accesslog = "-"
+errorlog = "-"
+
+
+def _atom_name(atom: str) -> str | None:
+    """``{x-api-key}i`` -> ``x-api-key``; ``{http_authorization}e`` -> ``authorization``."""
+    if not (atom.startswith("{") and atom[-2:] in {"}i", "}o", "}e"}):
+        return None
+    return atom[1:-2].removeprefix("http_")
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's message with secret query parameters redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):  # the access log: atoms, redacted already
+            return True
+        message = record.getMessage()
+        redacted = redact_query(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger with secrets taken out of every access-log atom and error line:
+    query strings (``r``, ``q``, ``f``, ``{raw_uri}e``, ...) lose their secret parameters and
+    secret headers (``{authorization}i``, ``{x-api-key}i``, ``{cookie}i``) are blanked, so any
+    ``access_log_format`` is safe."""
+
+    _filter = RedactingFilter()
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        self.error_log.addFilter(self._filter)
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for atom, value in atoms.items():
+            name = _atom_name(atom)
+            if name is not None and is_secret_name(name):
+                atoms[atom] = REDACTED
+            elif isinstance(value, str):
+                atoms[atom] = redact_query(value)
+        return atoms
+
+
+logger_class = RedactingLogger
