@@ -17,15 +17,24 @@ def is_secret_key(key: str) -> bool:
     return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
 
 
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with every secret-named member, at any depth, replaced."""
+TRUNCATED = "[TRUNCATED]"
+# Deeper than any body we accept; beyond it a member is replaced, so redaction can neither
+# recurse without bound nor fail the audit entry of a change already made upstream.
+MAX_REDACT_DEPTH = 32
+
+
+def redact(value: Any, *, _depth: int = 0) -> Any:
+    """A copy of ``value`` with every secret-named member replaced, down to
+    ``MAX_REDACT_DEPTH`` levels; anything nested deeper becomes ``[TRUNCATED]``."""
+    if isinstance(value, dict | list | tuple) and _depth >= MAX_REDACT_DEPTH:
+        return TRUNCATED
     if isinstance(value, dict):
         return {
-            k: REDACTED if isinstance(k, str) and is_secret_key(k) else redact(v)
+            k: REDACTED if isinstance(k, str) and is_secret_key(k) else redact(v, _depth=_depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
+        return [redact(v, _depth=_depth + 1) for v in value]
     return value
 
 

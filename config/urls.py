@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -50,8 +51,10 @@ urlpatterns = [
 if settings.SIMULATORS_ENABLED:
     urlpatterns.append(path("sim/", include("simulators.urls")))
 
-# Anything else under /api answers the error envelope, not an HTML page.
-urlpatterns.append(re_path(r"^api/", core_views.api_not_found))
+# Anything else under /api answers the error envelope, not an HTML page. CSRF-exempt like
+# every API view: otherwise an unsafe method on an unknown path gets Django's HTML 403.
+urlpatterns.append(re_path(r"^api(?:/|$)", csrf_exempt(core_views.api_not_found)))
 
+handler400 = "core.views.handler400"
 handler404 = "core.views.handler404"
 handler500 = "core.views.handler500"

@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -36,6 +37,7 @@ class ErrorCode:
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     CONFLICT = "CONFLICT"
     UPSTREAM_NOT_CONFIGURED = "UPSTREAM_NOT_CONFIGURED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     VALIDATION_ERROR = "VALIDATION_ERROR"
     RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -73,6 +75,12 @@ class UpstreamNotConnected(Conflict):
 
     error_code = ErrorCode.UPSTREAM_NOT_CONFIGURED
     default_detail = "No upstream account is connected to this organization."
+
+
+class PayloadTooLarge(ApiError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    error_code = ErrorCode.PAYLOAD_TOO_LARGE
+    default_detail = "The request body is too large."
 
 
 class InvalidApiKey(exceptions.AuthenticationFailed):
@@ -149,6 +157,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE on request.body
+        exc = PayloadTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):  # model and password validation in services

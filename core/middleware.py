@@ -1,4 +1,4 @@
-"""Request id and access log.
+"""Request id, access log and the guard that refuses malformed API requests up front.
 
 The request id comes from a sanitised ``X-Request-ID`` header or is made here; it is bound to
 the logging context, put on ``request.request_id`` (the envelope's ``meta.request_id``) and
@@ -10,6 +10,10 @@ import time
 import uuid
 
 import structlog
+from django.conf import settings
+
+from core.exceptions import ErrorCode
+from core.views import error_json
 
 from core.logging import redact_query
 
@@ -53,3 +57,48 @@ class RequestIdMiddleware:
             return response
         finally:
             structlog.contextvars.clear_contextvars()
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+class RequestGuardMiddleware:
+    """Refuse, before any view or authentication runs, API requests no view could answer:
+
+    - a NUL byte in the path: PostgreSQL refuses NUL in text, so an id carrying one would
+      reach the database as a 500; no resource has such an id, so it is a 404;
+    - a body declared larger than ``API_MAX_BODY_BYTES`` (413; the JSON parser enforces the
+      same cap on the bytes it reads), or a malformed ``Content-Length`` (400).
+
+    Answers are the error envelope, for anonymous callers too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if is_api_path(request.path_info):
+            refusal = self.refuse(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def refuse(self, request):
+        if "\x00" in request.path_info:
+            return error_json(request, ErrorCode.NOT_FOUND, "No API endpoint at this path.", 404)
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isascii() or not declared.isdigit():
+            return error_json(
+                request, ErrorCode.BAD_REQUEST, "Content-Length must be a whole number.", 400
+            )
+        limit = settings.API_MAX_BODY_BYTES
+        if int(declared) > limit:
+            return error_json(
+                request,
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"The request body exceeds {limit} bytes.",
+                413,
+                {"max_bytes": limit},
+            )
+        return None

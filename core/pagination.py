@@ -6,6 +6,7 @@ unordered queryset: a page of an unordered query is a random sample, not a page.
 """
 
 import math
+import re
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -13,18 +14,29 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+# Offsets reach PostgreSQL as bigint: anything past it is a database error, not an empty page.
+MAX_OFFSET = 2**63 - 1
+# Plain ASCII digits only: int() would also take "1_0", " 1" and other scripts' digits.
+_INTEGER = re.compile(r"-?[0-9]+")
 
-def _int_param(request, name: str, *, minimum: int) -> int | None:
+
+def _int_param(request, name: str, *, minimum: int, maximum: int = MAX_OFFSET) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [f"{name} must be an integer."]}, code="type_error") from None
+    if not _INTEGER.fullmatch(raw):
+        raise ValidationError({name: [f"{name} must be an integer."]}, code="type_error")
+    # Compare lengths first: int() refuses strings of over 4,300 digits.
+    value = int(raw) if len(raw) <= 20 else (-1 if raw.startswith("-") else maximum + 1)
     if value < minimum:
         raise ValidationError({name: [f"{name} must be at least {minimum}."]}, code="min_value")
+    if value > maximum:
+        _too_large(name, maximum)
     return value
+
+
+def _too_large(name: str, maximum: int):
+    raise ValidationError({name: [f"{name} must be at most {maximum}."]}, code="max_value")
 
 
 class FleetPagination(BasePagination):
@@ -50,6 +62,8 @@ class FleetPagination(BasePagination):
         if offset is None and skip is None:
             page = page or 1
             start = (page - 1) * size
+            if start > MAX_OFFSET:
+                _too_large("page", MAX_OFFSET // size + 1)
         else:
             start = offset if offset is not None else skip
             page = start // size + 1

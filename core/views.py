@@ -5,6 +5,7 @@ import hmac
 
 from csp.decorators import csp_update
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -17,8 +18,15 @@ from core.net import client_address
 from core.renderers import meta_for, utc_timestamp
 
 
-def error_json(request, code: str, message: str, status: int) -> JsonResponse:
-    body = {"success": False, "error": error_payload(code, message), "meta": meta_for(request)}
+def error_json(
+    request, code: str, message: str, status: int, details: dict | None = None
+) -> JsonResponse:
+    """The error envelope outside DRF (middleware, Django's error handlers, plain views)."""
+    body = {
+        "success": False,
+        "error": error_payload(code, message, details),
+        "meta": meta_for(request),
+    }
     return JsonResponse(body, status=status)
 
 
@@ -95,6 +103,20 @@ class ApiNotFoundView(View):
 
 
 api_not_found = ApiNotFoundView.as_view()
+
+
+def handler400(request, exception=None):
+    """Django's 400 (a SuspiciousOperation outside DRF) as the envelope; a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is the 413 the API answers for any oversized body."""
+    if isinstance(exception, RequestDataTooBig):
+        return error_json(
+            request,
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+            413,
+            {"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    return error_json(request, ErrorCode.BAD_REQUEST, "Bad request.", 400)
 
 
 def handler404(request, exception=None):

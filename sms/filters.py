@@ -9,7 +9,12 @@ from sms.models import SmsDirection, SmsMessage, SmsStatus
 
 
 class DateOrDateTimeField(forms.CharField):
-    """``YYYY-MM-DD`` or an ISO 8601 date-time (naive ones are UTC)."""
+    """``YYYY-MM-DD`` or an ISO 8601 date-time (naive ones are UTC). As an inclusive end
+    (``whole_day_end``) a day means up to the start of the next one, which must exist."""
+
+    def __init__(self, *args, whole_day_end: bool = False, **kwargs):
+        self.whole_day_end = whole_day_end
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -24,11 +29,17 @@ class DateOrDateTimeField(forms.CharField):
             raise forms.ValidationError("Use YYYY-MM-DD or an ISO 8601 date-time.")
         if isinstance(parsed, dt.datetime) and timezone.is_naive(parsed):
             parsed = parsed.replace(tzinfo=dt.UTC)
+        if self.whole_day_end and not isinstance(parsed, dt.datetime) and parsed >= dt.date.max:
+            raise forms.ValidationError(f"Use a day before {dt.date.max.isoformat()}.")
         return parsed
 
 
 class DateOrDateTimeFilter(django_filters.Filter):
     field_class = DateOrDateTimeField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra["whole_day_end"] = self.lookup_expr == "lte"
 
     def filter(self, qs, value):
         if value is None:

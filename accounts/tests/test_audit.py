@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.audit import REDACTED, record_audit, redact
+from accounts.audit import MAX_REDACT_DEPTH, REDACTED, TRUNCATED, record_audit, redact
 from accounts.models import AuditLog, AuditStatus, Role
 from accounts.tests.factories import UserFactory
 
@@ -36,6 +36,27 @@ def test_redaction_reaches_nested_secrets():
         "token": REDACTED,
         "secret": REDACTED,
     }
+
+
+def test_redaction_of_a_deeply_nested_body_is_bounded_not_a_recursion_error(make_user):
+    body = {"token": "t"}
+    for _ in range(5000):
+        body = {"inner": [body]}
+    redacted = redact(body)
+    depth, node = 0, redacted
+    while isinstance(node, dict | list):
+        node = node["inner"] if isinstance(node, dict) else node[0]
+        depth += 1
+    assert node == TRUNCATED and depth == MAX_REDACT_DEPTH
+    entry = record_audit(
+        operation="UPDATE", resource_type="sim", user=make_user(), request_body=body
+    )
+    assert entry.pk is not None
+
+
+def test_redaction_keeps_shallow_bodies_whole():
+    body = {"a": {"b": {"c": [{"d": {"password": "p", "e": 1}}]}}}
+    assert redact(body) == {"a": {"b": {"c": [{"d": {"password": REDACTED, "e": 1}}]}}}
 
 
 def test_record_audit_stores_redacted_body(make_user):

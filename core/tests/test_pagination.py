@@ -73,6 +73,35 @@ def test_bad_paging_parameters_are_422(api_client, organizations, query):
     assert loc == [query.split("=")[0]]
 
 
+@pytest.mark.parametrize("name", ["page", "offset", "skip", "limit", "page_size"])
+@pytest.mark.parametrize("value", ["99999999999999999999", "9" * 5000])
+def test_paging_parameters_beyond_64_bits_are_422_naming_the_parameter(api_client, name, value):
+    response = api_client.get(f"/api/v1/orgs?{name}={value}")
+    assert response.status_code == 422
+    error = response.json()["error"]["details"]["errors"][0]
+    assert error["loc"] == [name]
+    assert error["type"] == "value_error.max_value"
+
+
+def test_page_whose_offset_overflows_bigint_is_422(api_client):
+    # The page number fits in 64 bits; (page - 1) * page_size does not.
+    response = api_client.get("/api/v1/orgs?page=9223372036854775807")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == ["page"]
+
+
+def test_largest_offset_is_an_empty_page(api_client, organizations):
+    body = api_client.get("/api/v1/orgs?offset=9223372036854775807").json()
+    assert body["data"] == [] and body["pagination"]["has_next"] is False
+
+
+@pytest.mark.parametrize("query", ["page=1_0", "page=%201", "limit=1.5", "offset=%D9%A1"])
+def test_paging_parameters_are_plain_digits(api_client, organizations, query):
+    response = api_client.get(f"/api/v1/orgs?{query}")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["type"] == "value_error.type_error"
+
+
 def test_offset_and_skip_together_are_422(api_client):
     assert api_client.get("/api/v1/orgs?offset=1&skip=1").status_code == 422
 

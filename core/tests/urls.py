@@ -1,6 +1,8 @@
 """Test-only views that exercise the envelope, errors and pagination machinery."""
 
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.generics import ListAPIView
@@ -42,6 +44,19 @@ ERRORS = {
 }
 
 
+@api_view(["POST"])
+@permission_classes([AllowAny])
+def raw_body(request):
+    """Reads ``request.body`` the way Django code does (subject to DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    return Response({"bytes": len(request.body)})
+
+
+@csrf_exempt
+def plain_raw_body(request):
+    """The same outside DRF: a plain Django view under /api."""
+    return JsonResponse({"bytes": len(request.body)})
+
+
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def fail(request, kind):
@@ -77,8 +92,13 @@ class CreateOrganization(FleetAPIView):
 urlpatterns = [
     path("api/v1/idempotent", CreateOrganization.as_view()),
     path("api/v1/echo", echo),
+    path("api/v1/raw", raw_body),
+    path("api/v1/plain-raw", plain_raw_body),
     path("api/v1/fail/<str:kind>", fail),
     path("api/v1/orgs", OrganizationList.as_view()),
     path("api/v1/unordered", UnorderedOrganizationList.as_view()),
     path("", include("config.urls")),
 ]
+
+# Django takes the error handlers from the root URLconf: the product's.
+from config.urls import handler400, handler404, handler500  # noqa: E402, F401

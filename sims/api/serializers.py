@@ -2,10 +2,13 @@ import json
 
 from rest_framework import serializers
 
+from core.parsers import json_depth
 from sims.models import ConnectivityReset, LimitSet, Order, Sim, SimEvent, SimStatus
+from sims.services.orders import is_orderable
 
 MAX_TAGS = 50
 MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 5  # the metadata object itself is level 1
 
 
 class SimSerializer(serializers.ModelSerializer):
@@ -67,6 +70,31 @@ def validate_tags(tags: list[str]) -> list[str]:
     return sorted(set(tags))
 
 
+def validate_metadata(metadata: dict) -> dict:
+    """Metadata is stored as PostgreSQL jsonb and copied into audit rows and events, after
+    1NCE has applied the rest of the change: refuse here what could fail there (deep
+    nesting, NUL, unpaired surrogates) and bound its size."""
+    if json_depth(metadata, limit=MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+        raise serializers.ValidationError(f"At most {MAX_METADATA_DEPTH} levels of nesting.")
+    pending = [metadata]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, str) and "\x00" in node:
+            raise serializers.ValidationError("Text must not contain NUL characters.")
+    try:
+        size = len(json.dumps(metadata, ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        raise serializers.ValidationError("Text must be valid Unicode.") from None
+    if size > MAX_METADATA_BYTES:
+        raise serializers.ValidationError(f"At most {MAX_METADATA_BYTES} bytes of JSON.")
+    return metadata
+
+
 class SimChangeSerializer(serializers.Serializer):
     """What a caller may change on a SIM (every field optional; PUT and PATCH alike)."""
 
@@ -76,7 +104,10 @@ class SimChangeSerializer(serializers.Serializer):
         choices=[SimStatus.ENABLED, SimStatus.DISABLED], required=False
     )
     tags = serializers.ListField(
-        child=serializers.RegexField(r"^[\w.:-]{1,64}$"), required=False, validators=[]
+        child=serializers.RegexField(r"^[\w.:-]{1,64}$"),
+        required=False,
+        max_length=MAX_TAGS,
+        validators=[],
     )
     metadata = serializers.DictField(required=False)
 
@@ -84,9 +115,7 @@ class SimChangeSerializer(serializers.Serializer):
         return validate_tags(tags)
 
     def validate_metadata(self, metadata):
-        if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-            raise serializers.ValidationError(f"At most {MAX_METADATA_BYTES} bytes of JSON.")
-        return metadata
+        return validate_metadata(metadata)
 
     def validate(self, attrs):
         if not attrs:
@@ -256,8 +285,13 @@ class ProductSerializer(serializers.Serializer):
     package_size = serializers.IntegerField(allow_null=True)
     min_quantity = serializers.IntegerField(allow_null=True)
     max_quantity = serializers.IntegerField(allow_null=True)
+    orderable = serializers.SerializerMethodField()
     one_time_charges = ChargeSerializer(many=True)
     recurring_charges = ChargeSerializer(many=True)
+
+    def get_orderable(self, product) -> bool:
+        """Whether ``POST /api/v1/orders`` accepts it (top-ups and extensions: no)."""
+        return is_orderable(product)
 
 
 class JobAcceptedSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from accounts.audit import record_audit
+from accounts.models import AuditStatus
 from core.exceptions import ApiError
 from core.identifiers import normalize_iccid
 from sims import cache as sim_cache
@@ -26,7 +27,10 @@ def update_sim(*, sim, changes: dict, actor=None, request=None):
 
     On an upstream failure the typed exception propagates and nothing here changes. On
     success the mirror, an audit entry (before/after) and a ``configuration_changed`` event
-    are written in one transaction, and the organization's read caches are dropped.
+    are written in one transaction, and the organization's read caches are dropped. Should
+    that transaction fail after 1NCE applied its part, a ``failed`` audit entry still records
+    what 1NCE now has. Validate ``changes`` first (``SimChangeSerializer``): nothing here may
+    be refused once 1NCE has been called.
     """
     fields = [f for f in (*UPSTREAM_FIELDS, *LOCAL_FIELDS) if f in changes]
     before = _snapshot(sim, fields)
@@ -36,28 +40,45 @@ def update_sim(*, sim, changes: dict, actor=None, request=None):
     changed = {f: changes[f] for f in fields if changes[f] != before[f]}
     if not changed:
         return sim
-    with transaction.atomic():
-        for name, value in changed.items():
-            setattr(sim, name, value)
-        sim.save(update_fields=[*changed, "updated_at"])
-        diff = {"before": {f: before[f] for f in changed}, "after": changed}
-        record_audit(
-            operation="UPDATE",
-            resource_type="sim",
-            resource_id=sim.iccid,
-            user=actor,
-            organization=sim.organization,
-            request=request,
-            request_body=diff,
-            response_status=200,
-        )
-        record_event(
-            sim=sim,
-            event_type=EventType.CONFIGURATION_CHANGED,
-            description="Changed " + ", ".join(sorted(changed)),
-            details=diff,
-        )
-        transaction.on_commit(lambda: sim_cache.invalidate(sim.organization_id))
+    diff = {"before": {f: before[f] for f in changed}, "after": changed}
+    try:
+        with transaction.atomic():
+            for name, value in changed.items():
+                setattr(sim, name, value)
+            sim.save(update_fields=[*changed, "updated_at"])
+            record_audit(
+                operation="UPDATE",
+                resource_type="sim",
+                resource_id=sim.iccid,
+                user=actor,
+                organization=sim.organization,
+                request=request,
+                request_body=diff,
+                response_status=200,
+            )
+            record_event(
+                sim=sim,
+                event_type=EventType.CONFIGURATION_CHANGED,
+                description="Changed " + ", ".join(sorted(changed)),
+                details=diff,
+            )
+            transaction.on_commit(lambda: sim_cache.invalidate(sim.organization_id))
+    except Exception:
+        if upstream:
+            # 1NCE has the change and our write is gone: the trail must still show it.
+            record_audit(
+                operation="UPDATE",
+                resource_type="sim",
+                resource_id=sim.iccid,
+                user=actor,
+                organization=sim.organization,
+                request=request,
+                request_body={"before": {f: before[f] for f in upstream}, "after": upstream},
+                status=AuditStatus.FAILED,
+                response_status=500,
+                error_message="Applied at 1NCE; storing the change here failed.",
+            )
+        raise
     return sim
 
 

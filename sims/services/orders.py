@@ -14,6 +14,17 @@ from upstream.onence.models import OrderedProduct, Product
 
 PRODUCTS_CACHE_KEY = "sims:products:{}"
 
+# 1NCE's catalogue also lists what is bought through other calls, and its order endpoint
+# refuses those: top-up packages (our top-up endpoints) and SIM lifetime extensions. The
+# catalogue says which is which only in ``material`` ("1NCE Top Up", "1NCE Extension").
+_NOT_ORDERABLE_MATERIALS = ("topup", "extension")
+
+
+def is_orderable(product: Product) -> bool:
+    """Whether ``product`` can be placed as an order (``POST /api/v1/orders``)."""
+    material = "".join(ch for ch in product.material.lower() if ch.isalpha())
+    return not any(word in material for word in _NOT_ORDERABLE_MATERIALS)
+
 
 def list_products(*, organization) -> list[Product]:
     credentials = onence_credentials_for(organization=organization)
@@ -34,6 +45,19 @@ def price_order(*, products: list[Product], items: list[dict]) -> tuple[Decimal,
         product = catalogue.get(item["product_id"])
         if product is None:
             raise ValidationError({"items": {index: {"product_id": ["Unknown product."]}}})
+        if not is_orderable(product):
+            raise ValidationError(
+                {
+                    "items": {
+                        index: {
+                            "product_id": [
+                                f"{product.name} cannot be ordered: 1NCE sells top-ups "
+                                "and lifetime extensions through their own calls."
+                            ]
+                        }
+                    }
+                }
+            )
         quantity = item["quantity"]
         low, high = product.min_quantity or 1, product.max_quantity
         if quantity < low or (high is not None and quantity > high):

@@ -221,3 +221,75 @@ def test_products_and_orders(fleet, operator_client, onence_simulator):
     assert [o["id"] for o in listed] == [order["id"]]
     detail = operator_client.get(f"/api/v1/orders/{order['id']}").json()["data"]
     assert detail["upstream_status"]
+
+
+def test_top_up_and_extension_products_are_refused_before_1nce(
+    fleet, operator_client, onence_simulator
+):
+    products = operator_client.get("/api/v1/products").json()["data"]
+    refused = [p for p in products if not p["orderable"]]
+    assert {p["material"] for p in refused} == {"1NCE Top Up", "1NCE Extension"}
+    assert all("SIM" in p["material"] for p in products if p["orderable"])
+    for product in refused:
+        response = operator_client.post(
+            "/api/v1/orders",
+            {"items": [{"product_id": product["id"], "quantity": 1}]},
+            format="json",
+        )
+        assert response.status_code == 422, response.content
+        error = response.json()["error"]["details"]["errors"][0]
+        assert error["loc"] == ["items", 0, "product_id"]
+    assert onence_simulator.requests_received(path_contains="/orders", method="POST") == []
+
+
+def test_rejected_patch_changes_nothing_at_1nce(fleet, operator_client, onence_simulator):
+    """Seen in the field: deep metadata answered 500 after 1NCE had disabled the SIM."""
+    from accounts.models import AuditLog
+
+    deep = {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}
+    bodies = [
+        {"status": "Disabled", "metadata": deep},
+        {"status": "Disabled", "metadata": {"blob": "x" * (16 * 1024)}},
+        {"status": "Disabled", "metadata": {"text": "nul\u0000byte"}},
+        {"status": "Disabled", "metadata": {"nul\u0000key": 1}},
+        {"status": "Disabled", "tags": [f"t{i}" for i in range(51)]},
+        {"status": "Disabled", "tags": ["x" * 65]},
+    ]
+    for body in bodies:
+        response = operator_client.patch(f"/api/v1/sims/{fleet[0]}", body, format="json")
+        assert response.status_code == 422, (body, response.content)
+        loc = response.json()["error"]["details"]["errors"][0]["loc"]
+        assert loc[0] in body and loc[0] != "status"
+    assert onence_simulator.get_sim(fleet[0])["status"] == "Enabled"
+    assert onence_simulator.requests_received(path_contains=fleet[0], method="PUT") == []
+    assert onence_simulator.requests_received(path_contains=fleet[0], method="PATCH") == []
+    assert Sim.objects.get(iccid=fleet[0]).status == "Enabled"
+    assert not AuditLog.objects.filter(resource_id=fleet[0]).exists()
+
+    # At the limits the same change goes through, 1NCE first, and is audited.
+    at_limit = {"status": "Disabled", "metadata": {"a": {"b": {"c": {"d": {"e": 1}}}}}}
+    response = operator_client.patch(f"/api/v1/sims/{fleet[0]}", at_limit, format="json")
+    assert response.status_code == 200, response.content
+    assert onence_simulator.get_sim(fleet[0])["status"] == "Disabled"
+    assert AuditLog.objects.get(resource_id=fleet[0]).request_body["after"] == at_limit
+
+
+def test_a_change_1nce_applied_is_audited_even_when_storing_it_fails(
+    fleet, onence_simulator, organization
+):
+    """The service is only called with validated changes; should storing them still fail,
+    the audit trail shows what 1NCE now has."""
+    from django.db import DataError
+
+    from accounts.models import AuditLog, AuditStatus
+    from sims.services import update_sim
+
+    sim = Sim.objects.get(iccid=fleet[0])
+    unstorable = {"status": "Disabled", "metadata": {"text": "\u0000"}}  # jsonb refuses NUL
+    with pytest.raises(DataError):
+        update_sim(sim=sim, changes=unstorable)
+    assert onence_simulator.get_sim(fleet[0])["status"] == "Disabled"
+    entry = AuditLog.objects.get(resource_id=fleet[0])
+    assert entry.status == AuditStatus.FAILED
+    assert entry.request_body == {"before": {"status": "Enabled"}, "after": {"status": "Disabled"}}
+    assert Sim.objects.get(iccid=fleet[0]).status == "Enabled"

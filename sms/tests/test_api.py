@@ -69,6 +69,24 @@ def test_list_filters_orders_and_pages(
     assert bad.status_code == 422
 
 
+def test_end_date_on_the_last_day_of_the_calendar_is_422(operator_client, organization):
+    sim = SimFactory(organization=organization)
+    make_sms(sim)
+    url = f"/api/v1/sims/{sim.iccid}/sms"
+    response = operator_client.get(url, {"end_date": "9999-12-31"})
+    assert response.status_code == 422
+    assert_error_envelope(response.json(), "VALIDATION_ERROR")
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == ["end_date"]
+    # The day before still counts whole; the extremes of date-times are plain filters.
+    assert len(operator_client.get(url, {"end_date": "9999-12-30"}).json()["data"]) == 1
+    for params in (
+        {"start_date": "9999-12-31"},
+        {"end_date": "9999-12-31T23:59:59-05:00"},
+        {"start_date": "0001-01-01T00:00:00+05:00"},
+    ):
+        assert operator_client.get(url, params).status_code == 200, params
+
+
 def test_list_of_other_organizations_sim_is_404(operator_client, other_organization):
     sim = SimFactory(organization=other_organization)
     make_sms(sim)

@@ -11,10 +11,16 @@ MAX_PERIOD_YEARS = 2
 
 
 def years_before(day: date, years: int) -> date:
+    if day.year - years < date.min.year:  # nothing lies before the calendar's first day
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+def _days_before(day: date, days: int) -> date:
+    return day - timedelta(days=days) if day - date.min >= timedelta(days=days) else date.min
 
 
 class UsageQuerySerializer(serializers.Serializer):
@@ -33,7 +39,7 @@ class UsageQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         today = timezone.now().date()
         end = attrs.get("end_date") or today
-        start = attrs.get("start_date") or min(end, today) - timedelta(days=DEFAULT_PERIOD_DAYS)
+        start = attrs.get("start_date") or _days_before(min(end, today), DEFAULT_PERIOD_DAYS)
         if end < start:
             raise serializers.ValidationError(
                 {"end_date": ["end_date must not be before start_date."]}

@@ -141,6 +141,22 @@ class TestSimUsage:
         assert_error_envelope(body, "VALIDATION_ERROR")
         assert [error["loc"] for error in body["error"]["details"]["errors"]] == [[field]]
 
+    @pytest.mark.parametrize("granularity", ["daily", "weekly", "monthly"])
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"start_date": "0001-01-01", "end_date": "0001-03-01"},
+            {"end_date": "0001-01-05"},
+            {"start_date": "9999-06-01", "end_date": "9999-12-31"},
+        ],
+    )
+    def test_the_calendar_edges_are_answered(self, viewer_client, sim, params, granularity):
+        response = viewer_client.get(usage_url(sim.iccid), {**params, "granularity": granularity})
+        assert response.status_code == 200, response.content
+        period = response.json()["data"]["period"]
+        assert period["end"] == params["end_date"]
+        assert period["start"] == params.get("start_date", "0001-01-01")
+
     def test_exactly_two_years_is_allowed(self, viewer_client, sim):
         response = viewer_client.get(
             usage_url(sim.iccid), {"start_date": "2022-03-01", "end_date": "2024-03-01"}
