@@ -3,39 +3,17 @@
 from typing import Any
 
 from accounts.models import AuditLog, AuditStatus
+from core.logging import redact_value
 from core.net import client_address
 
-REDACTED = "[REDACTED]"
-SECRET_KEYS = frozenset(
-    {"password", "auth_password", "token", "secret", "api_key", "access_token", "refresh_token"}
-)
-SECRET_SUFFIXES = ("_secret", "_token", "_password")
-
-
-def is_secret_key(key: str) -> bool:
-    key = key.lower()
-    return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
-
-
-TRUNCATED = "[TRUNCATED]"
 # Deeper than any body we accept; beyond it a member is replaced, so redaction can neither
 # recurse without bound nor fail the audit entry of a change already made upstream.
 MAX_REDACT_DEPTH = 32
 
 
-def redact(value: Any, *, _depth: int = 0) -> Any:
-    """A copy of ``value`` with every secret-named member replaced, down to
-    ``MAX_REDACT_DEPTH`` levels; anything nested deeper becomes ``[TRUNCATED]``."""
-    if isinstance(value, dict | list | tuple) and _depth >= MAX_REDACT_DEPTH:
-        return TRUNCATED
-    if isinstance(value, dict):
-        return {
-            k: REDACTED if isinstance(k, str) and is_secret_key(k) else redact(v, _depth=_depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact(v, _depth=_depth + 1) for v in value]
-    return value
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with every secret-named member replaced (``core.logging``'s rule)."""
+    return redact_value(value, max_depth=MAX_REDACT_DEPTH)
 
 
 def record_audit(

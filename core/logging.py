@@ -38,6 +38,7 @@ SECRET_NAMES = frozenset(
     }
 )
 SECRET_SUFFIXES = ("_secret", "_token", "_password")
+TRUNCATED = "[TRUNCATED]"
 # Nested values deeper than this are not walked: a log call cannot make the logger recurse
 # without bound (the line keeps the marker instead of the value).
 _MAX_DEPTH = 8
@@ -67,19 +68,25 @@ def redact_query(text: str) -> str:
     return _QUERY_PARAM.sub(_redact_param, text)
 
 
-def redact_value(value: Any, depth: int = 0) -> Any:
-    """A copy of ``value`` safe to log: secret-named members blanked, URLs redacted."""
+def redact_value(value: Any, *, max_depth: int = _MAX_DEPTH, _depth: int = 0) -> Any:
+    """A copy of ``value`` safe to log or store: secret-named members blanked, URLs redacted,
+    and anything nested deeper than ``max_depth`` replaced by ``[TRUNCATED]``, so redaction
+    can neither recurse without bound nor fail its caller."""
     if isinstance(value, str):
         return redact_query(value)
-    if depth >= _MAX_DEPTH and isinstance(value, dict | list | tuple):
-        return "[TOO DEEP]"
+    if _depth >= max_depth and isinstance(value, dict | list | tuple):
+        return TRUNCATED
+
+    def inner(member):
+        return redact_value(member, max_depth=max_depth, _depth=_depth + 1)
+
     if isinstance(value, dict):
         return {
-            k: REDACTED if isinstance(k, str) and is_secret_name(k) else redact_value(v, depth + 1)
+            k: REDACTED if isinstance(k, str) and is_secret_name(k) else inner(v)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact_value(v, depth + 1) for v in value]
+        return [inner(v) for v in value]
     return value
 
 

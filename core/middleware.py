@@ -13,9 +13,8 @@ import structlog
 from django.conf import settings
 
 from core.exceptions import ErrorCode
-from core.views import error_json
-
 from core.logging import redact_query
+from core.views import error_json
 
 logger = structlog.get_logger("fleetops.access")
 

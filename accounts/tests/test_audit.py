@@ -4,9 +4,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.audit import MAX_REDACT_DEPTH, REDACTED, TRUNCATED, record_audit, redact
+from accounts.audit import MAX_REDACT_DEPTH, record_audit, redact
 from accounts.models import AuditLog, AuditStatus, Role
 from accounts.tests.factories import UserFactory
+from core.logging import REDACTED, TRUNCATED
 
 pytestmark = pytest.mark.django_db
 
