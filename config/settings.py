@@ -99,6 +99,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RequestDeadlineMiddleware",
     "core.throttling.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -373,6 +374,13 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', defau
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=15.0)
 UPSTREAM_MAX_RETRIES = env.int("UPSTREAM_MAX_RETRIES", default=3)
+# Every upstream call of one API request (retries and backoff included) shares this budget;
+# past it the request answers its stale fallback or 504. It must stay under gunicorn's worker
+# timeout, or gunicorn kills the worker first. Celery tasks are not bound by it. 0: no deadline.
+REQUEST_DEADLINE_SECONDS = env.float("REQUEST_DEADLINE_SECONDS", default=25.0)
+_GUNICORN_TIMEOUT = env.int("GUNICORN_TIMEOUT", default=60)  # config/gunicorn.py reads it too
+if _GUNICORN_TIMEOUT <= REQUEST_DEADLINE_SECONDS:
+    raise ImproperlyConfigured("REQUEST_DEADLINE_SECONDS must be under GUNICORN_TIMEOUT.")
 # Key for secrets stored encrypted at rest (per-organization upstream credentials); a Fernet
 # key. Defaults to one derived from SECRET_KEY; set it explicitly to rotate SECRET_KEY freely.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
