@@ -147,6 +147,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A PostgreSQL that hangs must not hold requests and workers: give up connecting after
+    # DATABASE_CONNECT_TIMEOUT seconds (libpq's minimum is 2) and have the server cancel any
+    # statement running longer than DATABASE_STATEMENT_TIMEOUT seconds (0: no limit). Both
+    # surface as OperationalError, which the API answers with 503 SERVICE_UNAVAILABLE.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    _statement_ms = int(env.float("DATABASE_STATEMENT_TIMEOUT", default=30) * 1000)
+    _extra = _options.get("options", "")
+    _options["options"] = f"{_extra} -c statement_timeout={_statement_ms}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------
@@ -332,6 +341,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Health and metrics ----------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=1.0)
+# Readiness checks 1NCE (default account) with a token and one cheap call, at most once per
+# HEALTH_ONENCE_CACHE_SECONDS for all instances, giving it HEALTH_ONENCE_TIMEOUT seconds.
+HEALTH_ONENCE_CACHE_SECONDS = env.int("HEALTH_ONENCE_CACHE_SECONDS", default=30)
+HEALTH_ONENCE_TIMEOUT = env.float("HEALTH_ONENCE_TIMEOUT", default=5.0)
 # /metrics answers a request with this bearer token or from one of these addresses.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
