@@ -18,6 +18,7 @@ a down Redis costs one connect timeout now and then, not one per call.
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -66,15 +67,21 @@ def mark_cache_down(alias: str = "default", error: Exception | None = None) -> N
         logger.warning("cache_unavailable", alias=alias, error=type(error).__name__)
 
 
-def cache_get(key: str, default: Any = None, *, alias: str = "default") -> Any:
-    """``cache.get``, answering ``default`` (a miss) when the cache is unreachable."""
-    if cache_is_down(alias):
-        return default
-    try:
-        return caches[alias].get(key, default)
-    except CACHE_ERRORS as exc:
-        mark_cache_down(alias, exc)
-        return default
+def cache_get(
+    key: str,
+    default: Any = None,
+    *,
+    when_down: Callable[[], Any] | None = None,
+    alias: str = "default",
+) -> Any:
+    """``cache.get``; when the cache is unreachable, ``when_down()`` (the answer from the
+    source of truth) or else ``default`` (a miss)."""
+    if not cache_is_down(alias):
+        try:
+            return caches[alias].get(key, default)
+        except CACHE_ERRORS as exc:
+            mark_cache_down(alias, exc)
+    return when_down() if when_down is not None else default
 
 
 def cache_set(key: str, value: Any, timeout: float | None, *, alias: str = "default") -> bool:
