@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 from accounts.audit import record_audit
 from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
+from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
 from core.exceptions import Conflict
 from core.net import client_address
 
@@ -137,7 +138,17 @@ def _revoke_session(family: str) -> int:
 
 
 def is_session_revoked(sid: str) -> bool:
-    return bool(cache.get(REVOKED_SESSION_KEY.format(sid)))
+    """Whether the session (refresh-token family) ``sid`` was ended: a cache lookup, or with
+    Redis down the database's answer (a session is ended when none of its refresh tokens is
+    live: rotation replaces one in the same transaction, logout and reuse revoke them all)."""
+    return bool(
+        cache_get(
+            REVOKED_SESSION_KEY.format(sid),
+            when_down=lambda: not RefreshToken.objects.filter(
+                family=sid, revoked_at__isnull=True
+            ).exists(),
+        )
+    )
 
 
 def refresh_access_token(*, raw_refresh: str, request=None) -> TokenPair:
@@ -303,8 +314,9 @@ def revoke_api_key(*, api_key: APIKey, actor: User, request=None) -> None:
         raise Conflict("API key is already revoked.")
     api_key.revoked = True
     api_key.revoked_at = timezone.now()
+    # Saving drops the cached copy now (Redis down: 503, rolled back, the key stays live rather
+    # than revoked here and still accepted from the cache later) and again after commit.
     api_key.save(update_fields=["revoked", "revoked_at"])
-    transaction.on_commit(lambda: forget_cached_api_keys(api_key.prefix))
     record_audit(
         operation="REVOKE",
         resource_type="api_key",
@@ -321,19 +333,20 @@ def find_api_key(raw: str) -> APIKey | None:
     expired, or its owner inactive).
 
     The key row and its owner are cached (``API_KEY_CACHE_SECONDS``) so a request costs no
-    query; revoking a key, or saving its owner, drops the cached copy at once.
+    query; revoking a key, or saving its owner, drops the cached copy at once. With Redis
+    down both come from the database.
     """
     key = raw.removeprefix(API_KEY_PREFIX)
     prefix, dot, secret = key.partition(".")
     if not dot or not prefix or not secret:
         return None
     cache_key = API_KEY_CACHE_KEY.format(prefix)
-    api_key = cache.get(cache_key)
+    api_key = cache_get(cache_key)
     if api_key is None:
         api_key = APIKey.objects.filter(prefix=prefix).select_related("user").first()
         if api_key is None:
             return None
-        cache.set(cache_key, api_key, timeout=settings.API_KEY_CACHE_SECONDS)
+        cache_set(cache_key, api_key, timeout=settings.API_KEY_CACHE_SECONDS)
     if api_key.revoked or api_key.has_expired or not api_key.user.is_active:
         return None
     if not APIKey.objects.key_generator.verify(key, api_key.hashed_key):
@@ -342,18 +355,31 @@ def find_api_key(raw: str) -> APIKey | None:
 
 
 def forget_cached_api_keys(*prefixes: str) -> None:
+    """Drop cached keys. Raises when Redis is unreachable: a change that must reach every
+    process (a revocation, a deactivated owner) must not pass while a stale copy survives."""
     cache.delete_many([API_KEY_CACHE_KEY.format(prefix) for prefix in prefixes])
 
 
 def record_api_key_use(api_key: APIKey) -> None:
-    """Count a use in the cache; write the tally to the database at most once a minute."""
+    """Count a use in the cache; write the tally to the database at most once a minute.
+
+    With Redis down the use is written to the database at once (the tally must not be lost,
+    and a failing counter must not fail the request)."""
     uses_key = KEY_USES_KEY.format(api_key.prefix)
-    try:
-        cache.incr(uses_key)
-    except ValueError:  # first use since the last flush
-        cache.set(uses_key, 1, timeout=None)
-    if cache.add(KEY_FLUSH_LOCK.format(api_key.prefix), 1, timeout=60):
-        flush_api_key_uses(api_key.prefix)
+    if not cache_is_down():
+        try:
+            try:
+                cache.incr(uses_key)
+            except ValueError:  # first use since the last flush
+                cache.set(uses_key, 1, timeout=None)
+            if cache.add(KEY_FLUSH_LOCK.format(api_key.prefix), 1, timeout=60):
+                flush_api_key_uses(api_key.prefix)
+            return
+        except CACHE_ERRORS as exc:
+            mark_cache_down(error=exc)
+    APIKey.objects.filter(prefix=api_key.prefix).update(
+        usage_count=F("usage_count") + 1, last_used_at=timezone.now()
+    )
 
 
 def flush_api_key_uses(prefix: str) -> None:

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.RequestGuardMiddleware",
+    "core.middleware.RequestDeadlineMiddleware",
     "core.throttling.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -147,6 +148,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A PostgreSQL that hangs must not hold requests and workers: give up connecting after
+    # DATABASE_CONNECT_TIMEOUT seconds (libpq's minimum is 2) and have the server cancel any
+    # statement running longer than DATABASE_STATEMENT_TIMEOUT seconds (0: no limit). Both
+    # surface as OperationalError, which the API answers with 503 SERVICE_UNAVAILABLE.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    _statement_ms = int(env.float("DATABASE_STATEMENT_TIMEOUT", default=30) * 1000)
+    _extra = _options.get("options", "")
+    _options["options"] = f"{_extra} -c statement_timeout={_statement_ms}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------
@@ -334,6 +344,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Health and metrics ----------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=1.0)
+# Readiness checks 1NCE (default account) with a token and one cheap call, at most once per
+# HEALTH_ONENCE_CACHE_SECONDS for all instances, giving it HEALTH_ONENCE_TIMEOUT seconds.
+HEALTH_ONENCE_CACHE_SECONDS = env.int("HEALTH_ONENCE_CACHE_SECONDS", default=30)
+HEALTH_ONENCE_TIMEOUT = env.float("HEALTH_ONENCE_TIMEOUT", default=5.0)
 # /metrics answers a request with this bearer token or from one of these addresses.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
@@ -376,6 +390,13 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', defau
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=15.0)
 UPSTREAM_MAX_RETRIES = env.int("UPSTREAM_MAX_RETRIES", default=3)
+# Every upstream call of one API request (retries and backoff included) shares this budget;
+# past it the request answers its stale fallback or 504. It must stay under gunicorn's worker
+# timeout, or gunicorn kills the worker first. Celery tasks are not bound by it. 0: no deadline.
+REQUEST_DEADLINE_SECONDS = env.float("REQUEST_DEADLINE_SECONDS", default=25.0)
+_GUNICORN_TIMEOUT = env.int("GUNICORN_TIMEOUT", default=60)  # config/gunicorn.py reads it too
+if _GUNICORN_TIMEOUT <= REQUEST_DEADLINE_SECONDS:
+    raise ImproperlyConfigured("REQUEST_DEADLINE_SECONDS must be under GUNICORN_TIMEOUT.")
 # Key for secrets stored encrypted at rest (per-organization upstream credentials); a Fernet
 # key. Defaults to one derived from SECRET_KEY; set it explicitly to rotate SECRET_KEY freely.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")

@@ -15,6 +15,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from core.degraded import CACHE_ERRORS, DATABASE_ERRORS
 from upstream.exceptions import (
     UpstreamError,
     UpstreamNotFound,
@@ -190,6 +191,23 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             status_code = status.HTTP_401_UNAUTHORIZED  # DRF says 403 when no auth header
         response = error_response(code, message, status_code, details, headers)
+    elif isinstance(exc, DATABASE_ERRORS + CACHE_ERRORS):
+        # A dependency outage, not a bug: the client may retry (reads fall back where they can,
+        # see core.degraded; a write that needs the dependency stops here, rolled back).
+        database = isinstance(exc, DATABASE_ERRORS)
+        logger.warning(
+            "dependency_unavailable",
+            dependency="database" if database else "cache",
+            error=type(exc).__name__,
+        )
+        response = error_response(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            f"The {'database' if database else 'cache (Redis)'} is unavailable or too slow "
+            "right now. Try again shortly.",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            {"dependency": "database" if database else "cache"},
+            {"Retry-After": "5"},
+        )
     elif isinstance(exc, UpstreamError):
         status_code, code = next((s, c) for cls, s, c in _UPSTREAM_CODES if isinstance(exc, cls))
         logger.warning("upstream_failure", error=str(exc), upstream=exc.upstream)

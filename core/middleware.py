@@ -1,4 +1,5 @@
-"""Request id, access log and the guard that refuses malformed API requests up front.
+"""Request id, access log, the request's upstream deadline and the guard that refuses
+malformed API requests up front.
 
 The request id comes from a sanitised ``X-Request-ID`` header or is made here; it is bound to
 the logging context, put on ``request.request_id`` (the envelope's ``meta.request_id``) and
@@ -15,6 +16,7 @@ from django.conf import settings
 from core.exceptions import ErrorCode
 from core.logging import redact_query
 from core.views import error_json
+from upstream.deadline import deadline
 
 logger = structlog.get_logger("fleetops.access")
 
@@ -101,3 +103,19 @@ class RequestGuardMiddleware:
                 {"max_bytes": limit},
             )
         return None
+
+
+class RequestDeadlineMiddleware:
+    """Gives each request ``REQUEST_DEADLINE_SECONDS`` for all of its upstream calls together.
+
+    Retries, backoff and timeouts of every 1NCE (or other upstream) call the request makes come
+    out of that one budget (``upstream.deadline``), so a hanging upstream ends in the stale
+    answer or a 504 before gunicorn kills the worker. Celery tasks run without it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with deadline(settings.REQUEST_DEADLINE_SECONDS):
+            return self.get_response(request)

@@ -6,9 +6,12 @@ share, and a user with ten keys still gets one user's limit); per address 20 a m
 anonymous callers, and per address 5 a minute on login (all settings). Addresses come from
 ``core.net.client_address``, so a forged ``X-Forwarded-For`` cannot pick a fresh window.
 The state of the tightest window goes into the ``X-RateLimit-*`` headers of every API
-response (``RateLimitHeadersMiddleware``).
+response (``RateLimitHeadersMiddleware``). While Redis is unreachable each process counts on
+its own (``LocalWindows``): the limit loosens, requests keep being answered.
 """
 
+import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -16,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+from core.degraded import CACHE_ERRORS, cache_is_down, mark_cache_down
 from core.net import client_address
 
 # One round trip for all windows of a request: count, and start the window on the first hit.
@@ -66,20 +70,61 @@ def _redis_client():
         return None
 
 
+class LocalWindows:
+    """Fixed windows counted in this process's memory: the limiter's fallback while Redis is
+    unreachable. Each process then allows the full limit on its own, so the fleet-wide limit
+    is loosened (times the number of web processes) but never gone, and no request fails for
+    want of a counter."""
+
+    MAX_KEYS = 100_000  # past this, expired windows are dropped (then, if need be, all)
+
+    def __init__(self):
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, count)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, window: Window) -> WindowState:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._windows) >= self.MAX_KEYS:
+                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+                if len(self._windows) >= self.MAX_KEYS:
+                    self._windows.clear()
+            ends, count = self._windows.get(key, (0.0, 0))
+            if ends <= now:
+                ends, count = now + window.seconds, 0
+            count += 1
+            self._windows[key] = (ends, count)
+        return WindowState(window.limit, count, max(1, math.ceil(ends - now)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
+local_windows = LocalWindows()
+
+
 def hit(counted: list[tuple[str, Window]]) -> list[WindowState]:
-    """Count one request against each ``(ident, window)`` pair, in one round trip."""
+    """Count one request against each ``(ident, window)`` pair, in one round trip.
+
+    With Redis unreachable the windows are counted in this process (``LocalWindows``)."""
     keys = [f"fleetops:rl:{ident}:{w.seconds}" for ident, w in counted]
     windows = [w for _, w in counted]
     client = _redis_client()
     if client is not None:
-        script = _scripts.get(id(client)) or _scripts.setdefault(
-            id(client), client.register_script(_HIT_SCRIPT)
-        )
-        raw = script(keys=keys, args=[w.seconds for w in windows])
-        return [
-            WindowState(w.limit, int(raw[2 * i]), int(raw[2 * i + 1]))
-            for i, w in enumerate(windows)
-        ]
+        if not cache_is_down():
+            try:
+                script = _scripts.get(id(client)) or _scripts.setdefault(
+                    id(client), client.register_script(_HIT_SCRIPT)
+                )
+                raw = script(keys=keys, args=[w.seconds for w in windows])
+                return [
+                    WindowState(w.limit, int(raw[2 * i]), int(raw[2 * i + 1]))
+                    for i, w in enumerate(windows)
+                ]
+            except CACHE_ERRORS as exc:
+                mark_cache_down(error=exc)
+        return [local_windows.hit(key, w) for key, w in zip(keys, windows, strict=True)]
     # Embedded mode (file cache): good enough for one machine.
     states = []
     now = int(time.time())

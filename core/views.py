@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
 from core.exceptions import ErrorCode, error_payload
-from core.health import readiness_checks, run_checks
+from core.health import DEGRADED, UNHEALTHY, readiness_checks, run_checks
 from core.net import client_address
 from core.renderers import meta_for, utc_timestamp
 
@@ -45,16 +45,21 @@ def health_live(request):
 @never_cache
 @require_GET
 def health_ready(request):
+    """200 ``ready`` or ``degraded`` (an optional dependency is down: named in ``degraded``),
+    503 ``not_ready`` when a required one is (named in ``failing``); see ``core.health``."""
     checks = run_checks(readiness_checks())
-    ready = all(result == "healthy" for result in checks.values())
+    failing = [name for name, result in checks.items() if result == UNHEALTHY]
+    degraded = [name for name, result in checks.items() if result == DEGRADED]
     body = {
-        "status": "ready" if ready else "not_ready",
+        "status": "not_ready" if failing else "degraded" if degraded else "ready",
         "checks": checks,
         "timestamp": utc_timestamp(),
     }
-    if not ready:
-        body["failing"] = [name for name, result in checks.items() if result != "healthy"]
-    return JsonResponse(body, status=200 if ready else 503)
+    if failing:
+        body["failing"] = failing
+    if degraded:
+        body["degraded"] = degraded
+    return JsonResponse(body, status=503 if failing else 200)
 
 
 def metrics_allowed(request) -> bool:

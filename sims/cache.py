@@ -2,22 +2,36 @@
 
 Every key embeds the organization's version number; any write or sync that touches the
 organization's SIMs bumps it, so no reader sees a stale page after its own write.
+
+The cache is an optimisation: with Redis unreachable pages are computed from the database
+every time (``cached``), and a write's version bump that could not be made is kept in this
+process and made as soon as Redis answers again, before this process serves a cached page.
 """
 
 import hashlib
+import threading
 
+import structlog
 from django.core.cache import cache
+
+from core.degraded import CACHE_ERRORS, cache_is_down, cache_set, mark_cache_down
+
+logger = structlog.get_logger(__name__)
 
 LIST_TTL = 5 * 60
 DETAIL_TTL = 2 * 60
 _VERSION_KEY = "sims:version:{}"
+
+# Organizations whose version bump failed while Redis was unreachable.
+_pending_bumps: set = set()
+_pending_lock = threading.Lock()
 
 
 def version(organization_id) -> int:
     return cache.get_or_set(_VERSION_KEY.format(organization_id), 1, timeout=None)
 
 
-def invalidate(organization_id) -> None:
+def _bump(organization_id) -> None:
     key = _VERSION_KEY.format(organization_id)
     try:
         cache.incr(key)
@@ -25,6 +39,45 @@ def invalidate(organization_id) -> None:
         cache.set(key, 2, timeout=None)
 
 
+def invalidate(organization_id) -> None:
+    """Drop the organization's cached pages (bump its version); with Redis unreachable the
+    bump is remembered and made once it answers (the write itself has already happened)."""
+    try:
+        _bump(organization_id)
+    except CACHE_ERRORS as exc:
+        mark_cache_down(error=exc)
+        with _pending_lock:
+            _pending_bumps.add(organization_id)
+        logger.warning("sim_cache_invalidation_deferred", organization_id=organization_id)
+
+
+def _make_pending_bumps() -> None:
+    with _pending_lock:
+        pending = list(_pending_bumps)
+    for organization_id in pending:
+        _bump(organization_id)  # raises while Redis is still down: nothing is served from it
+        with _pending_lock:
+            _pending_bumps.discard(organization_id)
+
+
 def key_for(kind: str, organization_id, *parts: str) -> str:
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f"sims:{kind}:{organization_id}:{version(organization_id)}:{digest}"
+
+
+def cached(kind: str, organization_id, path: str, ttl: int, compute):
+    """The cached answer for ``path``, or ``compute()`` (stored for ``ttl`` seconds); straight
+    from ``compute()`` while Redis is unreachable."""
+    if cache_is_down():
+        return compute()
+    try:
+        _make_pending_bumps()
+        key = key_for(kind, organization_id, path)
+        data = cache.get(key)
+    except CACHE_ERRORS as exc:
+        mark_cache_down(error=exc)
+        return compute()
+    if data is None:
+        data = compute()
+        cache_set(key, data, timeout=ttl)
+    return data

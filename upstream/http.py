@@ -19,6 +19,10 @@ only GET/HEAD/OPTIONS):
   timeout, a dropped connection or a 5xx after sending is ambiguous: the write may have been
   applied, so it is raised, never repeated.
 
+A request deadline (``upstream.deadline``) bounds a whole logical call: no attempt or retry
+starts once it has passed, a retry whose backoff would end past it is not made (the last
+failure is raised), and each attempt's connect and read timeouts are capped by the time left.
+
 No header, body or credential is logged or put in an exception message or metric label.
 """
 
@@ -36,6 +40,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
+from upstream import deadline
 from upstream.exceptions import (
     UpstreamAuthError,
     UpstreamError,
@@ -55,6 +60,8 @@ from upstream.ratelimit import RateLimiter
 logger = structlog.get_logger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Less time than this left before the request's deadline: the attempt is not started.
+MIN_ATTEMPT_SECONDS = 0.05
 USER_AGENT = "FleetOps/0.1 (+python-requests)"
 
 
@@ -213,8 +220,9 @@ class UpstreamTransport:
             if rate_limiter is not None:
                 rate_limiter.acquire()
             sent_headers = {**(headers or {}), **(auth.headers() if auth else {})}
+            timeouts = self._timeouts_within_deadline(operation, attempts=attempt)
             failure, response = self._attempt(
-                method, path, operation, params, json, sent_headers, retry_safe
+                method, path, operation, params, json, sent_headers, retry_safe, timeouts
             )
             if response is not None:
                 if response.status_code == 401 and auth is not None and not refreshed_token:
@@ -227,8 +235,11 @@ class UpstreamTransport:
                 if failure is None:
                     self._count_call(operation, "success", response.status_code)
                     return response
+            delay = policy.delay(attempt, failure.retry_after)
+            left = deadline.remaining()
+            if left is not None and delay + MIN_ATTEMPT_SECONDS >= left:
+                failure.retryable = False  # the retry could not finish in time: answer now
             if failure.retryable and attempt < policy.max_retries:
-                delay = policy.delay(attempt, failure.retry_after)
                 attempt += 1
                 UPSTREAM_RETRIES.labels(self.upstream, operation, failure.reason).inc()
                 logger.warning(
@@ -244,7 +255,23 @@ class UpstreamTransport:
                 continue
             raise self._error(failure, operation, attempts=attempt + 1)
 
-    def _attempt(self, method, path, operation, params, json, headers, retry_safe):
+    def _timeouts_within_deadline(self, operation: str, *, attempts: int) -> tuple[float, float]:
+        """This attempt's (connect, read) timeouts, capped by the request's time left; raises
+        ``UpstreamTimeout`` when too little is left to start it."""
+        connect, read = self.timeouts
+        left = deadline.remaining()
+        if left is None:
+            return connect, read
+        if left < MIN_ATTEMPT_SECONDS:
+            self._count_call(operation, "timeout", None)
+            raise UpstreamTimeout(
+                f"{self.display_name} {operation}: no time left in the request's deadline"
+                + (f" after {attempts} attempts" if attempts else ""),
+                upstream=self.display_name,
+            )
+        return min(connect, left), min(read, left)
+
+    def _attempt(self, method, path, operation, params, json, headers, retry_safe, timeouts):
         url = f"{self.base_url}{path}"
         started = time.monotonic()
         try:
@@ -254,7 +281,7 @@ class UpstreamTransport:
                 params=params,
                 json=json,
                 headers=headers,
-                timeout=self.timeouts,
+                timeout=timeouts,
                 allow_redirects=False,
             )
         except requests.ConnectionError as exc:
@@ -269,7 +296,7 @@ class UpstreamTransport:
         except requests.Timeout:
             failure = _Failure(
                 UpstreamTimeout,
-                f"no answer within {self.timeouts[1]:g} s",
+                f"no answer within {timeouts[1]:g} s",
                 "timeout",
                 retryable=retry_safe,
             )

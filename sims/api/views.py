@@ -1,4 +1,3 @@
-from django.core.cache import cache
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -84,12 +83,9 @@ class SimViewSet(FleetViewSet):
         user = self.request.user
         if user.is_superuser:
             return compute()
-        key = sim_cache.key_for(kind, user.organization_id, self.request.get_full_path())
-        data = cache.get(key)
-        if data is None:
-            data = compute()
-            cache.set(key, data, timeout=ttl)
-        return data
+        return sim_cache.cached(
+            kind, user.organization_id, self.request.get_full_path(), ttl, compute
+        )
 
     def list(self, request, *args, **kwargs):
         def compute():

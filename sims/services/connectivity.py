@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import record_audit
+from core.degraded import CACHE_ERRORS, cache_get, cache_set
 from sims.events import record_event
 from sims.models import ConnectivityReset, ConnectivitySnapshot, EventType, ResetStatus, Sim
 from sims.services.clients import onence_client_for
@@ -45,18 +45,19 @@ def connectivity_details(status) -> tuple[bool, dict]:
 def live_connectivity(*, sim) -> dict:
     """Connectivity from 1NCE (cached ``CONNECTIVITY_CACHE_SECONDS``), stored as a snapshot.
 
-    When 1NCE cannot be reached, the last snapshot is answered with ``stale: true`` and its
-    age; with no snapshot at all the upstream error propagates (503/504).
+    When 1NCE cannot be reached (or Redis, which its client needs for tokens and the rate
+    limit), the last snapshot is answered with ``stale: true`` and its age; with no snapshot
+    at all the error propagates (503/504).
     """
     key = CONNECTIVITY_CACHE_KEY.format(sim.pk)
-    cached = cache.get(key)
+    cached = cache_get(key)
     if cached is not None:
         return cached
     try:
         status = onence_client_for(organization=sim.organization).get_sim_status(sim.iccid)
     except UpstreamNotFound:
         raise
-    except UpstreamError:
+    except (UpstreamError, *CACHE_ERRORS):
         last = ConnectivitySnapshot.objects.filter(sim=sim).first()
         if last is None:
             raise
@@ -83,7 +84,7 @@ def live_connectivity(*, sim) -> dict:
         }
         Sim.objects.filter(pk=sim.pk).update(**fields)
     answer = snapshot_answer(sim, snapshot, stale=False, age_seconds=0)
-    cache.set(key, answer, timeout=settings.CONNECTIVITY_CACHE_SECONDS)
+    cache_set(key, answer, timeout=settings.CONNECTIVITY_CACHE_SECONDS)
     return answer
 
 

@@ -19,7 +19,13 @@ import structlog
 from django.conf import settings
 from django.core.cache import caches
 
-from upstream.exceptions import UpstreamAuthError, UpstreamNotFound, UpstreamRejected
+from upstream import deadline
+from upstream.exceptions import (
+    UpstreamAuthError,
+    UpstreamNotFound,
+    UpstreamRejected,
+    UpstreamTimeout,
+)
 from upstream.http import UpstreamTransport
 from upstream.locks import CacheLock
 from upstream.metrics import UPSTREAM_AUTH
@@ -86,8 +92,13 @@ class OnenceTokenAuth:
         if not lock.acquire(blocking=False):
             if cached is not None and cached.usable(now):
                 return cached.access_token  # someone is refreshing; this one still works
-            if not lock.acquire(blocking=True, blocking_timeout=connect + read + 30):
-                raise UpstreamAuthError(
+            wait = connect + read + 30
+            left = deadline.remaining()  # an interactive request waits no longer than it may
+            bounded = left is not None and left < wait
+            wait = max(0.0, left) if bounded else wait
+            if not lock.acquire(blocking=True, blocking_timeout=wait):
+                error = UpstreamTimeout if bounded else UpstreamAuthError
+                raise error(
                     "1NCE authentication: timed out waiting for another process's token refresh.",
                     upstream="1NCE",
                 )
