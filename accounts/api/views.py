@@ -23,6 +23,7 @@ from accounts.filters import AuditLogFilterSet
 from accounts.models import APIKey, AuditLog, Organization, Role
 from core.pagination import FleetPagination
 from core.permissions import IsOrganizationAdmin
+from core.schema import answers_errors
 from core.throttling import FleetRateThrottle, LoginRateThrottle
 from core.viewsets import FleetAPIView, FleetViewMixin, FleetViewSet
 
@@ -52,6 +53,7 @@ class LoginView(FleetAPIView):
     throttle_classes = [FleetRateThrottle, LoginRateThrottle]
     envelope = False
 
+    @answers_errors(401)  # wrong username or password
     @extend_schema(request=LoginSerializer, auth=[], **TOKEN_SCHEMA)
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -74,6 +76,7 @@ class RefreshView(FleetAPIView):
     permission_classes = [AllowAny]
     envelope = False
 
+    @answers_errors(401)  # invalid, expired or revoked refresh token
     @extend_schema(request=RefreshSerializer, auth=[], **TOKEN_SCHEMA)
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -92,6 +95,7 @@ class LogoutView(FleetAPIView):
 
     permission_classes = [IsAuthenticated]
 
+    @answers_errors(404)  # unknown or already revoked refresh token
     @extend_schema(request=RefreshSerializer, responses={200: LogoutResponseSerializer})
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -229,6 +233,7 @@ class OrganizationViewSet(FleetViewSet):
             return Organization.objects.all()
         return Organization.objects.filter(pk=user.organization_id)
 
+    @answers_errors(404)  # a platform superuser outside any organization
     @action(detail=False, methods=["get"])
     def current(self, request):
         organization = get_object_or_404(self.get_queryset(), pk=request.user.organization_id)
