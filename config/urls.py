@@ -1,7 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from core import views as core_views
 
@@ -25,7 +30,7 @@ urlpatterns = [
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-json"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),

@@ -17,6 +17,8 @@ from http import HTTPStatus
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import AllowAny
 
+from core.identifiers import ICCID_PATTERN
+
 META = {
     "type": "object",
     "properties": {
@@ -121,6 +123,10 @@ class FleetAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "path" and parameter.get("name") == "iccid":
+                parameter["schema"] = {"type": "string", "pattern": ICCID_PATTERN}
+                parameter["description"] = "ICCID: 19 digits, or 20 with the Luhn check digit."
         for status in sorted(self.error_statuses(operation)):
             operation["responses"].setdefault(str(status), error_response(status))
         return operation

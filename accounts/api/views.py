@@ -179,6 +179,10 @@ class APIKeyViewSet(
         body["key"] = raw
         return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
+    @answers_errors(409)  # the key is already revoked
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance):
         services.revoke_api_key(api_key=instance, actor=self.request.user, request=self.request)
 

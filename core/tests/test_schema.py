@@ -110,6 +110,13 @@ def test_every_operation_documents_its_error_statuses(openapi):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}, (method, path)
 
+    iccid = next(
+        p
+        for p in operations[("get", "/api/v1/sims/{iccid}/")]["parameters"]
+        if p["name"] == "iccid"
+    )
+    assert iccid["schema"]["pattern"] == "^[0-9]{19,20}$"
+
     def documented(method, path):
         return {int(s) for s in operations[(method, path)]["responses"] if s[0] in "45"}
 
@@ -137,3 +144,11 @@ def test_no_sim_configured_is_the_handlers_422(onence_simulator, operator_client
     assert body["error"]["timestamp"]
     assert body["error"]["details"]["failed"] == 1
     assert_matches_schema(body, response_schema(openapi, "post", "/api/v1/sims/", "422"))
+
+
+def test_openapi_json_is_json(client):
+    """``/openapi.json`` answers JSON whatever the client accepts (tools go by the name)."""
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert response.json()["openapi"].startswith("3.")
