@@ -297,7 +297,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.FleetJSONParser"],
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.FleetAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

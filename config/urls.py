@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
+    SpectacularJSONAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
@@ -30,7 +31,7 @@ urlpatterns = [
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-json"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
     path(
         "docs",
         core_views.docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")),

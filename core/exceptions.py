@@ -84,6 +84,15 @@ class PayloadTooLarge(ApiError):
     default_detail = "The request body is too large."
 
 
+class Unprocessable(ApiError):
+    """422 for a well-formed request that could not be carried out as a whole (for example a
+    batch whose every item failed); ``details`` says why, item by item."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    error_code = ErrorCode.VALIDATION_ERROR
+    default_detail = "The request could not be carried out."
+
+
 class InvalidApiKey(exceptions.AuthenticationFailed):
     default_detail = "API key is invalid, revoked or expired."
     default_code = "invalid_api_key"

@@ -2,6 +2,10 @@
 
 from core.exceptions import InvalidIccid
 
+# What ``normalize_iccid`` accepts, as the OpenAPI schema documents it (a 20-digit ICCID must
+# also carry the right Luhn digit, which a pattern cannot say).
+ICCID_PATTERN = r"^[0-9]{19,20}$"
+
 
 def luhn_check_digit(digits: str) -> str:
     """The Luhn digit that completes ``digits``."""

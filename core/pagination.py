@@ -105,23 +105,25 @@ class FleetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        def param(name, description):
+        def param(name, minimum, description):
+            # The minimums are _int_param's: below them the API answers 422.
             return {
                 "name": name,
                 "required": False,
                 "in": "query",
                 "description": description,
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": minimum},
             }
 
         return [
-            param("page", "Page number, from 1."),
+            param("page", 1, "Page number, from 1."),
             param(
                 "page_size",
+                1,
                 f"Items per page (default {settings.API_PAGE_SIZE}, max "
-                f"{self.get_max_page_size()}).",
+                f"{self.get_max_page_size()}; larger asks get the max).",
             ),
-            param("limit", "Items per page, with offset or skip."),
-            param("offset", "Items to skip (seed 004 style)."),
-            param("skip", "Items to skip (seed 003 style)."),
+            param("limit", 1, "Items per page, with offset or skip."),
+            param("offset", 0, "Items to skip (seed 004 style)."),
+            param("skip", 0, "Items to skip (seed 003 style; not with offset)."),
         ]

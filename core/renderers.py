@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from rest_framework.renderers import JSONRenderer
 
+from core.exceptions import error_payload
+
 
 def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -44,7 +46,7 @@ class EnvelopeJSONRenderer(JSONRenderer):
         if response.exception or response.status_code >= 400:
             error = data.get("error") if isinstance(data, dict) else None
             if error is None:  # an error response not built by our handler
-                error = {"code": "ERROR", "message": str(data), "details": {}}
+                error = error_payload("ERROR", str(data))
             return {"success": False, "error": error, "meta": meta_for(request)}
         if getattr(response, "paginated", False):
             return {"success": True, **data, "meta": meta_for(request)}

@@ -16,6 +16,7 @@ from accounts.api.serializers import (
     RefreshSerializer,
 )
 from accounts.models import Role
+from core.schema import answers_errors
 from core.viewsets import FleetAPIView
 
 
@@ -34,6 +35,7 @@ class LegacyRegisterView(FleetAPIView):
     permission_classes = [AllowAny]
     envelope = False
 
+    @answers_errors(403)  # open registration is off
     @extend_schema(
         request=OpenRegisterSerializer,
         responses={201: OpenRegisterResponseSerializer},
@@ -63,6 +65,7 @@ class LegacyLogoutView(FleetAPIView):
     permission_classes = [IsAuthenticated]
     envelope = False
 
+    @answers_errors(404)  # unknown or already revoked refresh token
     @extend_schema(
         request=RefreshSerializer,
         responses={200: LogoutResponseSerializer},

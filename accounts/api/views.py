@@ -28,6 +28,7 @@ from core.permissions import (
     WritableCredential,
     effective_role,
 )
+from core.schema import answers_errors
 from core.throttling import FleetRateThrottle, LoginRateThrottle
 from core.viewsets import FleetAPIView, FleetViewMixin, FleetViewSet
 
@@ -57,6 +58,7 @@ class LoginView(FleetAPIView):
     throttle_classes = [FleetRateThrottle, LoginRateThrottle]
     envelope = False
 
+    @answers_errors(401)  # wrong username or password
     @extend_schema(request=LoginSerializer, auth=[], **TOKEN_SCHEMA)
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -79,6 +81,7 @@ class RefreshView(FleetAPIView):
     permission_classes = [AllowAny]
     envelope = False
 
+    @answers_errors(401)  # invalid, expired or revoked refresh token
     @extend_schema(request=RefreshSerializer, auth=[], **TOKEN_SCHEMA)
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -97,6 +100,7 @@ class LogoutView(FleetAPIView):
 
     permission_classes = [IsAuthenticated]
 
+    @answers_errors(404)  # unknown or already revoked refresh token
     @extend_schema(request=RefreshSerializer, responses={200: LogoutResponseSerializer})
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -185,6 +189,10 @@ class APIKeyViewSet(
         body["key"] = raw
         return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
+    @answers_errors(409)  # the key is already revoked
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance):
         services.revoke_api_key(api_key=instance, actor=self.request.user, request=self.request)
 
@@ -235,6 +243,7 @@ class OrganizationViewSet(FleetViewSet):
             return Organization.objects.all()
         return Organization.objects.filter(pk=user.organization_id)
 
+    @answers_errors(404)  # a platform superuser outside any organization
     @action(detail=False, methods=["get"])
     def current(self, request):
         organization = get_object_or_404(self.get_queryset(), pk=request.user.organization_id)

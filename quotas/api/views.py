@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.schema import calls_upstream
 from core.viewsets import FleetAPIView
 from quotas import services
 from quotas.api.serializers import (
@@ -25,6 +26,7 @@ class QuotaView(SimLookupMixin, FleetAPIView):
 
     quota_type: str
 
+    @calls_upstream
     @extend_schema(responses=QuotaSerializer)
     def get(self, request, iccid):
         sim = self.get_sim()
@@ -71,6 +73,7 @@ class SmsQuotaView(QuotaView):
 class SimTopUpView(SimLookupMixin, FleetAPIView):
     """Buy 1NCE top-up packages for one SIM (one upstream order per package)."""
 
+    @calls_upstream
     @extend_schema(
         operation_id="sims_topup_one",
         request=TopUpRequestSerializer,
@@ -95,6 +98,7 @@ class SimTopUpView(SimLookupMixin, FleetAPIView):
 class BulkTopUpView(FleetAPIView):
     """Top up many SIMs as a job (``GET /api/v1/jobs/{job_id}`` has per-SIM results)."""
 
+    @calls_upstream
     @extend_schema(
         operation_id="sims_topup_bulk",
         request=BulkTopUpRequestSerializer,
@@ -123,6 +127,7 @@ class BulkTopUpView(FleetAPIView):
 class AutoTopUpView(FleetAPIView):
     """Configure auto top-up rules for one or more SIMs."""
 
+    @calls_upstream
     @extend_schema(request=AutoTopUpRequestSerializer, responses=AutoTopUpResultSerializer)
     def post(self, request):
         serializer = AutoTopUpRequestSerializer(data=request.data)

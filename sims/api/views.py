@@ -5,7 +5,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.exceptions import Unprocessable
 from core.identifiers import normalize_iccid
+from core.schema import calls_upstream
 from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
 from sims import cache as sim_cache
 from sims import services
@@ -102,6 +104,7 @@ class SimViewSet(FleetViewSet):
             self.cached("detail", sim_cache.DETAIL_TTL, lambda: SimDetailSerializer(sim).data)
         )
 
+    @calls_upstream
     @extend_schema(request=SimChangeSerializer, responses={200: SimDetailSerializer})
     def update(self, request, *args, **kwargs):
         sim = self.get_object()
@@ -114,6 +117,7 @@ class SimViewSet(FleetViewSet):
 
     partial_update = update
 
+    @calls_upstream
     @extend_schema(
         request=SimConfigureSerializer,
         responses={201: SimConfigResultSerializer, 202: JobAcceptedSerializer},
@@ -130,19 +134,9 @@ class SimViewSet(FleetViewSet):
         result = services.configure_sims(
             organization=organization, items=items, actor=request.user, request=request
         )
-        code = status.HTTP_201_CREATED if result["failed"] < len(items) else 422
-        if code == 422:
-            return Response(
-                {
-                    "error": {
-                        "code": "VALIDATION_ERROR",
-                        "message": "No SIM could be configured.",
-                        "details": result,
-                    }
-                },
-                status=code,
-            )
-        return Response(result, status=code)
+        if result["failed"] == len(items):
+            raise Unprocessable("No SIM could be configured.", details=result)
+        return Response(result, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SimStatusSerializer})
     @action(detail=True, methods=["get"])
@@ -163,11 +157,13 @@ class SimViewSet(FleetViewSet):
             }
         )
 
+    @calls_upstream
     @extend_schema(responses={200: ConnectivitySerializer})
     @action(detail=True, methods=["get"])
     def connectivity(self, request, iccid=None):
         return Response(services.live_connectivity(sim=self.get_object()))
 
+    @calls_upstream
     @extend_schema(request=ResetRequestSerializer, responses={202: ResetSerializer})
     @action(detail=True, methods=["post"])
     def reset(self, request, iccid=None):
@@ -176,11 +172,13 @@ class SimViewSet(FleetViewSet):
         reset = services.request_reset(sim=sim, actor=request.user, request=request)
         return Response(ResetSerializer(reset).data, status=status.HTTP_202_ACCEPTED)
 
+    @calls_upstream
     @extend_schema(request=ResetRequestSerializer, responses={202: ResetSerializer})
     @action(detail=True, methods=["post"], url_path="connectivity/reset")
     def connectivity_reset(self, request, iccid=None):
         return self.reset(request, iccid=iccid)
 
+    @calls_upstream
     @extend_schema(responses={200: ResetSerializer})
     @action(detail=True, methods=["get"], url_path="reset/status")
     def reset_status(self, request, iccid=None):
@@ -189,12 +187,14 @@ class SimViewSet(FleetViewSet):
         reset = services.check_reset(reset=reset)
         return Response(ResetSerializer(reset).data)
 
+    @calls_upstream
     @extend_schema(request=None, responses={200: SimDetailSerializer})
     @action(detail=True, methods=["post"])
     def sync(self, request, iccid=None):
         sim = services.sync_one(sim=self.get_object())
         return Response(SimDetailSerializer(sim).data)
 
+    @calls_upstream
     @extend_schema(request=None, responses={202: JobAcceptedSerializer})
     @action(detail=False, methods=["post"], url_path="sync-all")
     def sync_all(self, request):
@@ -203,6 +203,7 @@ class SimViewSet(FleetViewSet):
         job, _ = start_sync_all(organization=request.user.organization, actor=request.user)
         return job_accepted(job)
 
+    @calls_upstream
     @extend_schema(
         responses={200: SimEventSerializer(many=True)},
         parameters=[
@@ -287,10 +288,12 @@ class OrderViewSet(
     sort_fields = {"created_at": "created_at"}
     default_sort = ("created_at", "desc")
 
+    @calls_upstream
     def retrieve(self, request, *args, **kwargs):
         order = refresh_order(order=self.get_object())
         return Response(OrderSerializer(order).data)
 
+    @calls_upstream
     @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
     def create(self, request, *args, **kwargs):
         serializer = OrderCreateSerializer(data=request.data)
@@ -307,6 +310,7 @@ class OrderViewSet(
 class ProductListView(FleetAPIView):
     """1NCE's product catalogue (cached for an hour)."""
 
+    @calls_upstream
     @extend_schema(responses={200: ProductSerializer(many=True)})
     def get(self, request):
         products = list_products(organization=request.user.organization)

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.schema import calls_upstream
 from core.viewsets import FleetViewMixin
 from sims.api.mixins import SimLookupMixin
 from sms import services
@@ -48,10 +49,12 @@ class SimSmsViewSet(
             return get_object_or_404(queryset, pk=int(lookup))
         return get_object_or_404(queryset, sms_id=lookup)
 
+    @calls_upstream
     def retrieve(self, request, *args, **kwargs):
         sms = services.fresh_status(sms=self.get_object())
         return Response(self.get_serializer(sms).data)
 
+    @calls_upstream
     @extend_schema(
         request=SmsSendSerializer,
         responses={202: SmsAcceptedSerializer},
@@ -71,6 +74,7 @@ class SimSmsViewSet(
         )
         return Response(SmsAcceptedSerializer(sms).data, status=status.HTTP_202_ACCEPTED)
 
+    @calls_upstream
     def destroy(self, request, *args, **kwargs):
         services.cancel_sms(sms=self.get_object(), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from core.schema import answers_errors, calls_upstream
 from core.viewsets import FleetAPIView
 from sims.api.mixins import SimLookupMixin
 from usage.api.serializers import (
@@ -37,6 +38,7 @@ class SimUsageView(SimLookupMixin, FleetAPIView):
 class SimUsageSyncView(SimLookupMixin, FleetAPIView):
     """Sync a SIM's usage from 1NCE now: the days since its last stored day (operators)."""
 
+    @calls_upstream
     @extend_schema(operation_id="sims_usage_sync", request=None, responses=UsageSyncSerializer)
     def post(self, request, iccid):
         result = sync_usage_for_sim(sim=self.get_sim())
@@ -46,6 +48,7 @@ class SimUsageSyncView(SimLookupMixin, FleetAPIView):
 class FleetUsageView(FleetAPIView):
     """The caller's organization's usage per day, week or month, optionally by status or tag."""
 
+    @answers_errors(403)  # a platform superuser outside any organization
     @extend_schema(
         operation_id="usage_retrieve",
         parameters=[FleetUsageQuerySerializer],

@@ -1,0 +1,125 @@
+"""A bounded Schemathesis run over the whole OpenAPI schema (DESIGN.md, Testing).
+
+Schemathesis reads ``/openapi.json`` from a live server and sends what it generates from it
+(examples, coverage, fuzzing and stateful phases, a fixed seed): once with an operator's API
+key, with the 1NCE simulator as the upstream, and once without credentials. Every check must
+hold (but the two heuristic ones, see ``HEURISTIC_CHECKS``): no server error, every answer's
+status, content type, headers and body as documented.
+
+Rate limits are off here: the run would otherwise measure them, not the API.
+
+The size of the run is bounded for the suite (a few minutes on 2 cores). For a larger run by
+hand, set ``FLEETOPS_FUZZ_EXAMPLES`` (examples per operation and phase) and
+``FLEETOPS_FUZZ_SEED``; ``FLEETOPS_FUZZ_REPORT_DIR`` keeps Schemathesis' JUnit and NDJSON
+reports there.
+"""
+
+import os
+import socket
+
+import pytest
+from click.testing import CliRunner
+from schemathesis.cli import schemathesis as schemathesis_cli
+
+from accounts import services as accounts_services
+from accounts.models import Role
+
+pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db(transaction=True)]
+
+SEED = int(os.environ.get("FLEETOPS_FUZZ_SEED", "20260901"))
+MAX_EXAMPLES = int(os.environ.get("FLEETOPS_FUZZ_EXAMPLES", "10"))
+REPORT_DIR = os.environ.get("FLEETOPS_FUZZ_REPORT_DIR", "")
+PHASES = "examples,coverage,fuzzing,stateful"
+# These two judge whether the schema states every business rule (an API key's expiry in the
+# future, a non-empty batch, a 20-digit ICCID's Luhn digit, a period of at most two years),
+# which OpenAPI cannot express; every other check runs.
+HEURISTIC_CHECKS = ("positive_data_acceptance", "negative_data_rejection")
+
+
+@pytest.fixture
+def api(live_server, onence_fleet, settings, monkeypatch):
+    """The live server with 1NCE's simulator as the upstream and three mirrored SIMs."""
+    settings.RATE_LIMIT_ENABLED = False
+    # wsgiref writes headers and body in separate packets: with Nagle's algorithm on, a
+    # keep-alive client (Schemathesis, our 1NCE client) waits ~40 ms for a delayed ACK on
+    # every request, which makes the run ten times slower. Answer without that delay.
+    httpd = live_server.thread.httpd
+    accept = httpd.get_request
+
+    def get_request():
+        connection, address = accept()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+    monkeypatch.setattr(httpd, "get_request", get_request)
+    return live_server
+
+
+def run_schemathesis(base_url: str, *extra: str, name: str, tmp_path, iccids=()) -> tuple[int, str]:
+    """Run Schemathesis' CLI in this process; answers its exit code and output.
+
+    ``iccids`` (SIMs that exist) are used for half the ``{iccid}`` path parameters, so the
+    run reaches past the 404 into what each SIM operation does.
+    """
+    # Its own config file, so no schemathesis.toml lying around changes the run, and no cache
+    # of earlier failures replayed first (the run depends on the seed alone).
+    config = tmp_path / "schemathesis.toml"
+    lines = ["[cache]", "enabled = false"]
+    if iccids:
+        lines += [
+            "[dictionaries.iccids]",
+            "values = [" + ", ".join(f'"{iccid}"' for iccid in iccids) + "]",
+            "[parameters]",
+            '"path.iccid" = { dictionary = "iccids", probability = 0.5 }',
+        ]
+    config.write_text("\n".join(lines) + "\n")
+    args = [
+        "--config-file",
+        str(config),
+        "run",
+        f"{base_url}/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        ",".join(HEURISTIC_CHECKS),
+        "--phases",
+        PHASES,
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        *extra,
+    ]
+    if REPORT_DIR:
+        args += ["--report", "junit,ndjson", "--report-dir", os.path.join(REPORT_DIR, name)]
+    result = CliRunner().invoke(schemathesis_cli, args, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_schemathesis_as_an_operator(api, onence_fleet, make_user, tmp_path):
+    operator = make_user(role=Role.OPERATOR)
+    _, raw_key = accounts_services.issue_api_key(user=operator, name="schemathesis")
+
+    code, output = run_schemathesis(
+        api.url,
+        "--header",
+        f"X-API-Key: {raw_key}",
+        name="operator",
+        tmp_path=tmp_path,
+        iccids=[sim.iccid for sim in onence_fleet],
+    )
+
+    assert code == 0, output
+
+
+def test_schemathesis_without_credentials(api, tmp_path):
+    code, output = run_schemathesis(api.url, name="anonymous", tmp_path=tmp_path)
+
+    assert code == 0, output
