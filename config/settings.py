@@ -329,6 +329,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+# Redis redelivers a message its worker took but never acknowledged (acks_late) after this
+# many seconds: that is how long a whole-worker crash (SIGKILL, lost machine) stalls its task.
+# It must exceed the longest task (CELERY_TASK_TIME_LIMIT: a task still running would run
+# twice) and the longest retry countdown (a delayed retry waits unacknowledged in a worker);
+# bulk jobs run in JOB_CHUNK_SECONDS chunks and the usage sync stops within its budget, so
+# the hard limit is the bound. Lower CELERY_TASK_TIME_LIMIT to recover sooner.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60
+)
+# Connect and socket timeout (seconds) of broker calls. Jobs are enqueued inside the
+# transaction that creates them, so a request waits at most this long for a broker that is
+# down before it answers 503 and keeps nothing.
+CELERY_BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_TIMEOUT
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": CELERY_BROKER_TIMEOUT,
+        "socket_timeout": CELERY_BROKER_TIMEOUT,
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -394,8 +414,20 @@ USAGE_SYNC_MAX_SIMS = env.int("USAGE_SYNC_MAX_SIMS", default=30_000)
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
+# A bulk job runs in chunks: a task run stops between items after this many seconds and
+# enqueues the next chunk, so no run comes near CELERY_TASK_SOFT_TIME_LIMIT.
+JOB_CHUNK_SECONDS = env.int("JOB_CHUNK_SECONDS", default=240)
+# A running chunk holds its job's lock, renewed every third of this; a killed worker's lock
+# expires this long after it died, and the redelivered task takes the job over.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=30)
+# sweep-jobs re-enqueues a job left pending (its message lost) or processing with nobody
+# running it (a chunk killed at its hard limit) for this long.
+JOB_SWEEP_AFTER_SECONDS = env.int("JOB_SWEEP_AFTER_SECONDS", default=300)
 # How long a request's Idempotency-Key and its first answer are kept.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# A request holds its Idempotency-Key this long while it runs (longer than any request may
+# take); a retry after that finds its holder dead and resumes the work under the same key.
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=90)
 
 # --- Quotas and SMS -------------------------------------------------------------------------
 # One 1NCE top-up package adds this much data (bytes) and SMS together; a top-up volume must be
