@@ -408,9 +408,17 @@ USAGE_SYNC_RETRY_DELAY_SECONDS = env.float("USAGE_SYNC_RETRY_DELAY_SECONDS", def
 USAGE_SYNC_ABORT_AFTER = env.int("USAGE_SYNC_ABORT_AFTER", default=10)
 # The per-organization daily rollup is recomputed after every batch of this many SIMs.
 USAGE_SYNC_BATCH_SIZE = env.int("USAGE_SYNC_BATCH_SIZE", default=200)
+# A run starts no SIM after this many seconds (under the task's soft time limit); the SIMs it
+# did not reach are the least recently synced, so the next run takes them first.
+USAGE_SYNC_TIME_BUDGET_SECONDS = env.int(
+    "USAGE_SYNC_TIME_BUDGET_SECONDS", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 180, 60)
+)
 # SIMs one run reads at most, least recently synced first: one request each, so at 1NCE's
-# 10/s about 30,000 fit in a run under an hour; a larger fleet is covered over several runs.
-USAGE_SYNC_MAX_SIMS = env.int("USAGE_SYNC_MAX_SIMS", default=30_000)
+# 10/s about 12,000 fit in the budget; a larger fleet is covered over several runs.
+USAGE_SYNC_MAX_SIMS = env.int("USAGE_SYNC_MAX_SIMS", default=12_000)
+# One run per scope at a time: its lock expires this long after the run's last heartbeat
+# (every third of it), so a killed run blocks the next one for at most this long.
+USAGE_SYNC_LOCK_TTL_SECONDS = env.int("USAGE_SYNC_LOCK_TTL_SECONDS", default=60)
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
