@@ -384,6 +384,9 @@ ONENCE_CLIENT_SECRET = env.str(
 ONENCE_DEFAULT_ORGANIZATION = env.str(
     "ONENCE_DEFAULT_ORGANIZATION", default="demo" if SIMULATORS_ENABLED else ""
 )
+# A SIM sync that finds 1NCE down (task or ``manage.py sync_sims``) is retried up to 5 times
+# after this many seconds, doubling each time (with jitter, capped at 10 minutes).
+SIM_SYNC_RETRY_BACKOFF_SECONDS = env.int("SIM_SYNC_RETRY_BACKOFF_SECONDS", default=10)
 # Pages of SIMs a sync fetches at once (the rate limiter still caps the account's total).
 SIM_SYNC_CONCURRENCY = env.int("SIM_SYNC_CONCURRENCY", default=4)
 # Live connectivity answers are cached this long (seconds).

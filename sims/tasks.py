@@ -3,6 +3,8 @@
 import structlog
 from celery import shared_task
 from celery.exceptions import Retry
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from accounts.models import Organization
 from core.models import Job
@@ -13,11 +15,30 @@ from upstream.exceptions import UpstreamTimeout, UpstreamUnavailable
 logger = structlog.get_logger(__name__)
 
 
+# How a sync that finds 1NCE down is retried, by the task and by ``manage.py sync_sims``
+# alike: up to SYNC_MAX_RETRIES more times, after SIM_SYNC_RETRY_BACKOFF_SECONDS, then twice
+# that, and so on (Celery's exponential backoff with full jitter, capped at 10 minutes).
+SYNC_RETRY_ERRORS = (UpstreamUnavailable, UpstreamTimeout)
+SYNC_MAX_RETRIES = 5
+SYNC_RETRY_BACKOFF_MAX = 600
+
+
+def sync_retry_delay(retries: int) -> int:
+    """Seconds to wait before retry number ``retries + 1``, as Celery's ``retry_backoff``."""
+    return get_exponential_backoff_interval(
+        factor=settings.SIM_SYNC_RETRY_BACKOFF_SECONDS,
+        retries=retries,
+        maximum=SYNC_RETRY_BACKOFF_MAX,
+        full_jitter=True,
+    )
+
+
 @shared_task(
     name="sims.tasks.sync_sims",
-    autoretry_for=(UpstreamUnavailable, UpstreamTimeout),
-    retry_backoff=10,
-    max_retries=5,
+    autoretry_for=SYNC_RETRY_ERRORS,
+    retry_backoff=settings.SIM_SYNC_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=SYNC_RETRY_BACKOFF_MAX,
+    max_retries=SYNC_MAX_RETRIES,
 )
 def sync_sims() -> list[dict]:
     """Mirror every connected organization's SIMs (every 15 minutes). A run that finds 1NCE
