@@ -90,3 +90,40 @@ def onence_fleet(onence_simulator, organization):
 
     iccids = onence_simulator.seed_fleet(sims=3, days=10)
     return [SimFactory(organization=organization, iccid=iccid) for iccid in iccids]
+
+
+@pytest.fixture
+def celery_broker(settings):
+    """Tasks are published to the real Redis broker (``CELERY_BROKER_URL``) instead of running
+    eagerly, and stay there (no worker consumes this test's queue). Returns a helper whose
+    ``queued()`` lists the ``(task name, args)`` of the messages waiting."""
+    import base64
+    import json
+
+    import redis
+
+    from config.celery import app
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+    class Broker:
+        client = broker
+
+        def queued(self) -> list[tuple[str, list]]:
+            messages = []
+            for raw in broker.lrange("celery", 0, -1):
+                message = json.loads(raw)
+                body = json.loads(base64.b64decode(message["body"]))
+                messages.append((message["headers"]["task"], body[0]))
+            return messages
+
+        def purge(self) -> None:
+            broker.delete("celery")
+
+    # Celery reads the Django setting itself (its namespaced key wins over app.conf).
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert not app.conf.task_always_eager
+    helper = Broker()
+    helper.purge()
+    yield helper
+    helper.purge()

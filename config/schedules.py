@@ -44,6 +44,13 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Follow the delivery of sent SMS and mirror received (MO) messages.",
     ),
     Schedule(
+        name="sweep-jobs",
+        task="core.tasks.sweep_jobs",
+        every_seconds=2 * 60,
+        expires_seconds=110,
+        description="Re-enqueue bulk jobs left pending by a lost broker or stalled mid-run.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

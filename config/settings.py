@@ -376,6 +376,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+# Redis redelivers a message its worker took but never acknowledged (acks_late) after this
+# many seconds: that is how long a whole-worker crash (SIGKILL, lost machine) stalls its task.
+# It must exceed the longest task (CELERY_TASK_TIME_LIMIT: a task still running would run
+# twice) and the longest retry countdown (a delayed retry waits unacknowledged in a worker);
+# bulk jobs run in JOB_CHUNK_SECONDS chunks and the usage sync stops within its budget, so
+# the hard limit is the bound. Lower CELERY_TASK_TIME_LIMIT to recover sooner.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60
+)
+# Connect and socket timeout (seconds) of broker calls. Jobs are enqueued inside the
+# transaction that creates them, so a request waits at most this long for a broker that is
+# down before it answers 503 and keeps nothing.
+CELERY_BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_TIMEOUT
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": CELERY_BROKER_TIMEOUT,
+        "socket_timeout": CELERY_BROKER_TIMEOUT,
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -418,6 +438,9 @@ ONENCE_CLIENT_SECRET = env.str(
 ONENCE_DEFAULT_ORGANIZATION = env.str(
     "ONENCE_DEFAULT_ORGANIZATION", default="demo" if SIMULATORS_ENABLED else ""
 )
+# A SIM sync that finds 1NCE down (task or ``manage.py sync_sims``) is retried up to 5 times
+# after this many seconds, doubling each time (with jitter, capped at 10 minutes).
+SIM_SYNC_RETRY_BACKOFF_SECONDS = env.int("SIM_SYNC_RETRY_BACKOFF_SECONDS", default=10)
 # Pages of SIMs a sync fetches at once (the rate limiter still caps the account's total).
 SIM_SYNC_CONCURRENCY = env.int("SIM_SYNC_CONCURRENCY", default=4)
 # Live connectivity answers are cached this long (seconds).
@@ -442,14 +465,34 @@ USAGE_SYNC_RETRY_DELAY_SECONDS = env.float("USAGE_SYNC_RETRY_DELAY_SECONDS", def
 USAGE_SYNC_ABORT_AFTER = env.int("USAGE_SYNC_ABORT_AFTER", default=10)
 # The per-organization daily rollup is recomputed after every batch of this many SIMs.
 USAGE_SYNC_BATCH_SIZE = env.int("USAGE_SYNC_BATCH_SIZE", default=200)
+# A run starts no SIM after this many seconds (under the task's soft time limit); the SIMs it
+# did not reach are the least recently synced, so the next run takes them first.
+USAGE_SYNC_TIME_BUDGET_SECONDS = env.int(
+    "USAGE_SYNC_TIME_BUDGET_SECONDS", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 180, 60)
+)
 # SIMs one run reads at most, least recently synced first: one request each, so at 1NCE's
-# 10/s about 30,000 fit in a run under an hour; a larger fleet is covered over several runs.
-USAGE_SYNC_MAX_SIMS = env.int("USAGE_SYNC_MAX_SIMS", default=30_000)
+# 10/s about 12,000 fit in the budget; a larger fleet is covered over several runs.
+USAGE_SYNC_MAX_SIMS = env.int("USAGE_SYNC_MAX_SIMS", default=12_000)
+# One run per scope at a time: its lock expires this long after the run's last heartbeat
+# (every third of it), so a killed run blocks the next one for at most this long.
+USAGE_SYNC_LOCK_TTL_SECONDS = env.int("USAGE_SYNC_LOCK_TTL_SECONDS", default=60)
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
+# A bulk job runs in chunks: a task run stops between items after this many seconds and
+# enqueues the next chunk, so no run comes near CELERY_TASK_SOFT_TIME_LIMIT.
+JOB_CHUNK_SECONDS = env.int("JOB_CHUNK_SECONDS", default=240)
+# A running chunk holds its job's lock, renewed every third of this; a killed worker's lock
+# expires this long after it died, and the redelivered task takes the job over.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=30)
+# sweep-jobs re-enqueues a job left pending (its message lost) or processing with nobody
+# running it (a chunk killed at its hard limit) for this long.
+JOB_SWEEP_AFTER_SECONDS = env.int("JOB_SWEEP_AFTER_SECONDS", default=300)
 # How long a request's Idempotency-Key and its first answer are kept.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# A request holds its Idempotency-Key this long while it runs (longer than any request may
+# take); a retry after that finds its holder dead and resumes the work under the same key.
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=90)
 
 # --- Quotas and SMS -------------------------------------------------------------------------
 # One 1NCE top-up package adds this much data (bytes) and SMS together; a top-up volume must be

@@ -6,6 +6,12 @@ answer is stored; a repeat with the same key and the same request gets that answ
 request, or while the first is still running, answers 409. Keys are per user and kept
 ``IDEMPOTENCY_KEY_TTL_HOURS``.
 
+A running request holds its key for ``IDEMPOTENCY_LOCK_SECONDS`` (longer than any request may
+run). A key still ``in_progress`` after that belongs to a request whose web worker died
+mid-way: the next retry with the same key and body takes it over and runs the view again,
+which resumes the work by its key (the services look up what the first attempt did), instead
+of answering 409 until the key expires and pushing the client to a new key.
+
 If the view fails before answering, the key is released so the client may retry; a view
 whose upstream outcome is ambiguous must record that itself (and reconcile before redoing it).
 """
@@ -13,10 +19,12 @@ whose upstream outcome is ambiguous must record that itself (and reconcile befor
 import functools
 import hashlib
 import json
+import math
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
@@ -60,9 +68,12 @@ def idempotent(view_method):
                     path=request.path[:512],
                     fingerprint=fingerprint,
                     status=IdempotencyStatus.IN_PROGRESS,
+                    locked_until=_lease_end(),
                 )
         except IntegrityError:
-            return replay(request, key, fingerprint)
+            record = _take_over(request, key, fingerprint)
+            if record is None:
+                return replay(request, key, fingerprint)
         try:
             response = view_method(view, request, *args, **kwargs)
         except BaseException:
@@ -81,6 +92,30 @@ def idempotent(view_method):
     return wrapper
 
 
+def _lease_end():
+    return timezone.now() + timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
+
+
+def _take_over(request, key: str, fingerprint: str) -> IdempotencyKey | None:
+    """The key's record if its holder's lease ran out (the holder died): this request now
+    holds it. None when the key is completed, held, or for another request (see replay)."""
+    now = timezone.now()
+    taken = IdempotencyKey.objects.filter(
+        user=request.user,
+        key=key,
+        fingerprint=fingerprint,
+        status=IdempotencyStatus.IN_PROGRESS,
+    ).filter(Q(locked_until__lt=now) | Q(locked_until__isnull=True, created_at__lt=now - _lease()))
+    # One conditional update: of two retries racing for a dead holder's key, one wins.
+    if not taken.update(locked_until=_lease_end()):
+        return None
+    return IdempotencyKey.objects.get(user=request.user, key=key)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
+
+
 def replay(request, key: str, fingerprint: str) -> Response:
     record = IdempotencyKey.objects.get(user=request.user, key=key)
     if record.fingerprint != fingerprint:
@@ -89,9 +124,11 @@ def replay(request, key: str, fingerprint: str) -> Response:
             details={"idempotency_key": key},
         )
     if record.status != IdempotencyStatus.COMPLETED:
+        lease_end = record.locked_until or record.created_at + _lease()
+        retry_after = max(1, math.ceil((lease_end - timezone.now()).total_seconds()))
         raise Conflict(
             "A request with this Idempotency-Key is still being processed; retry shortly.",
-            details={"idempotency_key": key},
+            details={"idempotency_key": key, "retry_after": retry_after},
         )
     return Response(
         record.response_body,

@@ -44,6 +44,14 @@ class Job(models.Model):
         related_name="+",
     )
     params = models.JSONField(default=dict, blank=True)
+    # The Celery task that runs the job, by name: the sweeper re-enqueues it with the job id.
+    task = models.CharField(max_length=200, blank=True)
+    # Task runs (chunks) so far: a job runs in bounded chunks, each resuming the last.
+    runs = models.PositiveIntegerField(default=0)
+    # Where the current pass over the items resumes (an item position): a chunk goes on from
+    # there rather than retrying what failed earlier in the same pass. Back to 0 when the job
+    # finishes, so running a finished job again retries its failed items.
+    cursor = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
@@ -111,6 +119,9 @@ class IdempotencyKey(models.Model):
     status = models.CharField(max_length=16, choices=IdempotencyStatus.choices)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    # While ``in_progress``, the request holding the key owns it until then; a retry after it
+    # (the holder died with its web worker) takes the key over and resumes the work.
+    locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -128,6 +139,8 @@ class TaskRunOutcome(models.TextChoices):
     SUCCESS = "success", "Succeeded"
     FAILURE = "failure", "Failed"
     RETRY = "retry", "Failed, retry scheduled"
+    # The run did nothing on purpose (another run of it held the lock).
+    SKIPPED = "skipped", "Skipped"
 
 
 class TaskRun(models.Model):

@@ -4,7 +4,8 @@ Runs are recorded from Celery's signals (``task_prerun``, ``task_failure``, ``ta
 for the tasks declared in ``config.schedules`` and for anything django-celery-beat sends
 (it tags its messages with ``periodic_task_name``). The signals fire for eager runs too, so
 tests and ``CELERY_TASK_ALWAYS_EAGER`` setups record runs the same way a worker does.
-Recording never fails a task: a database error is logged and the task goes on.
+Recording never fails a task: a database error is logged and the task goes on. A task that
+returns ``{"skipped": true, ...}`` did nothing on purpose and is recorded as ``skipped``.
 """
 
 import json
@@ -99,7 +100,9 @@ def task_finished(sender=None, task_id=None, retval=None, state=None, **kwargs):
         fields["outcome"] = TaskRunOutcome.RETRY
         fields["error"] = _describe_error(retval if isinstance(retval, Retry) else error)
     elif state == "SUCCESS" and error is None:
-        fields["outcome"] = TaskRunOutcome.SUCCESS
+        # A task that deliberately did nothing (another run held its lock) says so.
+        skipped = isinstance(retval, dict) and retval.get("skipped") is True
+        fields["outcome"] = TaskRunOutcome.SKIPPED if skipped else TaskRunOutcome.SUCCESS
         fields["result"] = _json_result(retval)
     else:
         fields["outcome"] = TaskRunOutcome.FAILURE

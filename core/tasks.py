@@ -3,7 +3,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.idempotency import prune_idempotency_keys
-from core.services import prune_finished_jobs, prune_task_runs
+from core.services import prune_finished_jobs, prune_task_runs, sweep_jobs
 
 logger = structlog.get_logger(__name__)
 
@@ -18,3 +18,10 @@ def cleanup() -> dict:
         "cleanup_finished", jobs_deleted=jobs, idempotency_keys_deleted=keys, task_runs_deleted=runs
     )
     return {"jobs_deleted": jobs, "idempotency_keys_deleted": keys, "task_runs_deleted": runs}
+
+
+@shared_task(name="core.tasks.sweep_jobs")
+def sweep_jobs_task() -> dict:
+    """Every few minutes: re-enqueue jobs whose message or runner was lost."""
+    swept = sweep_jobs()
+    return {"requeued": len(swept), "job_ids": swept[:20]}

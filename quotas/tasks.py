@@ -5,8 +5,9 @@ from celery import shared_task
 from django.db import OperationalError
 
 from core.models import Job
-from core.services import fail_job
+from core.services import fail_job, run_job_task
 from quotas import services
+from quotas.services.bulk import bulk_topup_handler
 
 logger = structlog.get_logger(__name__)
 
@@ -25,14 +26,13 @@ def check_quotas() -> dict:
     max_retries=5,
 )
 def run_bulk_topup_task(self, job_id: str) -> None:
-    """Run a bulk top-up job. Safe to run again: done items are skipped, interrupted ones are
-    reconciled with 1NCE before anything is repeated."""
-    job = Job.objects.select_related("organization", "created_by").get(pk=job_id)
-    if job.is_finished:
-        return
+    """Run a chunk of a bulk top-up job; the chunk enqueues the next. Safe to run again: done
+    items are skipped, interrupted ones are reconciled with 1NCE before anything is
+    repeated."""
     try:
-        services.run_bulk_topup(job=job)
+        run_job_task(self, job_id, bulk_topup_handler)
     except OperationalError:
-        if self.request.retries >= self.max_retries:
+        job = Job.objects.filter(pk=job_id).first()
+        if job is not None and self.request.retries >= self.max_retries:
             fail_job(job, error="The bulk top-up could not finish (database unavailable).")
         raise

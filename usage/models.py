@@ -75,3 +75,28 @@ class OrganizationDailyUsage(models.Model):
     @property
     def data_bytes(self) -> int:
         return self.data_rx_bytes + self.data_tx_bytes
+
+
+class StaleRollupDay(models.Model):
+    """A day whose ``OrganizationDailyUsage`` row is behind its usage records.
+
+    Written in the same transaction as the records it is about, and removed by the rollup
+    refresh that catches up: a sync killed between writing a SIM's records and refreshing the
+    rollup leaves these behind, and the next run (``repair_daily_rollups``) recomputes them.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["organization", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "date"], name="usage_stale_rollup_unique_org_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.date}"

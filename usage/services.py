@@ -18,14 +18,14 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from core.locks import HeartbeatLock
 from sims.events import record_event
 from sims.models import EventType, Sim, SimStatus
 from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError, UpstreamTimeout, UpstreamUnavailable
-from upstream.locks import CacheLock
 from upstream.onence.models import DailyUsage
-from usage.models import OrganizationDailyUsage, UsageRecord
+from usage.models import OrganizationDailyUsage, StaleRollupDay, UsageRecord
 
 logger = structlog.get_logger(__name__)
 
@@ -62,6 +62,8 @@ class UsageSyncReport:
     records_added: int = 0
     records_updated: int = 0
     retried: int = 0
+    deferred: int = 0  # left for the next run: the time budget ran out first
+    rollup_days_repaired: int = 0
     duration_seconds: float = 0.0
     skipped: bool = False
     failed_iccids: list[str] = field(default_factory=list)
@@ -74,6 +76,8 @@ class UsageSyncReport:
             "records_added": self.records_added,
             "records_updated": self.records_updated,
             "retried": self.retried,
+            "deferred": self.deferred,
+            "rollup_days_repaired": self.rollup_days_repaired,
             "duration_seconds": self.duration_seconds,
             "skipped": self.skipped,
             "failed_iccids": self.failed_iccids[:100],
@@ -104,7 +108,15 @@ def sync_usage_for_sim(*, sim: Sim, client=None, refresh_rollup: bool = True) ->
     client = client or onence_client_for(organization=sim.organization)
     days = [day for day in client.get_usage(sim.iccid, start=start, end=end) if start <= day.date]
     with transaction.atomic():
+        # Taken before writing: a rollup refresh then never runs between our records and our
+        # stale-day marks (a refresh of our own takes it exclusively, a batch run shares it).
+        _lock_rollup(sim.organization_id, shared=not refresh_rollup)
         added, updated, unchanged, changed = _upsert_days(sim=sim, days=days, start=start)
+        if changed:
+            StaleRollupDay.objects.bulk_create(
+                [StaleRollupDay(organization_id=sim.organization_id, date=d) for d in changed],
+                ignore_conflicts=True,
+            )
         if refresh_rollup and changed:
             refresh_daily_rollup(organization_id=sim.organization_id, dates=changed)
         Sim.objects.filter(pk=sim.pk).update(usage_synced_at=timezone.now())
@@ -179,12 +191,7 @@ def refresh_daily_rollup(*, organization_id: int, dates: Iterable[date]) -> int:
     if not dates:
         return 0
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)",
-                    [_ROLLUP_LOCK_NAMESPACE, organization_id],
-                )
+        _lock_rollup(organization_id, shared=False)
         totals = (
             UsageRecord.objects.filter(organization_id=organization_id, date__in=dates)
             .order_by()
@@ -220,7 +227,35 @@ def refresh_daily_rollup(*, organization_id: int, dates: Iterable[date]) -> int:
             OrganizationDailyUsage.objects.filter(
                 organization_id=organization_id, date__in=emptied
             ).delete()
+        StaleRollupDay.objects.filter(organization_id=organization_id, date__in=dates).delete()
     return len(rows)
+
+
+def _lock_rollup(organization_id: int, *, shared: bool) -> None:
+    """The organization's rollup lock for this transaction (PostgreSQL; SQLite serialises
+    writers anyway): shared by usage writers, exclusive for a refresh, so a refresh sees
+    every committed record together with its stale-day marks."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [_ROLLUP_LOCK_NAMESPACE, organization_id])
+
+
+def repair_daily_rollups(*, organization=None) -> int:
+    """Recompute the rollup days left stale (a sync killed before its rollup refresh);
+    returns how many days were recomputed."""
+    stale = StaleRollupDay.objects.all()
+    if organization is not None:
+        stale = stale.filter(organization=organization)
+    by_organization: dict[int, set[date]] = defaultdict(set)
+    for organization_id, day in stale.values_list("organization_id", "date"):
+        by_organization[organization_id].add(day)
+    for organization_id, dates in by_organization.items():
+        refresh_daily_rollup(organization_id=organization_id, dates=dates)
+    if by_organization:
+        logger.warning("usage_rollup_repaired", days=sum(len(d) for d in by_organization.values()))
+    return sum(len(d) for d in by_organization.values())
 
 
 def rebuild_daily_rollup(*, organization_id: int) -> int:
@@ -267,19 +302,31 @@ def sync_usage(
     a ``usage_sync_failed`` event. ``USAGE_SYNC_ABORT_AFTER`` consecutive transient failures
     mean 1NCE is down: the run stops and re-raises the error (the Celery task retries later)
     rather than writing an event for every SIM. ``progress(done, total)`` is called after each
-    SIM of the first pass. Only one run per scope at a time; an overlapping run is skipped.
+    SIM of the first pass.
+
+    The run starts no SIM after ``USAGE_SYNC_TIME_BUDGET_SECONDS`` (under the task's soft
+    time limit): the SIMs it did not reach are ``deferred`` and, being the least recently
+    synced, go first next run. It first recomputes rollup days a killed run left stale.
+    Only one run per scope at a time: the lock lives while the run does (a heartbeat renews a
+    ``USAGE_SYNC_LOCK_TTL_SECONDS`` expiry) and an overlapping run is skipped.
     """
     report = UsageSyncReport()
     started = time.monotonic()
     scope = organization.slug if organization is not None else "all"
-    # Expires with the run's schedule (55 min), so a crashed run blocks at most the next one.
-    lock = CacheLock(f"usage-sync:{scope}", timeout=55 * 60)
-    if not lock.acquire(blocking=False):
+    lock = HeartbeatLock(f"usage-sync:{scope}", ttl=settings.USAGE_SYNC_LOCK_TTL_SECONDS)
+    if not lock.acquire():
         logger.info("usage_sync_skipped", scope=scope, reason="another run is in progress")
         report.skipped = True
         return report
     try:
-        _SyncRun(report, organization=organization, progress=progress).run()
+        report.rollup_days_repaired = repair_daily_rollups(organization=organization)
+        _SyncRun(
+            report,
+            organization=organization,
+            progress=progress,
+            deadline=started + settings.USAGE_SYNC_TIME_BUDGET_SECONDS,
+            lock=lock,
+        ).run()
     finally:
         lock.release()
         report.duration_seconds = round(time.monotonic() - started, 3)
@@ -288,11 +335,17 @@ def sync_usage(
     return report
 
 
+class _OutOfTime(Exception):
+    """The run's time budget is spent (or its lock was lost): stop between SIMs."""
+
+
 class _SyncRun:
     """One fleet run: passes over the pending SIMs until none is left to retry."""
 
-    def __init__(self, report: UsageSyncReport, *, organization, progress):
+    def __init__(self, report: UsageSyncReport, *, organization, progress, deadline, lock):
         self.report, self.organization, self.progress = report, organization, progress
+        self.deadline, self.lock = deadline, lock
+        self.done: set[int] = set()  # SIMs attempted in the first pass
         self.clients: dict[int, object] = {}  # one 1NCE client per organization
         # Every SIM whose last attempt failed; a later success removes it.
         self.failures: dict[int, tuple[Sim, UpstreamError]] = {}
@@ -303,24 +356,42 @@ class _SyncRun:
             active_sims(organization=self.organization, limit=settings.USAGE_SYNC_MAX_SIMS)
         )
         self.report.sims = len(pending)
-        for attempt in range(settings.USAGE_SYNC_RETRIES + 1):
-            if attempt:
-                _pause(settings.USAGE_SYNC_RETRY_DELAY_SECONDS * 2 ** (attempt - 1))
-                self.report.retried += len(pending)
-                logger.info("usage_sync_retrying", attempt=attempt, sims=len(pending))
-            self.consecutive = 0
-            size = settings.USAGE_SYNC_BATCH_SIZE
-            for offset in range(0, len(pending), size):
-                self._batch(pending[offset : offset + size], offset, first_pass=attempt == 0)
-            pending = [s for s, exc in self.failures.values() if isinstance(exc, TRANSIENT_ERRORS)]
-            if not pending:
-                break
+        try:
+            for attempt in range(settings.USAGE_SYNC_RETRIES + 1):
+                if attempt:
+                    delay = settings.USAGE_SYNC_RETRY_DELAY_SECONDS * 2 ** (attempt - 1)
+                    if time.monotonic() + delay >= self.deadline:
+                        break
+                    _pause(delay)
+                    self.report.retried += len(pending)
+                    logger.info("usage_sync_retrying", attempt=attempt, sims=len(pending))
+                self.consecutive = 0
+                size = settings.USAGE_SYNC_BATCH_SIZE
+                for offset in range(0, len(pending), size):
+                    self._batch(pending[offset : offset + size], offset, first_pass=attempt == 0)
+                pending = [
+                    s for s, exc in self.failures.values() if isinstance(exc, TRANSIENT_ERRORS)
+                ]
+                if not pending:
+                    break
+        except _OutOfTime:
+            self.report.deferred = self.report.sims - len(self.done)
+            logger.warning(
+                "usage_sync_out_of_time",
+                deferred=self.report.deferred,
+                budget_seconds=settings.USAGE_SYNC_TIME_BUDGET_SECONDS,
+                lock_lost=self.lock.lost,
+            )
         self._finish()
 
     def _batch(self, batch: list[Sim], offset: int, *, first_pass: bool) -> None:
         touched: dict[int, set[date]] = defaultdict(set)
         try:
             for position, sim in enumerate(batch, start=offset + 1):
+                if time.monotonic() >= self.deadline or self.lock.lost:
+                    raise _OutOfTime
+                if first_pass:
+                    self.done.add(sim.pk)
                 touched[sim.organization_id].update(self._sync_one(sim))
                 if first_pass and self.progress is not None:
                     self.progress(position, self.report.sims)
@@ -353,7 +424,7 @@ class _SyncRun:
     def _finish(self) -> None:
         report = self.report
         report.failed = len(self.failures)
-        report.synced = report.sims - report.failed
+        report.synced = report.sims - report.failed - report.deferred
         report.failed_iccids = [sim.iccid for sim, _ in self.failures.values()]
         for sim, exc in self.failures.values():
             record_event(

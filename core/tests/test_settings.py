@@ -127,3 +127,26 @@ def test_production_transport_security_is_configurable():
 
 def test_development_sends_no_hsts():
     assert settings_values("SECURE_HSTS_SECONDS", FLEETOPS_ENV="development") == "[0]"
+
+
+def test_broker_redelivers_a_crashed_workers_task_soon_after_the_longest_task_could_end():
+    """A whole-worker crash stalls its task for the broker's visibility timeout (an hour by
+    default): it is set just above the hard time limit, and follows it."""
+    code = (
+        "import django; django.setup(); from config.celery import app; "
+        "print(app.conf.broker_transport_options['visibility_timeout'], "
+        "app.conf.task_time_limit)"
+    )
+    broker = {"CELERY_BROKER_URL": "redis://r:6379/1"}
+    for limit in ("1800", "600"):
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, **broker, "CELERY_TASK_TIME_LIMIT": limit},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        visibility, hard_limit = map(int, result.stdout.split())
+        assert hard_limit == int(limit)
+        assert hard_limit < visibility <= hard_limit + 120

@@ -1,13 +1,12 @@
 """Bulk top-up (US-014): one job, one item per SIM, run by a Celery task."""
 
 import structlog
-from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
 from core.exceptions import ApiError
 from core.models import Job, JobItem
-from core.services import ItemFailed, create_job, run_job
+from core.services import ItemFailed, run_job, start_job
 from quotas.models import TopUpSource
 from quotas.services.quota import package_size
 from quotas.services.topups import top_up_sim
@@ -18,22 +17,15 @@ from upstream.exceptions import UpstreamError
 logger = structlog.get_logger(__name__)
 
 BULK_TOPUP_KIND = "quota.bulk_topup"
+BULK_TOPUP_TASK = "quotas.tasks.run_bulk_topup"
 
 
 def start_bulk_topup(*, organization, items: list[dict], actor=None, request=None) -> Job:
     """Record a bulk top-up job (``items``: validated ``iccid``/``quota_type``/``volume``) and
-    enqueue it once the job is committed."""
-    from quotas.tasks import run_bulk_topup_task
-
+    enqueue it, together or not at all (503 when the broker cannot take it)."""
     onence_credentials_for(organization=organization)  # not connected: refused, nothing queued
-    with transaction.atomic():
-        job = create_job(
-            kind=BULK_TOPUP_KIND,
-            items=[(item["iccid"], dict(item)) for item in items],
-            organization=organization,
-            created_by=actor,
-            params={"total_sims": len(items)},
-        )
+
+    def audit(job: Job) -> None:
         record_audit(
             operation="BULK_TOPUP",
             resource_type="job",
@@ -44,13 +36,27 @@ def start_bulk_topup(*, organization, items: list[dict], actor=None, request=Non
             request_body={"sims": items},
             response_status=202,
         )
-        transaction.on_commit(lambda: run_bulk_topup_task.delay(job.pk))
+
+    job, _ = start_job(
+        kind=BULK_TOPUP_KIND,
+        task=BULK_TOPUP_TASK,
+        items=[(item["iccid"], dict(item)) for item in items],
+        organization=organization,
+        created_by=actor,
+        params={"total_sims": len(items)},
+        on_created=audit,
+    )
     return job
 
 
+def bulk_topup_handler(job: Job):
+    """The item handler of a bulk top-up job (see :func:`topup_job_item`)."""
+    return lambda item: topup_job_item(job=job, item=item)
+
+
 def run_bulk_topup(*, job: Job) -> Job:
-    """Top up every SIM of the job not yet done; see :func:`topup_job_item`."""
-    return run_job(job, lambda item: topup_job_item(job=job, item=item))
+    """Top up every SIM of the job not yet done, in one go (a task runs it in chunks)."""
+    return run_job(job, bulk_topup_handler(job))
 
 
 def topup_job_item(*, job: Job, item: JobItem) -> dict:

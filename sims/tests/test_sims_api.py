@@ -209,28 +209,27 @@ def test_job_list_route_is_not_a_sim(operator_client):
 
 @pytest.mark.django_db
 def test_sync_all_answers_the_queued_job_instead_of_queuing_another(
-    operator_client, organization, settings, django_capture_on_commit_callbacks
+    operator_client, organization, settings, celery_broker
 ):
     settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
-    with django_capture_on_commit_callbacks() as queued:
-        first = operator_client.post("/api/v1/sims/sync-all")
-        again = operator_client.post("/api/v1/sims/sync-all")
+    first = operator_client.post("/api/v1/sims/sync-all")
+    again = operator_client.post("/api/v1/sims/sync-all")
     assert first.status_code == again.status_code == 202
     assert again.json()["data"]["job_id"] == first.json()["data"]["job_id"]
     assert Job.objects.filter(kind="sims.sync_all").count() == 1
-    assert len(queued) == 1
+    job_id = first.json()["data"]["job_id"]
+    assert celery_broker.queued() == [("sims.tasks.sync_organization_job", [job_id])]
 
 
 @pytest.mark.django_db
 def test_sync_all_queues_anew_once_the_previous_job_finished_or_was_lost(
-    operator_client, organization, settings, django_capture_on_commit_callbacks
+    operator_client, organization, settings, celery_broker
 ):
     settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
-    with django_capture_on_commit_callbacks():
-        first = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
-        Job.objects.filter(pk=first).update(status=JobStatus.COMPLETED)
-        second = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
-        lost = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
-        Job.objects.filter(pk=second).update(created_at=lost)
-        third = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
+    first = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
+    Job.objects.filter(pk=first).update(status=JobStatus.COMPLETED)
+    second = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
+    lost = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
+    Job.objects.filter(pk=second).update(created_at=lost)
+    third = operator_client.post("/api/v1/sims/sync-all").json()["data"]["job_id"]
     assert len({first, second, third}) == 3

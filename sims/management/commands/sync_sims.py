@@ -1,4 +1,7 @@
-"""Mirror SIMs from 1NCE now, with a progress bar (the same service as the periodic task)."""
+"""Mirror SIMs from 1NCE now, with a progress bar (the same service and retries as the
+periodic task)."""
+
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -7,6 +10,7 @@ from accounts.models import Organization
 from sims.selectors import connected_organizations
 from sims.services.clients import ONENCE_ACCOUNTS
 from sims.services.sync import sync_organization
+from sims.tasks import SYNC_MAX_RETRIES, SYNC_RETRY_ERRORS, sync_retry_delay
 
 
 class Command(BaseCommand):
@@ -35,10 +39,30 @@ class Command(BaseCommand):
                         bar.total = total
                     bar.update(count)
 
-                result = sync_organization(organization=organization, progress=progress)
+                result = self._sync(organization, progress)
             self.stdout.write(
                 f"{organization.slug}: {result.seen} seen, {result.created} created, "
                 f"{result.updated} updated, {result.status_changes} status changes, "
                 f"{result.missing} missing upstream, {len(result.conflicts)} conflicts "
                 f"in {result.duration_s}s"
             )
+
+    def _sync(self, organization, progress):
+        """One organization's sync, retried like the periodic task when 1NCE is down (pages
+        already upserted stay; a retry pages through again)."""
+        for retries in range(SYNC_MAX_RETRIES + 1):
+            try:
+                return sync_organization(organization=organization, progress=progress)
+            except SYNC_RETRY_ERRORS as exc:
+                if retries == SYNC_MAX_RETRIES:
+                    raise CommandError(
+                        f"{organization.slug}: 1NCE is unavailable, gave up after "
+                        f"{SYNC_MAX_RETRIES} retries: {exc.public_message}"
+                    ) from exc
+                delay = sync_retry_delay(retries)
+                self.stderr.write(
+                    f"{organization.slug}: {exc.public_message}; retry {retries + 1} of "
+                    f"{SYNC_MAX_RETRIES} in {delay}s"
+                )
+                time.sleep(delay)
+        raise AssertionError("unreachable")

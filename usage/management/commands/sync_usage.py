@@ -43,5 +43,9 @@ class Command(BaseCommand):
             f"{report.records_added} records added, {report.records_updated} updated "
             f"in {report.duration_seconds:.1f}s"
         )
+        if report.deferred:
+            self.stdout.write(
+                self.style.WARNING(f"{report.deferred} SIMs left for the next run (time budget).")
+            )
         for iccid in report.failed_iccids:
             self.stdout.write(self.style.ERROR(f"failed: {iccid}"))

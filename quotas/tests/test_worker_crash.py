@@ -1,0 +1,121 @@
+"""A whole Celery worker killed (SIGKILL) mid bulk top-up: another worker finishes the job
+soon after, buying every package exactly once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from core.models import Job, JobItem, JobItemStatus, JobStatus
+from quotas.tests.conftest import PACKAGE, topup_posts
+from sims.services import onence_client_for
+from simulators.onence import testing
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+VISIBILITY_TIMEOUT = 3
+
+
+@pytest.fixture
+def fleet(onence_simulator, organization):
+    from sims.tests.factories import SimFactory
+
+    iccids = onence_simulator.seed_fleet(sims=6, days=1)
+    return [SimFactory(organization=organization, iccid=iccid) for iccid in iccids]
+
+
+@pytest.fixture
+def start_worker(settings, organization):
+    database = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "JOB_LEASE_SECONDS": "2",
+        "ONENCE_BASE_URL": settings.ONENCE_BASE_URL,
+        "ONENCE_DEFAULT_ORGANIZATION": organization.slug,
+        "UPSTREAM_MAX_RETRIES": "1",
+    }
+    workers = []
+
+    def start():
+        worker = subprocess.Popen(  # noqa: S603 (our own worker, fixed arguments)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "ERROR",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+
+
+def wait_for(condition, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_a_killed_worker_s_bulk_job_is_finished_by_the_next_worker_without_buying_twice(
+    operator_client, fleet, celery_broker, start_worker
+):
+    testing.set_faults(latency_ms=700, paths="/topup", enforce_rate_limit=False)
+    body = {"sims": [{"iccid": s.iccid, "quota_type": "data", "volume": PACKAGE} for s in fleet]}
+    job_id = operator_client.post("/api/v1/sims/topup", body, format="json").json()["data"][
+        "job_id"
+    ]
+    first = start_worker()
+    done = JobItem.objects.filter(job_id=job_id, status=JobItemStatus.SUCCEEDED)
+    wait_for(lambda: done.count() >= 2, timeout=30, what="two items done")
+
+    os.killpg(first.pid, signal.SIGKILL)  # the whole worker, mid-job
+    first.wait(timeout=10)
+    killed_at = time.monotonic()
+    assert not Job.objects.get(pk=job_id).is_finished
+
+    time.sleep(VISIBILITY_TIMEOUT + 0.5)  # the unacknowledged message becomes visible again
+    start_worker()
+    job = Job.objects.filter(pk=job_id)
+    wait_for(lambda: job.get().is_finished, timeout=30, what="the next worker to finish the job")
+
+    job = job.get()
+    assert (job.status, job.done, job.failed) == (JobStatus.COMPLETED, len(fleet), 0)
+    assert time.monotonic() - killed_at < 30
+    testing.set_faults(enforce_rate_limit=False)
+    client = onence_client_for(organization=fleet[0].organization)
+    orders = [o for o in client.list_orders() if o.order_type == "TOPUP"]
+    for sim in fleet:  # one package each at 1NCE, the interrupted one included
+        assert len([o for o in orders if sim.iccid in o.iccids]) == 1, sim.iccid
+        assert topup_posts(sim.iccid)
