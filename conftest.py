@@ -62,6 +62,25 @@ def viewer_client(client_for):
     return client_for(Role.VIEWER)
 
 
+def answer_without_nagle(live_server) -> None:
+    """wsgiref writes headers and body in separate packets: with Nagle's algorithm on, a
+    keep-alive client (our 1NCE client, Schemathesis) waits ~40 ms for a delayed ACK on every
+    request to the live server. Its connections answer without that delay (once per session)."""
+    import socket
+
+    httpd = live_server.thread.httpd
+    if getattr(httpd, "nodelay", False):
+        return
+    accept = httpd.get_request
+
+    def get_request():
+        connection, address = accept()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+    httpd.get_request, httpd.nodelay = get_request, True
+
+
 @pytest.fixture
 def onence_simulator(live_server, settings, organization):
     """The 1NCE simulator over loopback HTTP as the default account, owned by ``organization``:
@@ -70,6 +89,7 @@ def onence_simulator(live_server, settings, organization):
     and injects faults."""
     from simulators.onence import testing
 
+    answer_without_nagle(live_server)
     settings.ONENCE_BASE_URL = f"{live_server.url}/sim/1nce/management-api"
     settings.ONENCE_DEFAULT_ORGANIZATION = organization.slug
     settings.UPSTREAM_READ_TIMEOUT = 3.0

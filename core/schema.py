@@ -73,7 +73,7 @@ ERROR_DESCRIPTIONS = {
     422: "Validation failed; field errors in error.details.errors.",
     429: "Rate limit exceeded; see Retry-After and error.details.retry_after.",
     502: "The upstream refused or failed the call (UPSTREAM_ERROR).",
-    503: "The upstream is unavailable (SERVICE_UNAVAILABLE).",
+    503: "The upstream or a dependency (database, cache, broker) is unavailable.",
     504: "The upstream did not answer in time (GATEWAY_TIMEOUT).",
 }
 # Statuses of a handler that calls an upstream during the request: its failures (404 when

@@ -15,7 +15,6 @@ reports there.
 """
 
 import os
-import socket
 
 import pytest
 from click.testing import CliRunner
@@ -37,21 +36,9 @@ HEURISTIC_CHECKS = ("positive_data_acceptance", "negative_data_rejection")
 
 
 @pytest.fixture
-def api(live_server, onence_fleet, settings, monkeypatch):
+def api(live_server, onence_fleet, settings):
     """The live server with 1NCE's simulator as the upstream and three mirrored SIMs."""
-    settings.RATE_LIMIT_ENABLED = False
-    # wsgiref writes headers and body in separate packets: with Nagle's algorithm on, a
-    # keep-alive client (Schemathesis, our 1NCE client) waits ~40 ms for a delayed ACK on
-    # every request, which makes the run ten times slower. Answer without that delay.
-    httpd = live_server.thread.httpd
-    accept = httpd.get_request
-
-    def get_request():
-        connection, address = accept()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
-
-    monkeypatch.setattr(httpd, "get_request", get_request)
+    settings.RATE_LIMIT_ENABLED = False  # the Nagle delay is off: see answer_without_nagle
     return live_server
 
 
