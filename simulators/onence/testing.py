@@ -56,7 +56,12 @@ def set_faults(
     ``error_rate`` and ``throttle_rate`` are shares of requests (the first one affected);
     ``paths`` limits the faults to paths containing one of its comma-separated substrings;
     ``ambiguous_writes`` applies POST/PUT/DELETE and then answers ``error_status`` (or hangs
-    ``hang_seconds`` first and answers normally).
+    ``hang_seconds`` first and answers normally). Without it, ``hang_seconds`` sleeps before
+    the request is handled: a write is applied late, after a client with a shorter read
+    timeout gave up (as 1NCE's asynchronous writes can be); with ``error_rate`` 1.0 as well it
+    is never applied. ``enforce_rate_limit`` turns on 1NCE's limits: about 10 requests per
+    second on ``/sims``, 100 per 5 minutes on ``/orders`` and ``/products`` (429 with
+    ``Retry-After``).
     """
     account = None if client_id is None else accounts.account_for(client_id)
     values = {
