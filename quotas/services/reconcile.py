@@ -13,7 +13,8 @@ An open call is never repeated and blocks every other top-up of its SIM until it
 
 1NCE allows 100 order calls per 5 minutes, and orders come ten to a page. One pass therefore
 reads each 1NCE account's orders once, from the newest page back to its oldest open call, and
-shares that read across every SIM being settled; each page is counted against
+shares that read across every SIM being settled; full pages never change and are cached, so a
+pass mostly reads the newest page only. Each page read is counted against
 ``TOPUP_RECONCILE_ORDER_CALLS`` per 5 minutes. When that budget is spent the read stops: what
 it found still settles calls as applied, nothing is settled as not applied, and the next pass
 goes on.
@@ -47,6 +48,7 @@ OPEN = (TopUpOrderStatus.PENDING, TopUpOrderStatus.UNKNOWN)
 TOPUP_ORDER_TYPES = {"TOPUP", "BULK_TOPUP"}
 ORDER_CALLS_WINDOW_SECONDS = 300
 _BUCKET_SECONDS = 30
+_PAGE_CACHE_SECONDS = 600
 
 
 class OrderCallBudget:
@@ -92,30 +94,48 @@ class OrdersRead:
 
 def read_topup_orders(client, *, since, budget: OrderCallBudget | None = None) -> OrdersRead:
     """Walk 1NCE's orders from the last page back to the first page that reaches before
-    ``since`` (orders come sorted by order number, i.e. oldest first)."""
-    budget = budget or OrderCallBudget(account=account_key(client.credentials))
+    ``since`` (orders come sorted by order number, i.e. oldest first).
+
+    A full page that is not the last never changes (orders are only appended), so it is kept
+    in the shared cache for ``_PAGE_CACHE_SECONDS`` and the last page count with it: a pass
+    usually costs one call (the last page), however many orders the window holds.
+    """
+    account = account_key(client.credentials)
+    budget = budget or OrderCallBudget(account=account)
+    cache = caches["default"]
+    prefix = f"quotas:orders-page:{account}"
     read = OrdersRead(since=since)
     found = defaultdict(list)
 
-    def page(number):
+    def fetch(number: int):
         if not budget.take():
-            logger.warning("topup_reconcile_budget_spent", account=budget.key)
+            logger.warning("topup_reconcile_budget_spent", account=account)
             return None
         read.calls += 1
-        return client.get_orders_page(page=number)
+        page = client.get_orders_page(page=number)
+        total = page.total_pages or 1
+        if number < total and len(page.items) >= page.page_size:
+            cache.set(f"{prefix}:{number}", page.items, _PAGE_CACHE_SECONDS)
+        return page
 
     try:
-        first = page(1)
-        if first is None:
+        hint = cache.get(f"{prefix}:pages") or 1
+        last = fetch(hint)
+        if last is None:
             read.complete = False
             return read
-        number = first.total_pages or 1
+        total = max(last.total_pages or 1, 1)
+        cache.set(f"{prefix}:pages", total, _PAGE_CACHE_SECONDS)
+        number = total
         while number >= 1:
-            current = first if number == 1 else page(number)
-            if current is None:
-                read.complete = False
-                break
-            for order in current.items:
+            items = last.items if number == hint else cache.get(f"{prefix}:{number}")
+            if items is None:
+                page = fetch(number)
+                if page is None:
+                    read.complete = False
+                    break
+                items = page.items
+            for order in items:
                 if (
                     order.order_type.upper() in TOPUP_ORDER_TYPES
                     and order.order_date is not None
@@ -123,7 +143,7 @@ def read_topup_orders(client, *, since, budget: OrderCallBudget | None = None) -
                 ):
                     for iccid in order.iccids:
                         found[iccid].append(order)
-            dates = [order.order_date for order in current.items if order.order_date is not None]
+            dates = [order.order_date for order in items if order.order_date is not None]
             if dates and min(dates) < since:
                 break
             number -= 1
