@@ -68,14 +68,15 @@ class OrderCallBudget:
         span = ORDER_CALLS_WINDOW_SECONDS // _BUCKET_SECONDS
         return [f"{self.key}:{bucket}" for bucket in range(current - span, current + 1)]
 
-    def take(self) -> bool:
-        """Claim one call; False when the budget is spent."""
+    def take(self, *, reserve: int = 0) -> bool:
+        """Claim one call; False when the budget is spent, or when only ``reserve`` calls
+        would be left (kept for the periodic reconciler)."""
         cache = caches["default"]
         keys = self._buckets(time.time())
         cache.add(keys[-1], 0, timeout=ORDER_CALLS_WINDOW_SECONDS + 2 * _BUCKET_SECONDS)
         cache.incr(keys[-1])
         used = sum(value for value in cache.get_many(keys).values() if value)
-        if used > self.limit:
+        if used > self.limit - reserve:
             cache.decr(keys[-1])
             return False
         return True
@@ -92,7 +93,9 @@ class OrdersRead:
     calls: int = 0
 
 
-def read_topup_orders(client, *, since, budget: OrderCallBudget | None = None) -> OrdersRead:
+def read_topup_orders(
+    client, *, since, budget: OrderCallBudget | None = None, reserve: int = 0
+) -> OrdersRead:
     """Walk 1NCE's orders from the last page back to the first page that reaches before
     ``since`` (orders come sorted by order number, i.e. oldest first).
 
@@ -108,7 +111,7 @@ def read_topup_orders(client, *, since, budget: OrderCallBudget | None = None) -
     found = defaultdict(list)
 
     def fetch(number: int):
-        if not budget.take():
+        if not budget.take(reserve=reserve):
             logger.warning("topup_reconcile_budget_spent", account=account)
             return None
         read.calls += 1
@@ -193,12 +196,14 @@ def settle_topups(
     client=None,
     resuming: TopUp | None = None,
     recheck_after: timedelta | None = None,
+    interactive: bool = False,
 ) -> SettleResult:
     """Settle open top-up calls (of ``sims`` / ``organization``, else all; see
     :func:`open_calls` for ``resuming``) against 1NCE's orders, one read per 1NCE account.
     ``client`` serves when every call belongs to one organization. With ``recheck_after``,
     calls whose orders were read more recently are left alone (quick retries do not spend the
-    order budget again)."""
+    order budget again). An ``interactive`` caller (a request, a job item) leaves a third of
+    the order budget to the periodic pass, which settles every SIM at once."""
     now = timezone.now()
     rows = list(
         open_calls(sims=sims, organization=organization, now=now, resuming=resuming)
@@ -227,7 +232,8 @@ def settle_topups(
             result.errors += 1
             continue
         skew = timedelta(seconds=settings.TOPUP_RECONCILE_CLOCK_SKEW_SECONDS)
-        read = read_topup_orders(org_client, since=org_rows[0].sent_at - skew)
+        reserve = settings.TOPUP_RECONCILE_ORDER_CALLS // 3 if interactive else 0
+        read = read_topup_orders(org_client, since=org_rows[0].sent_at - skew, reserve=reserve)
         result.order_calls += read.calls
         result.errors += not read.complete
         _settle_rows(org_rows, read, now=now, skew=skew, result=result)

@@ -96,7 +96,9 @@ def top_up_sim(
         return topup
     client = onence_client_for(organization=sim.organization)
     before = _completed(topup)
-    settle_topups(sims=[sim], client=client, resuming=topup, recheck_after=RECHECK_AFTER)
+    settle_topups(
+        sims=[sim], client=client, resuming=topup, recheck_after=RECHECK_AFTER, interactive=True
+    )
     if _refuse_while_open(sim=sim, topup=topup):
         topup.refresh_from_db()
         return topup  # this transaction's own call is open: pending, nothing sent
@@ -202,7 +204,7 @@ def _perform(*, topup: TopUp, client, actor, request, found: int = 0) -> TopUp:
             logger.warning("topup_outcome_unknown", iccid=sim.iccid, topup=topup.transaction_id)
             # 1NCE may have placed it before answering badly: look once. Not found (or 1NCE's
             # late): it stays unknown and blocks the SIM until the reconciler settles it.
-            settle_topups(sims=[sim], client=client, resuming=topup)
+            settle_topups(sims=[sim], client=client, resuming=topup, interactive=True)
             row.refresh_from_db()
             if row.status != TopUpOrderStatus.COMPLETED:
                 break

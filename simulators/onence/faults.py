@@ -55,12 +55,13 @@ def run_with_faults(
         response = call()
         if response.status_code >= 400:
             return response, ""
-        if fault.hang_seconds:
+        if fault.hang_seconds and _share(fault, "hang", fault.hang_rate):
             time.sleep(fault.hang_seconds)
             return response, "ambiguous-hang"
         return _error(request, fault.error_status, "Internal server error."), "ambiguous-error"
     label = ""
-    if fault.hang_seconds:
+    if fault.hang_seconds and _share(fault, "hang", fault.hang_rate):
+        # Handled after the hang: a write is applied late, after the client gave up.
         time.sleep(fault.hang_seconds)
         label = "hang"
     if _share(fault, "throttle", fault.throttle_rate):
