@@ -51,6 +51,20 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Re-enqueue bulk jobs left pending by a lost broker or stalled mid-run.",
     ),
     Schedule(
+        name="reconcile-topups",
+        task="quotas.tasks.reconcile_topups",
+        every_seconds=2 * 60,
+        expires_seconds=110,
+        description="Settle top-ups whose outcome at 1NCE was lost (against 1NCE's orders).",
+    ),
+    Schedule(
+        name="reconcile-sms",
+        task="sms.tasks.reconcile_sms",
+        every_seconds=2 * 60,
+        expires_seconds=110,
+        description="Settle sent SMS whose outcome at 1NCE was lost (against 1NCE's list).",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

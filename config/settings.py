@@ -507,6 +507,13 @@ TOPUP_BULK_MAX_SIMS = env.int("TOPUP_BULK_MAX_SIMS", default=1000)
 TOPUP_RECONCILE_GRACE_SECONDS = env.int("TOPUP_RECONCILE_GRACE_SECONDS", default=120)
 # 1NCE's order dates may differ from our clock by up to this much.
 TOPUP_RECONCILE_CLOCK_SKEW_SECONDS = env.int("TOPUP_RECONCILE_CLOCK_SKEW_SECONDS", default=300)
+# A top-up call whose answer was lost is taken as not applied only when 1NCE still shows no
+# order for it this long after the call (beyond 1NCE's apply delay); until then it blocks
+# further top-ups of the SIM and is never repeated.
+TOPUP_SETTLE_SECONDS = env.int("TOPUP_SETTLE_SECONDS", default=600)
+# Order-list calls reconciliation may make per 5 minutes and 1NCE account (1NCE allows 100 to
+# /orders and /products together; the rest is left to users' order reads).
+TOPUP_RECONCILE_ORDER_CALLS = env.int("TOPUP_RECONCILE_ORDER_CALLS", default=60)
 # Percent of a quota used at which it counts as "threshold reached" without a rule.
 QUOTA_THRESHOLD_PERCENT = env.int("QUOTA_THRESHOLD_PERCENT", default=80)
 # A quota read older than this is refreshed from 1NCE on GET (the stored one is served,
@@ -516,6 +523,9 @@ QUOTA_REFRESH_SECONDS = env.int("QUOTA_REFRESH_SECONDS", default=60)
 SMS_STATUS_REFRESH_SECONDS = env.int("SMS_STATUS_REFRESH_SECONDS", default=10)
 # SIMs whose MO messages the periodic SMS sync reads per run (least recently read first).
 SMS_SYNC_BATCH_SIZE = env.int("SMS_SYNC_BATCH_SIZE", default=500)
+# An MT SMS whose send answer was lost is taken as never sent only when 1NCE's list still
+# lacks it this long after the call; until then it is never sent again.
+SMS_SETTLE_SECONDS = env.int("SMS_SETTLE_SECONDS", default=600)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

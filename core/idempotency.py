@@ -13,7 +13,9 @@ which resumes the work by its key (the services look up what the first attempt d
 of answering 409 until the key expires and pushing the client to a new key.
 
 If the view fails before answering, the key is released so the client may retry; a view
-whose upstream outcome is ambiguous must record that itself (and reconcile before redoing it).
+whose upstream outcome is ambiguous must record that itself (and reconcile before redoing it),
+and may mark a "pending" answer ``response.idempotency_provisional = True`` so that it is not
+kept as the key's answer.
 """
 
 import functools
@@ -79,7 +81,9 @@ def idempotent(view_method):
         except BaseException:
             IdempotencyKey.objects.filter(pk=record.pk).delete()
             raise
-        if response.status_code >= 500:
+        # A provisional answer (an upstream outcome still pending) is not the key's answer:
+        # a retry runs again and gets the settled one.
+        if response.status_code >= 500 or getattr(response, "idempotency_provisional", False):
             IdempotencyKey.objects.filter(pk=record.pk).delete()
             return response
         IdempotencyKey.objects.filter(pk=record.pk).update(

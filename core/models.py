@@ -25,6 +25,9 @@ class JobItemStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # The upstream outcome was lost; counted with the failed until the app settles it
+    # (``core.services.settle_job_item``) and never repeated meanwhile.
+    UNKNOWN = "unknown", "Outcome unknown"
 
 
 class Job(models.Model):

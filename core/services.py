@@ -51,6 +51,11 @@ class JobNotReady(Exception):
         self.max_retries = max_retries
 
 
+class ItemUnknown(ItemFailed):
+    """Raised by a job handler when the item's upstream outcome was lost: the item is recorded
+    ``unknown`` (not failed) until the app settles it with :func:`settle_job_item`."""
+
+
 def create_job(
     *,
     kind: str,
@@ -288,6 +293,8 @@ def run_job(
             logger.warning("job_item_interrupted", job_id=job.pk, item=item.key)
             job.refresh_from_db()
             return job
+        except ItemUnknown as exc:
+            _finish_item(job, item, previous, JobItemStatus.UNKNOWN, error=str(exc))
         except ItemFailed as exc:
             _finish_item(job, item, previous, JobItemStatus.FAILED, error=str(exc))
         except Exception as exc:
@@ -307,7 +314,7 @@ def _finish_item(job, item, previous, status, *, result=None, error="") -> None:
     with transaction.atomic():
         JobItem.objects.filter(pk=item.pk).update(status=status, result=result or {}, error=error)
         counters = {}
-        if previous == JobItemStatus.FAILED:
+        if previous in (JobItemStatus.FAILED, JobItemStatus.UNKNOWN):
             counters["failed"] = F("failed") - 1
         if status == JobItemStatus.SUCCEEDED:
             counters["done"] = F("done") + 1
@@ -331,6 +338,33 @@ def finish_job(job: Job) -> Job:
     job.save(update_fields=["status", "finished_at", "cursor", "updated_at"])
     logger.info("job_finished", job_id=job.pk, kind=job.kind, done=job.done, failed=job.failed)
     return job
+
+
+def settle_job_item(item: JobItem, *, succeeded: bool, result=None, error: str = "") -> None:
+    """Record the settled outcome of an ``unknown`` item (its work was found done, or found
+    not done); a finished job's status follows. Does nothing to an item no longer unknown."""
+    with transaction.atomic():
+        updated = JobItem.objects.filter(pk=item.pk, status=JobItemStatus.UNKNOWN).update(
+            status=JobItemStatus.SUCCEEDED if succeeded else JobItemStatus.FAILED,
+            result=result or {},
+            error=error,
+        )
+        if not updated:
+            return
+        if succeeded:
+            Job.objects.filter(pk=item.job_id).update(
+                done=F("done") + 1, failed=F("failed") - 1, updated_at=timezone.now()
+            )
+        job = Job.objects.select_for_update().get(pk=item.job_id)
+        if job.finished_at is not None:
+            job.status = (
+                JobStatus.COMPLETED
+                if job.failed == 0
+                else JobStatus.FAILED
+                if job.done == 0
+                else JobStatus.PARTIAL
+            )
+            job.save(update_fields=["status", "updated_at"])
 
 
 def fail_job(job: Job, *, error: str) -> Job:

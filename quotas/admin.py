@@ -1,9 +1,7 @@
 from django.contrib import admin, messages
 
-from core.exceptions import ApiError
 from quotas import services
 from quotas.models import AutoTopUpRule, Quota, TopUp, TopUpOrder
-from upstream.exceptions import UpstreamError
 
 
 class TopUpOrderInline(admin.TabularInline):
@@ -48,13 +46,15 @@ class TopUpAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reconcile open top-up calls with 1NCE's orders")
     def reconcile(self, request, queryset):
-        settled = 0
-        for topup in queryset.select_related("sim__organization"):
-            try:
-                settled += services.reconcile_sim_topups(sim=topup.sim)
-            except (UpstreamError, ApiError) as exc:  # one SIM failing must not stop the rest
-                self.message_user(request, f"{topup.sim}: {exc}", messages.ERROR)
-        self.message_user(request, f"{settled} open top-up call(s) reconciled.")
+        sims = {topup.sim_id for topup in queryset}
+        result = services.settle_topups(sims=list(sims))
+        self.message_user(
+            request,
+            f"{result.open} open top-up call(s): {result.applied} found applied, "
+            f"{result.not_applied} not applied, {result.open - result.applied - result.not_applied}"
+            " still pending.",
+            messages.WARNING if result.errors else messages.INFO,
+        )
 
 
 @admin.register(Quota)

@@ -142,7 +142,9 @@ class TopUpOrderStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # written before the upstream call
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"  # definitely not applied
-    UNKNOWN = "unknown", "Unknown"  # the call may have been applied: reconcile
+    # The call may have been applied: never repeated; settled against 1NCE's orders (found:
+    # completed; still nothing TOPUP_SETTLE_SECONDS after the call: failed).
+    UNKNOWN = "unknown", "Unknown"
 
 
 class TopUpOrder(models.Model):
@@ -158,6 +160,9 @@ class TopUpOrder(models.Model):
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField()
     settled_at = models.DateTimeField(null=True, blank=True)
+    # When 1NCE's orders were last read for this open call (interactive retries reuse a read
+    # this recent instead of spending 1NCE's order-list budget again).
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["topup", "sequence", "id"]

@@ -18,6 +18,12 @@ def check_quotas() -> dict:
     return services.check_quotas()
 
 
+@shared_task(name="quotas.tasks.reconcile_topups")
+def reconcile_topups() -> dict:
+    """Settle top-up calls whose outcome was lost, for every SIM (every 2 minutes)."""
+    return vars(services.settle_topups())
+
+
 @shared_task(
     bind=True,
     name="quotas.tasks.run_bulk_topup",

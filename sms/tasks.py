@@ -9,3 +9,9 @@ from sms import services
 def sync_sms() -> dict:
     """Follow MT delivery and mirror MO messages (every 5 minutes)."""
     return vars(services.sync_sms())
+
+
+@shared_task(name="sms.tasks.reconcile_sms")
+def reconcile_sms() -> dict:
+    """Settle MT messages whose send answer was lost (every 2 minutes)."""
+    return services.reconcile_sms()

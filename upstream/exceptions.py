@@ -46,9 +46,27 @@ class UpstreamUnavailable(UpstreamError):
     """The upstream cannot be reached or is failing (connection refused, 5xx, 429): 503."""
 
 
+class UpstreamNotReached(UpstreamUnavailable):
+    """The request never left: connection refused, DNS failure, connect timeout. Unlike other
+    ``UpstreamUnavailable`` errors a write that raises this was certainly not applied."""
+
+
 class UpstreamTimeout(UpstreamError):
     """The upstream did not answer in time: 504."""
 
 
 class UpstreamAuthError(UpstreamError):
     """Authentication with the upstream failed (bad credentials): 502."""
+
+
+def certainly_not_applied(exc: UpstreamError) -> bool:
+    """Whether a failed write can be taken as not applied: it never reached the upstream, or
+    the upstream refused it before acting (a 4xx, 429 included). A timeout or a 5xx after
+    sending is ambiguous: the write may have been applied."""
+    if isinstance(exc, UpstreamNotReached):
+        return True
+    if isinstance(exc, UpstreamTimeout):
+        return False
+    if isinstance(exc, UpstreamUnavailable):
+        return exc.status_code == 429
+    return True

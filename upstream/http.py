@@ -3,8 +3,9 @@
 ``UpstreamTransport.request`` sends one logical call and either returns a 2xx/3xx response or
 raises a typed ``upstream.exceptions`` error:
 
-- connection refused / DNS / connect timeout, and 5xx or 429 once retries are spent ->
-  ``UpstreamUnavailable``
+- connection refused / DNS / connect timeout once retries are spent -> ``UpstreamNotReached``
+  (an ``UpstreamUnavailable`` that says the request was never sent)
+- 5xx, 429 or a connection lost after sending, once retries are spent -> ``UpstreamUnavailable``
 - read timeout -> ``UpstreamTimeout``
 - 404 -> ``UpstreamNotFound``; other 4xx -> ``UpstreamRejected`` with the status and the
   upstream's ``message``; a 401 that survives one token refresh -> ``UpstreamAuthError``
@@ -45,6 +46,7 @@ from upstream.exceptions import (
     UpstreamAuthError,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamNotReached,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -287,7 +289,7 @@ class UpstreamTransport:
         except requests.ConnectionError as exc:
             if _connect_failed(exc):
                 failure = _Failure(
-                    UpstreamUnavailable, "could not connect", "connection", retryable=True
+                    UpstreamNotReached, "could not connect", "connection", retryable=True
                 )
             else:
                 failure = _Failure(
@@ -359,6 +361,7 @@ class UpstreamTransport:
     def _error(self, failure: _Failure, operation: str, *, attempts: int) -> UpstreamError:
         outcome = {
             UpstreamNotFound: "not_found",
+            UpstreamNotReached: "unavailable",
             UpstreamRejected: "rejected",
             UpstreamAuthError: "auth_error",
             UpstreamTimeout: "timeout",

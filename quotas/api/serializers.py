@@ -1,9 +1,12 @@
+from datetime import datetime
+
 from django.conf import settings
 from rest_framework import serializers
 
 from core.exceptions import InvalidIccid
 from core.identifiers import normalize_iccid
-from quotas.models import QuotaStatus, QuotaType, TopUp
+from quotas import services
+from quotas.models import QuotaStatus, QuotaType, TopUp, TopUpOrder, TopUpOrderStatus
 from quotas.services import package_size, packages_for
 
 
@@ -84,6 +87,80 @@ class TopUpResultSerializer(serializers.ModelSerializer):
 
     def get_order_numbers(self, topup) -> list[str]:
         return [o.order_number for o in topup.orders.all() if o.order_number]
+
+
+class TopUpPendingSerializer(serializers.ModelSerializer):
+    """The 202 answer to a retry whose earlier call's outcome at 1NCE is still unknown:
+    nothing was bought; follow ``status_url``."""
+
+    iccid = serializers.CharField(source="sim.iccid")
+    outcome = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField()
+    settles_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TopUp
+        fields = [
+            "iccid",
+            "quota_type",
+            "volume",
+            "transaction_id",
+            "status",
+            "outcome",
+            "status_url",
+            "settles_by",
+        ]
+
+    def get_outcome(self, topup) -> str:
+        return "pending"
+
+    def get_status_url(self, topup) -> str:
+        return services.status_url(topup)
+
+    def get_settles_by(self, topup) -> datetime | None:
+        return services.settles_by(topup)
+
+
+class TopUpPackageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TopUpOrder
+        fields = ["sequence", "status", "order_number", "error", "sent_at", "settled_at"]
+
+
+class TopUpDetailSerializer(serializers.ModelSerializer):
+    """One top-up transaction and each of its packages (upstream calls)."""
+
+    iccid = serializers.CharField(source="sim.iccid")
+    volume_added = serializers.SerializerMethodField()
+    package_calls = TopUpPackageSerializer(source="orders", many=True)
+    settles_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TopUp
+        fields = [
+            "iccid",
+            "transaction_id",
+            "quota_type",
+            "volume",
+            "packages",
+            "status",
+            "source",
+            "volume_added",
+            "new_total",
+            "new_remaining",
+            "error",
+            "created_at",
+            "completed_at",
+            "settles_by",
+            "package_calls",
+        ]
+
+    def get_volume_added(self, topup) -> int:
+        done = sum(1 for o in topup.orders.all() if o.status == TopUpOrderStatus.COMPLETED)
+        return done * package_size(topup.quota_type)
+
+    def get_settles_by(self, topup) -> datetime | None:
+        return services.settles_by(topup)
 
 
 class BulkTopUpItemSerializer(serializers.Serializer):

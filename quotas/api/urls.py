@@ -13,4 +13,9 @@ urlpatterns = [
     re_path(rf"^sims/{ICCID}/quota/data/?$", views.DataQuotaView.as_view(), name="quota-data"),
     re_path(rf"^sims/{ICCID}/quota/sms/?$", views.SmsQuotaView.as_view(), name="quota-sms"),
     re_path(rf"^sims/{ICCID}/topup/?$", views.SimTopUpView.as_view(), name="topup"),
+    re_path(
+        rf"^sims/{ICCID}/topups/(?P<transaction_id>[A-Za-z0-9_]+)/?$",
+        views.SimTopUpDetailView.as_view(),
+        name="topup-detail",
+    ),
 ]

@@ -1,3 +1,4 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -13,6 +14,8 @@ from quotas.api.serializers import (
     BulkTopUpAcceptedSerializer,
     BulkTopUpRequestSerializer,
     QuotaSerializer,
+    TopUpDetailSerializer,
+    TopUpPendingSerializer,
     TopUpRequestSerializer,
     TopUpResultSerializer,
 )
@@ -77,7 +80,7 @@ class SimTopUpView(SimLookupMixin, FleetAPIView):
     @extend_schema(
         operation_id="sims_topup_one",
         request=TopUpRequestSerializer,
-        responses=TopUpResultSerializer,
+        responses={200: TopUpResultSerializer, 202: TopUpPendingSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     @idempotent
@@ -92,7 +95,26 @@ class SimTopUpView(SimLookupMixin, FleetAPIView):
             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
             request=request,
         )
+        if topup.status != TopUpStatus.COMPLETED:
+            # An earlier call's outcome is pending: nothing was bought. Not kept as the key's
+            # answer, so a retry after settling gets the settled one.
+            response = Response(TopUpPendingSerializer(topup).data, status=status.HTTP_202_ACCEPTED)
+            response.idempotency_provisional = True
+            return response
         return Response(TopUpResultSerializer(topup).data)
+
+
+class SimTopUpDetailView(SimLookupMixin, FleetAPIView):
+    """One top-up of the SIM by ``transaction_id``: its status and each package's call."""
+
+    @extend_schema(operation_id="sims_topup_retrieve", responses=TopUpDetailSerializer)
+    def get(self, request, iccid, transaction_id):
+        topup = get_object_or_404(
+            TopUp.objects.select_related("sim").prefetch_related("orders"),
+            sim=self.get_sim(),
+            transaction_id=transaction_id,
+        )
+        return Response(TopUpDetailSerializer(topup).data)
 
 
 class BulkTopUpView(FleetAPIView):

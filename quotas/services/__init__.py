@@ -10,10 +10,12 @@ from quotas.services.quota import (
     refresh_quotas,
     threshold_for,
 )
-from quotas.services.topups import TopUpNotCompleted, reconcile_sim_topups, top_up_sim
+from quotas.services.reconcile import SettleResult, settle_topups
+from quotas.services.topups import TopUpNotCompleted, settles_by, status_url, top_up_sim
 
 __all__ = [
     "BULK_TOPUP_KIND",
+    "SettleResult",
     "TopUpNotCompleted",
     "allowed_volumes",
     "check_quotas",
@@ -21,10 +23,12 @@ __all__ = [
     "current_quota",
     "package_size",
     "packages_for",
-    "reconcile_sim_topups",
     "refresh_quotas",
     "run_bulk_topup",
+    "settle_topups",
+    "settles_by",
     "start_bulk_topup",
+    "status_url",
     "threshold_for",
     "top_up_sim",
 ]

@@ -16,7 +16,8 @@ from accounts.audit import record_audit
 from core.exceptions import ApiError
 from quotas.models import AutoTopUpRule, Quota, QuotaType, TopUp, TopUpSource, TopUpStatus
 from quotas.services.quota import packages_for, refresh_quotas, threshold_for
-from quotas.services.topups import TopUpNotCompleted, reconcile_sim_topups, top_up_sim
+from quotas.services.reconcile import settle_topups
+from quotas.services.topups import TopUpNotCompleted, top_up_sim
 from sims.events import record_event
 from sims.models import EventType, Sim
 from sims.selectors import connected_sims
@@ -182,17 +183,14 @@ def _evaluate(*, quota: Quota, sim: Sim, rule: AutoTopUpRule | None, stats: dict
 def _topped_up_since(rule: AutoTopUpRule, crossed_at) -> bool:
     """Whether this crossing already has a top-up that was (or may have been) applied.
 
-    One whose outcome was unknown is first settled against 1NCE's orders: if 1NCE never
-    placed it, the crossing still needs its top-up."""
+    One whose outcome is unknown is first settled against 1NCE's orders: if 1NCE never
+    placed it, the crossing still needs its top-up; while it is pending, nothing is bought."""
     last = rule.last_topup
     if last is None or last.created_at < crossed_at:
         return False
     last.refresh_from_db(fields=["status"])
     if last.status == TopUpStatus.UNKNOWN:
-        try:
-            reconcile_sim_topups(sim=rule.sim)
-        except (ApiError, UpstreamError) as exc:
-            logger.warning("auto_topup_reconcile_failed", iccid=rule.sim.iccid, error=str(exc))
+        settle_topups(sims=[rule.sim])
         last.refresh_from_db(fields=["status"])
     return last.status != TopUpStatus.FAILED
 

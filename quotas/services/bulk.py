@@ -6,10 +6,10 @@ from rest_framework.exceptions import ValidationError
 from accounts.audit import record_audit
 from core.exceptions import ApiError
 from core.models import Job, JobItem
-from core.services import ItemFailed, run_job, start_job
-from quotas.models import TopUpSource
-from quotas.services.quota import package_size
-from quotas.services.topups import top_up_sim
+from core.services import ItemFailed, ItemUnknown, run_job, start_job
+from quotas.models import TopUpSource, TopUpStatus
+from quotas.services.reconcile import topup_result
+from quotas.services.topups import TopUpNotCompleted, status_url, top_up_sim
 from sims.models import Sim
 from sims.services import onence_credentials_for
 from upstream.exceptions import UpstreamError
@@ -61,7 +61,9 @@ def run_bulk_topup(*, job: Job) -> Job:
 
 def topup_job_item(*, job: Job, item: JobItem) -> dict:
     """Top up one item's SIM. The item's ``TopUp`` is found again by the item, so an item
-    interrupted mid-call (``attempts`` > 1) is reconciled with 1NCE, never repeated blindly."""
+    interrupted mid-call (``attempts`` > 1) is reconciled with 1NCE, never repeated blindly;
+    one whose outcome is unknown stays ``unknown`` (``ItemUnknown``) until the reconciler
+    settles it."""
     sim = (
         Sim.objects.select_related("organization")
         .filter(organization_id=job.organization_id, iccid=item.key)
@@ -79,23 +81,19 @@ def topup_job_item(*, job: Job, item: JobItem) -> dict:
             source=TopUpSource.BULK,
             job_item=item,
         )
+    except TopUpNotCompleted as exc:
+        if exc.details.get("status") == TopUpStatus.UNKNOWN:
+            raise ItemUnknown(str(exc.detail)) from exc
+        raise ItemFailed(str(exc.detail)) from exc
     except ApiError as exc:
         raise ItemFailed(str(exc.detail)) from exc
     except ValidationError as exc:
         raise ItemFailed(f"Invalid top-up: {exc.detail}") from exc
     except UpstreamError as exc:
         raise ItemFailed(exc.public_message) from exc
-    order_numbers = list(
-        topup.orders.exclude(order_number="")
-        .order_by("sequence")
-        .values_list("order_number", flat=True)
-    )
-    return {
-        "iccid": sim.iccid,
-        "quota_type": topup.quota_type,
-        "volume_added": topup.packages * package_size(topup.quota_type),
-        "new_total": topup.new_total,
-        "new_remaining": topup.new_remaining,
-        "transaction_id": topup.transaction_id,
-        "order_numbers": order_numbers,
-    }
+    if topup.status != TopUpStatus.COMPLETED:
+        raise ItemUnknown(
+            "The outcome of this top-up at 1NCE is pending; it is never bought again before "
+            f"it is settled ({status_url(topup)})."
+        )
+    return topup_result(topup)

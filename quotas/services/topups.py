@@ -1,15 +1,15 @@
 """Top-ups: one upstream call per 1NCE package, never paid twice.
 
 Every package is a ``TopUpOrder`` row written ``pending`` (and committed) before its upstream
-call and settled after it: ``completed`` with 1NCE's order number, ``failed`` when 1NCE refused
-it, ``unknown`` when the call may have been applied (a timeout or a 5xx after sending). Before
-any new top-up of a SIM, every open row of that SIM is reconciled against 1NCE's orders: an
-order for the SIM placed after the call and not yet claimed by another row means the package
-was applied. A retry (same ``Idempotency-Key``, or the same bulk job item) resumes its own
-transaction and performs only the packages that were not applied.
+call and settled after it: ``completed`` with 1NCE's order number, ``failed`` when 1NCE
+certainly did not apply it (it refused it, or the call never reached 1NCE), ``unknown`` when
+it may have been applied (a timeout or a 5xx after sending). An unknown call is never made
+again before it is settled (``quotas.services.reconcile``): a retry of its transaction (same
+``Idempotency-Key``, or the same bulk job item) answers "pending", any other top-up of the
+SIM is refused, and the periodic reconciler settles it against 1NCE's orders. A retry after
+settling performs only the packages that were not applied.
 """
 
-import contextlib
 from datetime import timedelta
 
 import structlog
@@ -30,15 +30,22 @@ from quotas.models import (
     TopUpStatus,
 )
 from quotas.services.quota import package_size, packages_for, refresh_quotas
+from quotas.services.reconcile import OPEN, order_numbers, settle_topups, status_of
 from sims.events import record_event
 from sims.models import EventType, Sim
 from sims.services import onence_client_for
-from upstream.exceptions import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from upstream.exceptions import (
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    certainly_not_applied,
+)
 
 logger = structlog.get_logger(__name__)
 
-OPEN = (TopUpOrderStatus.PENDING, TopUpOrderStatus.UNKNOWN)
-TOPUP_ORDER_TYPES = {"TOPUP", "BULK_TOPUP"}
+# A retry within this long of the last read of 1NCE's orders answers from that read: ten quick
+# retries must not spend 1NCE's order-list budget ten times.
+RECHECK_AFTER = timedelta(seconds=5)
 
 
 class TopUpNotCompleted(ApiError):
@@ -71,10 +78,12 @@ def top_up_sim(
 ) -> TopUp:
     """Buy ``volume`` (a whole number of packages) of ``quota_type`` for ``sim`` at 1NCE.
 
-    Returns the completed ``TopUp`` (with the refreshed totals). Raises ``ValidationError``
-    (422) for a bad volume, ``Conflict`` while another top-up of the SIM is mid-call, an
-    ``UpstreamError`` when open calls cannot be reconciled, and ``TopUpNotCompleted`` when a
-    package failed or its outcome is unknown (what was applied stays recorded).
+    Returns the ``TopUp``: ``completed`` (with the refreshed totals), or, for a retry (same
+    ``Idempotency-Key`` or job item) whose earlier call is still open, ``unknown`` with
+    nothing sent: its outcome is pending (see ``quotas.services.reconcile``). Raises
+    ``ValidationError`` (422) for a bad volume, ``Conflict`` while another top-up of the SIM
+    is mid-call or its outcome is pending, and ``TopUpNotCompleted`` when a package failed or
+    its outcome was lost just now (what was applied stays recorded).
     """
     packages = packages_for(quota_type=quota_type, volume=volume)
     topup = _resumable(sim=sim, idempotency_key=idempotency_key, job_item=job_item, actor=actor)
@@ -87,7 +96,12 @@ def top_up_sim(
         return topup
     client = onence_client_for(organization=sim.organization)
     before = _completed(topup)
-    reconcile_sim_topups(sim=sim, resuming=topup, client=client)
+    settle_topups(
+        sims=[sim], client=client, resuming=topup, recheck_after=RECHECK_AFTER, interactive=True
+    )
+    if _refuse_while_open(sim=sim, topup=topup):
+        topup.refresh_from_db()
+        return topup  # this transaction's own call is open: pending, nothing sent
     if topup is None:
         topup = TopUp.objects.create(
             organization_id=sim.organization_id,
@@ -100,8 +114,51 @@ def top_up_sim(
             idempotency_key=idempotency_key,
             job_item=job_item,
         )
-    applied = _completed(topup) - before  # found applied by reconciliation just now
-    return _perform(topup=topup, client=client, actor=actor, request=request, applied=applied)
+    found = _completed(topup) - before  # found applied since the last attempt
+    return _perform(topup=topup, client=client, actor=actor, request=request, found=found)
+
+
+def status_url(topup: TopUp) -> str:
+    return f"/api/v1/sims/{topup.sim.iccid}/topups/{topup.transaction_id}"
+
+
+def settles_by(topup: TopUp):
+    """When the top-up's last open call settles at the latest (as not applied)."""
+    last = (
+        topup.orders.filter(status__in=OPEN).order_by("-sent_at").values_list("sent_at", flat=True)
+    ).first()
+    return last + timedelta(seconds=settings.TOPUP_SETTLE_SECONDS) if last else None
+
+
+def _refuse_while_open(*, sim: Sim, topup: TopUp | None) -> bool:
+    """Raise ``Conflict`` when another transaction's call for the SIM is open or still
+    running; True when ``topup``'s own call is (the caller answers "pending")."""
+    rows = list(
+        TopUpOrder.objects.filter(sim=sim, status__in=OPEN)
+        .select_related("topup__sim")
+        .order_by("sent_at")
+    )
+    others = [row for row in rows if topup is None or row.topup_id != topup.pk]
+    if others:
+        other = others[-1].topup
+        grace = timezone.now() - timedelta(seconds=settings.TOPUP_RECONCILE_GRACE_SECONDS)
+        if any(r.status == TopUpOrderStatus.PENDING and r.sent_at > grace for r in others):
+            message = "Another top-up of this SIM is in progress; retry shortly."
+        else:
+            message = (
+                "An earlier top-up of this SIM has an outcome pending at 1NCE; no other top-up "
+                "of the SIM is made until it is settled."
+            )
+        raise Conflict(
+            message,
+            details={
+                "iccid": sim.iccid,
+                "transaction_id": other.transaction_id,
+                "status_url": status_url(other),
+                "settles_by": settles_by(other),
+            },
+        )
+    return bool(rows)
 
 
 def _completed(topup: TopUp | None) -> int:
@@ -124,53 +181,69 @@ def _resumable(*, sim: Sim, idempotency_key: str, job_item, actor) -> TopUp | No
     return None
 
 
-def _perform(*, topup: TopUp, client, actor, request, applied: int = 0) -> TopUp:
+def _perform(*, topup: TopUp, client, actor, request, found: int = 0) -> TopUp:
     sim = topup.sim
     rows = {row.sequence: row for row in topup.orders.all()}
     topup.status = TopUpStatus.PROCESSING
     topup.save(update_fields=["status", "updated_at"])
-    applied_now = applied
+    applied_now = 0
     error: Exception | None = None
     for sequence in range(topup.packages):
         row = rows.get(sequence)
         if row is not None and row.status == TopUpOrderStatus.COMPLETED:
             continue
-        # Committed before the call: a worker dying mid-call leaves this row for reconciling.
-        row, _ = TopUpOrder.objects.update_or_create(
-            topup=topup,
-            sequence=sequence,
-            defaults={
-                "sim": sim,
-                "status": TopUpOrderStatus.PENDING,
-                "sent_at": timezone.now(),
-                "error": "",
-                "settled_at": None,
-            },
-        )
+        row = _start_call(topup=topup, sequence=sequence)
         try:
             receipt = client.top_up(sim.iccid)
-        except (UpstreamUnavailable, UpstreamTimeout) as exc:
+        except UpstreamError as exc:
+            error = exc
+            if certainly_not_applied(exc):
+                _settle_row(row, TopUpOrderStatus.FAILED, error=str(exc))
+                break
             _settle_row(row, TopUpOrderStatus.UNKNOWN, error=str(exc))
             logger.warning("topup_outcome_unknown", iccid=sim.iccid, topup=topup.transaction_id)
-            # Found applied: go on. Not found yet (or 1NCE unreadable): leave it unknown, since
-            # 1NCE may still be writing the order; the next top-up of this SIM settles it.
-            with contextlib.suppress(UpstreamError):
-                reconcile_sim_topups(sim=sim, resuming=topup, client=client, settle_missing=False)
+            # 1NCE may have placed it before answering badly: look once. Not found (or 1NCE's
+            # late): it stays unknown and blocks the SIM until the reconciler settles it.
+            settle_topups(sims=[sim], client=client, resuming=topup, interactive=True)
             row.refresh_from_db()
-            if row.status == TopUpOrderStatus.COMPLETED:
-                applied_now += 1
-                continue
-            error = exc
-            break
-        except UpstreamError as exc:
-            _settle_row(row, TopUpOrderStatus.FAILED, error=str(exc))
-            error = exc
-            break
+            if row.status != TopUpOrderStatus.COMPLETED:
+                break
+            found += 1
+            error = None
         else:
             number = str(receipt.order_number) if receipt.order_number is not None else ""
             _settle_row(row, TopUpOrderStatus.COMPLETED, order_number=number)
             applied_now += 1
-    return _finish(topup=topup, applied_now=applied_now, error=error, actor=actor, request=request)
+    return _finish(
+        topup=topup, applied_now=applied_now, found=found, error=error, actor=actor, request=request
+    )
+
+
+def _start_call(*, topup: TopUp, sequence: int) -> TopUpOrder:
+    """Write the package's call ``pending``, committed before the call: a worker dying
+    mid-call leaves it for reconciling. The SIM's row lock makes the "no other open call"
+    check and the write one step, so two requests never both buy next to each other."""
+    with transaction.atomic():
+        Sim.objects.select_for_update().filter(pk=topup.sim_id).first()
+        if (
+            TopUpOrder.objects.filter(sim_id=topup.sim_id, status__in=OPEN)
+            .exclude(topup=topup)
+            .exists()
+        ):
+            _refuse_while_open(sim=topup.sim, topup=topup)
+        row, _ = TopUpOrder.objects.update_or_create(
+            topup=topup,
+            sequence=sequence,
+            defaults={
+                "sim": topup.sim,
+                "status": TopUpOrderStatus.PENDING,
+                "sent_at": timezone.now(),
+                "error": "",
+                "settled_at": None,
+                "checked_at": None,
+            },
+        )
+    return row
 
 
 def _settle_row(row: TopUpOrder, status_: str, *, error: str = "", order_number: str = ""):
@@ -179,20 +252,10 @@ def _settle_row(row: TopUpOrder, status_: str, *, error: str = "", order_number:
     row.save(update_fields=["status", "error", "order_number", "settled_at"])
 
 
-def _status_of(topup: TopUp) -> str:
-    statuses = list(topup.orders.values_list("status", flat=True))
-    completed = statuses.count(TopUpOrderStatus.COMPLETED)
-    if any(s in OPEN for s in statuses):
-        return TopUpStatus.UNKNOWN
-    if completed >= topup.packages:
-        return TopUpStatus.COMPLETED
-    return TopUpStatus.PARTIAL if completed else TopUpStatus.FAILED
-
-
-def _finish(*, topup: TopUp, applied_now: int, error, actor, request) -> TopUp:
+def _finish(*, topup: TopUp, applied_now: int, found: int, error, actor, request) -> TopUp:
     sim = topup.sim
-    topup.status = _status_of(topup)
-    if applied_now:
+    topup.status = status_of(topup)
+    if applied_now or found:
         try:
             quota = refresh_quotas(sim=sim)[topup.quota_type]
             topup.new_total, topup.new_remaining = quota.volume, quota.remaining
@@ -201,11 +264,7 @@ def _finish(*, topup: TopUp, applied_now: int, error, actor, request) -> TopUp:
     topup.error = str(error)[:2000] if error else ""
     if topup.status == TopUpStatus.COMPLETED:
         topup.completed_at = timezone.now()
-    order_numbers = list(
-        topup.orders.filter(status=TopUpOrderStatus.COMPLETED)
-        .exclude(order_number="")
-        .values_list("order_number", flat=True)
-    )
+    numbers = order_numbers(topup)
     with transaction.atomic():
         topup.save()
         if applied_now:
@@ -218,7 +277,7 @@ def _finish(*, topup: TopUp, applied_now: int, error, actor, request) -> TopUp:
                     "transaction_id": topup.transaction_id,
                     "quota_type": topup.quota_type,
                     "packages": applied_now,
-                    "order_numbers": order_numbers,
+                    "order_numbers": numbers,
                     "source": topup.source,
                 },
             )
@@ -236,17 +295,17 @@ def _finish(*, topup: TopUp, applied_now: int, error, actor, request) -> TopUp:
                 "quota_type": topup.quota_type,
                 "volume": topup.volume,
                 "transaction_id": topup.transaction_id,
-                "order_numbers": order_numbers,
+                "order_numbers": numbers,
                 "source": topup.source,
             },
             error_message=topup.error,
         )
     if topup.status != TopUpStatus.COMPLETED:
         status_code, code = _error_status(error)
-        done = len(order_numbers)
+        done = len(numbers)
         message = {
-            TopUpStatus.UNKNOWN: "The top-up's outcome at 1NCE is not known yet; it will be "
-            "checked against 1NCE's orders before any retry.",
+            TopUpStatus.UNKNOWN: "The top-up's outcome at 1NCE is not known yet. It is never "
+            "bought again before it is settled against 1NCE's orders; follow status_url.",
             TopUpStatus.PARTIAL: f"Only {done} of {topup.packages} top-up packages were applied.",
         }.get(topup.status, "1NCE did not apply the top-up.")
         raise TopUpNotCompleted(
@@ -258,7 +317,9 @@ def _finish(*, topup: TopUp, applied_now: int, error, actor, request) -> TopUp:
                 "status": topup.status,
                 "packages_requested": topup.packages,
                 "packages_applied": done,
-                "order_numbers": order_numbers,
+                "order_numbers": numbers,
+                "status_url": status_url(topup),
+                "settles_by": settles_by(topup),
             },
         )
     logger.info(
@@ -266,98 +327,6 @@ def _finish(*, topup: TopUp, applied_now: int, error, actor, request) -> TopUp:
         iccid=sim.iccid,
         transaction_id=topup.transaction_id,
         source=topup.source,
-        order_numbers=order_numbers,
+        order_numbers=numbers,
     )
     return topup
-
-
-def reconcile_sim_topups(
-    *, sim: Sim, resuming: TopUp | None = None, client=None, settle_missing: bool = True
-) -> int:
-    """Settle the SIM's open (``pending``/``unknown``) top-up calls against 1NCE's orders.
-
-    A call is taken as applied when 1NCE has a top-up order for the SIM dated at or after it
-    (less ``TOPUP_RECONCILE_CLOCK_SKEW_SECONDS``) that no other row has claimed; otherwise it
-    was not applied (unless ``settle_missing`` is False). A ``pending`` call of another
-    transaction younger than ``TOPUP_RECONCILE_GRACE_SECONDS`` may still be running:
-    ``Conflict``. Raises
-    ``UpstreamError`` when 1NCE's orders cannot be read (nothing is settled then).
-    Returns how many calls were looked at.
-    """
-    open_rows = list(TopUpOrder.objects.filter(sim=sim, status__in=OPEN).order_by("sent_at", "id"))
-    if not open_rows:
-        return 0
-    grace = timezone.now() - timedelta(seconds=settings.TOPUP_RECONCILE_GRACE_SECONDS)
-    for row in open_rows:
-        own = resuming is not None and row.topup_id == resuming.pk
-        if row.status == TopUpOrderStatus.PENDING and not own and row.sent_at > grace:
-            raise Conflict(
-                "Another top-up of this SIM is in progress; retry shortly.",
-                details={"iccid": sim.iccid},
-            )
-    client = client or onence_client_for(organization=sim.organization)
-    skew = timedelta(seconds=settings.TOPUP_RECONCILE_CLOCK_SKEW_SECONDS)
-    orders = _topup_orders_since(client, iccid=sim.iccid, since=open_rows[0].sent_at - skew)
-    claimed = set(
-        TopUpOrder.objects.filter(sim=sim)
-        .exclude(order_number="")
-        .values_list("order_number", flat=True)
-    )
-    touched = set()
-    for row in open_rows:
-        match = next(
-            (
-                order
-                for order in orders
-                if str(order.order_number) not in claimed
-                and order.order_date is not None
-                and order.order_date >= row.sent_at - skew
-            ),
-            None,
-        )
-        if match is not None:
-            claimed.add(str(match.order_number))
-            _settle_row(row, TopUpOrderStatus.COMPLETED, order_number=str(match.order_number))
-        elif settle_missing:
-            _settle_row(row, TopUpOrderStatus.FAILED, error=row.error or "No order at 1NCE.")
-        else:
-            continue
-        touched.add(row.topup_id)
-        logger.info(
-            "topup_reconciled",
-            iccid=sim.iccid,
-            row=row.pk,
-            outcome=row.status,
-            order=row.order_number,
-        )
-    for topup in TopUp.objects.filter(pk__in=touched).exclude(pk=getattr(resuming, "pk", None)):
-        topup.status = _status_of(topup)
-        topup.save(update_fields=["status", "updated_at"])
-    return len(open_rows)
-
-
-def _topup_orders_since(client, *, iccid: str, since) -> list:
-    """1NCE's top-up orders for ``iccid`` dated at or after ``since``, oldest first.
-
-    Orders come sorted by order number (the contract's default), so the walk starts at the
-    last page and stops at the first page that reaches back before ``since``: a handful of
-    calls, not the whole order history (1NCE allows 100 order calls per 5 minutes).
-    """
-    first = client.get_orders_page(page=1)
-    found = []
-    page_number = first.total_pages or 1
-    while page_number >= 1:
-        page = first if page_number == 1 else client.get_orders_page(page=page_number)
-        for order in page.items:
-            if (
-                iccid in order.iccids
-                and order.order_type.upper() in TOPUP_ORDER_TYPES
-                and order.order_date is not None
-                and order.order_date >= since
-            ):
-                found.append(order)
-        dates = [order.order_date for order in page.items if order.order_date is not None]
-        if dates and min(dates) < since:
-            break
-        page_number -= 1
-    return sorted(found, key=lambda order: (order.order_date, order.order_number))

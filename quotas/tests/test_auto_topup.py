@@ -94,7 +94,7 @@ def test_check_quotas_tops_up_once_per_threshold_crossing(fleet):
     assert events.count() == 2
 
 
-def test_an_unsettled_auto_top_up_is_checked_with_1nce_before_it_is_retried(fleet):
+def test_an_unsettled_auto_top_up_is_checked_with_1nce_before_it_is_retried(fleet, settings):
     sim = fleet[0]
     AutoTopUpRule.objects.create(
         sim=sim,
@@ -108,7 +108,11 @@ def test_an_unsettled_auto_top_up_is_checked_with_1nce_before_it_is_retried(flee
     check_quotas()  # the top-up's answer is a 502: maybe applied, so it stays unknown
     assert TopUp.objects.get().status == "unknown"
     testing.set_faults(enforce_rate_limit=False)
-    check_quotas()  # 1NCE has no order for it: not applied, so this crossing is topped up now
+    check_quotas()  # no order yet, but 1NCE may still be writing it: nothing is bought
+    assert TopUp.objects.get().status == "unknown"
+    assert len(topup_posts(sim.iccid)) == 1
+    settings.TOPUP_SETTLE_SECONDS = 0  # the settle window has passed with nothing at 1NCE
+    check_quotas()  # not applied, so this crossing is topped up now
     assert [t.status for t in TopUp.objects.order_by("id")] == ["failed", "completed"]
     assert len(topup_posts(sim.iccid)) == 2
     assert [sim.iccid in order.iccids for order in OnenceOrder.objects.all()].count(True) == 1

@@ -1,18 +1,21 @@
 """Top-ups against the 1NCE simulator over HTTP: orders match our records, nothing twice."""
 
+import socket
 import time
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import AuditLog
 from core.models import Job, JobItem, JobItemStatus, JobStatus
 from quotas.models import TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
-from quotas.tasks import run_bulk_topup_task
+from quotas.tasks import reconcile_topups, run_bulk_topup_task
 from quotas.tests.conftest import PACKAGE, topup_posts
 from sims.models import EventType, SimEvent
 from sims.services import onence_client_for
 from simulators.onence import testing
+from simulators.onence.models import OnenceOrder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +84,7 @@ def test_idempotency_key_replay_does_nothing_twice(operator_client, fleet):
     assert TopUp.objects.count() == 1
 
 
-def test_upstream_failure_answers_503_and_completes_nothing(operator_client, fleet):
+def test_upstream_failure_answers_503_and_completes_nothing(operator_client, fleet, settings):
     sim = fleet[0]
     before = testing.get_sim(sim.iccid)
     testing.set_faults(error_rate=1.0, error_status=503, paths="/topup", enforce_rate_limit=False)
@@ -92,8 +95,15 @@ def test_upstream_failure_answers_503_and_completes_nothing(operator_client, fle
     assert not upstream_orders(sim.organization, sim.iccid)
     assert testing.get_sim(sim.iccid)["data_total_mb"] == before["data_total_mb"]
 
-    # Once 1NCE is back, the unsettled call is checked (no order: not applied), then done once.
+    # A 503 after sending may still be applied: no other top-up of the SIM until it settles.
     testing.set_faults(enforce_rate_limit=False)
+    pending = top_up(operator_client, sim)
+    assert pending.status_code == 409, pending.content
+    assert pending.json()["error"]["details"]["status_url"].startswith(
+        f"/api/v1/sims/{sim.iccid}/topups/"
+    )
+    # Once the settle window has passed with no order at 1NCE: not applied, then done once.
+    settings.TOPUP_SETTLE_SECONDS = 0
     assert top_up(operator_client, sim).status_code == 200
     assert len(upstream_orders(sim.organization, sim.iccid)) == 1
     statuses = sorted(TopUpOrder.objects.values_list("status", flat=True))
@@ -112,26 +122,101 @@ def test_answer_lost_after_1nce_applied_it_is_reconciled_not_repeated(operator_c
     assert row.order_number == str(orders[0].order_number)
 
 
-def test_timeout_answers_504_and_a_retry_resumes_without_topping_up_twice(
+def wait_for_posts(iccid, count, *, within=10.0):
+    """Wait until the simulator has answered ``count`` top-up calls for the SIM (a hanging
+    call is logged when it ends, after a late write was applied)."""
+    deadline = time.monotonic() + within
+    while len(topup_posts(iccid)) < count:
+        assert time.monotonic() < deadline, "1NCE never finished the late call"
+        time.sleep(0.2)
+
+
+def test_late_write_retried_ten_times_with_the_same_key_is_bought_once(
+    operator_client, fleet, settings
+):
+    sim, other = fleet[0], fleet[1]
+    settings.UPSTREAM_READ_TIMEOUT = 0.5
+    # 1NCE works on the top-up past our timeout and applies it 3 s later.
+    testing.set_faults(hang_seconds=3, paths="/topup", enforce_rate_limit=False)
+    key = {"Idempotency-Key": "late"}
+    response = top_up(operator_client, sim, **key)
+    assert response.status_code == 504, response.content
+    details = response.json()["error"]["details"]
+    assert details["status"] == TopUpStatus.UNKNOWN
+    status_url = details["status_url"]
+    assert status_url == f"/api/v1/sims/{sim.iccid}/topups/{details['transaction_id']}"
+    testing.set_faults(enforce_rate_limit=False)
+
+    for _ in range(10):
+        retry = top_up(operator_client, sim, **key)
+        assert retry.status_code == 202, retry.content
+        data = retry.json()["data"]
+        assert data["outcome"] == "pending" and data["status_url"] == status_url
+        assert data["transaction_id"] == details["transaction_id"]
+    assert "Idempotent-Replayed" not in retry.headers
+    # Another request for the SIM is refused rather than buying next to the unsettled one.
+    conflict = top_up(operator_client, sim)
+    assert conflict.status_code == 409, conflict.content
+    assert conflict.json()["error"]["details"]["status_url"] == status_url
+    assert top_up(operator_client, other).status_code == 200  # other SIMs are not held up
+    assert not topup_posts(sim.iccid)  # nothing but the first call, still hanging
+
+    wait_for_posts(sim.iccid, 1)
+    assert OnenceOrder.objects.filter(iccids__contains=[sim.iccid]).count() == 1
+    assert reconcile_topups()["applied"] == 1  # the periodic reconciler finds it at 1NCE
+    shown = operator_client.get(status_url).json()["data"]
+    assert shown["status"] == TopUpStatus.COMPLETED
+    assert [call["status"] for call in shown["package_calls"]] == ["completed"]
+
+    settled = top_up(operator_client, sim, **key)
+    assert settled.status_code == 200, settled.content
+    assert settled.json()["data"]["transaction_id"] == details["transaction_id"]
+    assert len(topup_posts(sim.iccid)) == 1
+    orders = upstream_orders(sim.organization, sim.iccid)
+    assert [str(o.order_number) for o in orders] == settled.json()["data"]["order_numbers"]
+
+
+def test_a_lost_top_up_with_nothing_at_1nce_is_bought_once_after_the_settle_window(
     operator_client, fleet, settings
 ):
     sim = fleet[0]
     settings.UPSTREAM_READ_TIMEOUT = 0.5
-    testing.set_faults(hang_seconds=1.5, paths="/topup", enforce_rate_limit=False)
-    response = top_up(operator_client, sim, **{"Idempotency-Key": "slow"})
-    assert response.status_code == 504, response.content
-    assert response.json()["error"]["details"]["status"] == TopUpStatus.UNKNOWN
-    assert TopUpOrder.objects.get().status == TopUpOrderStatus.UNKNOWN
-    time.sleep(1.5)  # 1NCE finishes the call it was still working on
+    # 1NCE hangs past our timeout and then fails: nothing is ever applied.
+    testing.set_faults(hang_seconds=1, error_rate=1.0, paths="/topup", enforce_rate_limit=False)
+    key = {"Idempotency-Key": "lost"}
+    assert top_up(operator_client, sim, **key).status_code == 504
     testing.set_faults(enforce_rate_limit=False)
-    retry = top_up(operator_client, sim, **{"Idempotency-Key": "slow"})
-    assert retry.status_code == 200, retry.content
+    assert top_up(operator_client, sim, **key).status_code == 202  # inside the window
+    wait_for_posts(sim.iccid, 1)
+    assert top_up(operator_client, sim, **key).status_code == 202
     assert len(topup_posts(sim.iccid)) == 1
+
+    settings.TOPUP_SETTLE_SECONDS = 0  # the window has passed with no order at 1NCE
+    call_command("reconcile_topups", verbosity=0)
+    assert TopUp.objects.get().status == TopUpStatus.FAILED
+    for _ in range(3):
+        retry = top_up(operator_client, sim, **key)
+        assert retry.status_code == 200, retry.content
+    assert len(topup_posts(sim.iccid)) == 2
     assert len(upstream_orders(sim.organization, sim.iccid)) == 1
-    assert (
-        retry.json()["data"]["transaction_id"]
-        == response.json()["error"]["details"]["transaction_id"]
-    )
+
+
+def test_a_refused_connection_fails_the_call_instead_of_leaving_it_unknown(
+    operator_client, fleet, settings
+):
+    sim = fleet[0]
+    live = settings.ONENCE_BASE_URL
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings.ONENCE_BASE_URL = f"http://127.0.0.1:{port}/sim/1nce/management-api"
+    response = top_up(operator_client, sim)
+    assert response.status_code == 503, response.content
+    assert TopUpOrder.objects.get().status == TopUpOrderStatus.FAILED
+    assert TopUp.objects.get().status == TopUpStatus.FAILED
+    settings.ONENCE_BASE_URL = live
+    assert top_up(operator_client, sim).status_code == 200  # nothing pending to wait for
+    assert len(upstream_orders(sim.organization, sim.iccid)) == 1
 
 
 def test_bulk_top_up_runs_as_a_job_with_per_sim_results(

@@ -1,4 +1,4 @@
-"""Fault injection, the /sims rate limit and the request log.
+"""Fault injection, the /sims and /orders rate limits and the request log.
 
 Faults are rows of ``OnenceFault`` (admin, ``simulate_1nce faults``, ``testing.set_faults``).
 Shares are applied deterministically: with a rate r, request n of a fault fails when
@@ -8,16 +8,22 @@ ceil(n * r) > ceil((n - 1) * r), so the first request fails and exactly r of the
 import math
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from simulators.onence.http import ApiError, error_response
 from simulators.onence.models import OnenceAccount, OnenceFault, OnenceRequestLog
 
 # 1NCE's published limit on /sims: about 10 requests per second per customer.
 SIMS_RATE_LIMIT_PER_SECOND = 10
+# 1NCE's published limit on orders, products and support: 100 requests per 5 minutes.
+ORDERS_RATE_LIMIT = 100
+ORDERS_RATE_WINDOW_SECONDS = 300
+_ORDERS_PATHS = ("/v1/orders", "/v1/products")
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -49,12 +55,13 @@ def run_with_faults(
         response = call()
         if response.status_code >= 400:
             return response, ""
-        if fault.hang_seconds:
+        if fault.hang_seconds and _share(fault, "hang", fault.hang_rate):
             time.sleep(fault.hang_seconds)
             return response, "ambiguous-hang"
         return _error(request, fault.error_status, "Internal server error."), "ambiguous-error"
     label = ""
-    if fault.hang_seconds:
+    if fault.hang_seconds and _share(fault, "hang", fault.hang_rate):
+        # Handled after the hang: a write is applied late, after the client gave up.
         time.sleep(fault.hang_seconds)
         label = "hang"
     if _share(fault, "throttle", fault.throttle_rate):
@@ -87,15 +94,34 @@ def log_request(
 
 
 def _check_rate_limit(request, account, fault: OnenceFault | None = None) -> None:
-    if account is None or "/sims" not in request.path:
+    if account is None or (fault is not None and not fault.enforce_rate_limit):
         return
-    if fault is not None and not fault.enforce_rate_limit:
+    if any(part in request.path for part in _ORDERS_PATHS):
+        _check_orders_limit(account)
+        return
+    if "/sims" not in request.path:
         return
     second = int(time.time())
     key = f"onence-sim:rate:{account.pk}:{second}"
     cache.add(key, 0, timeout=5)
     if cache.incr(key) > SIMS_RATE_LIMIT_PER_SECOND:
         raise ApiError(429, "Too Many Requests", {"Retry-After": "1"})
+
+
+def _check_orders_limit(account: OnenceAccount) -> None:
+    """A sliding 5-minute window over the request log: the answered (non-429) order and
+    product calls of the account; 429 with ``Retry-After`` until the oldest leaves it."""
+    since = timezone.now() - timedelta(seconds=ORDERS_RATE_WINDOW_SECONDS)
+    recent = OnenceRequestLog.objects.filter(
+        Q(path__contains=_ORDERS_PATHS[0]) | Q(path__contains=_ORDERS_PATHS[1]),
+        client_id=account.client_id,
+        created_at__gte=since,
+    ).exclude(status=429)
+    if recent.count() < ORDERS_RATE_LIMIT:
+        return
+    oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+    wait = (oldest - since).total_seconds() if oldest else ORDERS_RATE_WINDOW_SECONDS
+    raise ApiError(429, "Too Many Requests", {"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 def _share(fault: OnenceFault, kind: str, rate: float) -> bool:

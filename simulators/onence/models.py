@@ -273,6 +273,9 @@ class OnenceFault(models.Model):
     throttle_rate = models.FloatField(default=0.0, help_text="Share of requests answered 429.")
     retry_after = models.PositiveIntegerField(default=1)
     hang_seconds = models.FloatField(default=0.0)
+    hang_rate = models.FloatField(
+        default=1.0, help_text="Share of the requests that hang (when hang_seconds is set)."
+    )
     token_ttl_seconds = models.PositiveIntegerField(null=True, blank=True)
     enforce_rate_limit = models.BooleanField(default=True)
     ambiguous_writes = models.BooleanField(

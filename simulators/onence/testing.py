@@ -46,6 +46,7 @@ def set_faults(
     throttle_rate: float = 0.0,
     retry_after: int = 1,
     hang_seconds: float = 0.0,
+    hang_rate: float = 1.0,
     token_ttl_seconds: int | None = None,
     enforce_rate_limit: bool = True,
     ambiguous_writes: bool = False,
@@ -53,10 +54,16 @@ def set_faults(
 ) -> None:
     """Set the faults of one account (``client_id``) or of all accounts (None).
 
-    ``error_rate`` and ``throttle_rate`` are shares of requests (the first one affected);
+    ``error_rate``, ``throttle_rate`` and ``hang_rate`` are shares of requests (the first one
+    affected);
     ``paths`` limits the faults to paths containing one of its comma-separated substrings;
     ``ambiguous_writes`` applies POST/PUT/DELETE and then answers ``error_status`` (or hangs
-    ``hang_seconds`` first and answers normally).
+    ``hang_seconds`` first and answers normally). Without it, ``hang_seconds`` sleeps before
+    the request is handled: a write is applied late, after a client with a shorter read
+    timeout gave up (as 1NCE's asynchronous writes can be); with ``error_rate`` 1.0 as well it
+    is never applied. ``enforce_rate_limit`` turns on 1NCE's limits: about 10 requests per
+    second on ``/sims``, 100 per 5 minutes on ``/orders`` and ``/products`` (429 with
+    ``Retry-After``).
     """
     account = None if client_id is None else accounts.account_for(client_id)
     values = {
@@ -66,6 +73,7 @@ def set_faults(
         "throttle_rate": throttle_rate,
         "retry_after": retry_after,
         "hang_seconds": hang_seconds,
+        "hang_rate": hang_rate,
         "token_ttl_seconds": token_ttl_seconds,
         "enforce_rate_limit": enforce_rate_limit,
         "ambiguous_writes": ambiguous_writes,

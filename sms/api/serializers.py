@@ -1,11 +1,16 @@
+from datetime import datetime
+
 from rest_framework import serializers
 
+from sms import services
 from sms.models import SmsEncoding, SmsMessage
 
 
 class SmsMessageSerializer(serializers.ModelSerializer):
     iccid = serializers.CharField(source="sim.iccid", read_only=True)
     status_url = serializers.SerializerMethodField()
+    outcome_pending = serializers.SerializerMethodField()
+    settles_by = serializers.SerializerMethodField()
 
     class Meta:
         model = SmsMessage
@@ -26,11 +31,21 @@ class SmsMessageSerializer(serializers.ModelSerializer):
             "delivered_at",
             "finished_at",
             "expires_at",
+            "submission",
+            "outcome_pending",
+            "settles_by",
             "status_url",
         ]
 
     def get_status_url(self, sms) -> str:
-        return f"/api/v1/sims/{sms.sim.iccid}/sms/{sms.sms_id}"
+        return services.status_url(sms)
+
+    def get_outcome_pending(self, sms) -> bool:
+        """True while the send may or may not have reached 1NCE (never sent again meanwhile)."""
+        return services.is_outcome_pending(sms)
+
+    def get_settles_by(self, sms) -> datetime | None:
+        return services.settles_by(sms) if services.is_outcome_pending(sms) else None
 
 
 class SmsSendSerializer(serializers.Serializer):
@@ -43,10 +58,24 @@ class SmsAcceptedSerializer(serializers.ModelSerializer):
 
     iccid = serializers.CharField(source="sim.iccid")
     status_url = serializers.SerializerMethodField()
+    outcome_pending = serializers.SerializerMethodField()
 
     class Meta:
         model = SmsMessage
-        fields = ["sms_id", "iccid", "message", "encoding", "status", "created_at", "status_url"]
+        fields = [
+            "sms_id",
+            "iccid",
+            "message",
+            "encoding",
+            "status",
+            "submission",
+            "outcome_pending",
+            "created_at",
+            "status_url",
+        ]
 
     def get_status_url(self, sms) -> str:
-        return f"/api/v1/sims/{sms.sim.iccid}/sms/{sms.sms_id}"
+        return services.status_url(sms)
+
+    def get_outcome_pending(self, sms) -> bool:
+        return services.is_outcome_pending(sms)

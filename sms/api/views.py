@@ -72,7 +72,11 @@ class SimSmsViewSet(
             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
             request=request,
         )
-        return Response(SmsAcceptedSerializer(sms).data, status=status.HTTP_202_ACCEPTED)
+        response = Response(SmsAcceptedSerializer(sms).data, status=status.HTTP_202_ACCEPTED)
+        # A send whose outcome is pending is not kept as the key's answer: a retry after it
+        # settles gets the settled one (or sends it, once, if 1NCE never had it).
+        response.idempotency_provisional = services.is_outcome_pending(sms)
+        return response
 
     @calls_upstream
     def destroy(self, request, *args, **kwargs):

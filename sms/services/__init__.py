@@ -5,9 +5,13 @@ from sms.services.messages import (
     apply_upstream,
     cancel_sms,
     fresh_status,
+    is_outcome_pending,
+    reconcile_sms,
     reconcile_unknown,
     refresh_status,
     send_sms,
+    settles_by,
+    status_url,
 )
 from sms.services.sync import SmsSyncResult, sims_to_sync, sync_sim_sms, sync_sms
 from sms.services.validation import check_can_receive, validate_message
@@ -19,10 +23,14 @@ __all__ = [
     "cancel_sms",
     "check_can_receive",
     "fresh_status",
+    "is_outcome_pending",
+    "reconcile_sms",
     "reconcile_unknown",
     "refresh_status",
     "send_sms",
+    "settles_by",
     "sims_to_sync",
+    "status_url",
     "sync_sim_sms",
     "sync_sms",
     "validate_message",

@@ -15,14 +15,22 @@ from accounts.models import AuditStatus
 from core.exceptions import ApiError, Conflict, ErrorCode
 from sims.models import Sim
 from sims.services import onence_client_for
-from sms.models import SmsDirection, SmsEncoding, SmsMessage, SmsStatus, SmsSubmission
+from sms.models import (
+    FINAL_STATUSES,
+    SmsDirection,
+    SmsEncoding,
+    SmsMessage,
+    SmsStatus,
+    SmsSubmission,
+)
 from sms.services.validation import check_can_receive, validate_message
 from upstream.exceptions import (
     UpstreamError,
     UpstreamNotFound,
+    UpstreamNotReached,
     UpstreamRejected,
     UpstreamTimeout,
-    UpstreamUnavailable,
+    certainly_not_applied,
 )
 
 logger = structlog.get_logger(__name__)
@@ -30,19 +38,26 @@ logger = structlog.get_logger(__name__)
 DCS = {SmsEncoding.GSM7: 0, SmsEncoding.UCS2: 8}
 # 1NCE's submit dates may differ from our clock by this much when matching a lost answer.
 MATCH_SKEW = timedelta(minutes=5)
-# A message whose send answer was lost is matched (and so never re-sent) for this long.
-UNKNOWN_WINDOW = timedelta(hours=24)
 # A queued row younger than this may belong to a send still in flight.
 QUEUED_GRACE = timedelta(minutes=2)
+NEVER_RECEIVED = "1NCE never received the message (nothing in its list {seconds} s after the send)."
+NOT_REACHED = "1NCE could not be reached; the message was not sent."
 
 
 class SmsNotSent(ApiError):
-    """The send's outcome is unknown; status and code follow the upstream failure."""
+    """The send failed or its outcome is unknown; status and code follow the upstream
+    failure."""
 
     def __init__(self, message, *, status_code, error_code, details):
         super().__init__(message, details=details)
         self.status_code = status_code
         self.error_code = error_code
+
+
+def is_outcome_pending(sms: SmsMessage) -> bool:
+    """Whether the message's send may or may not have reached 1NCE and is not settled yet:
+    it is never sent again meanwhile."""
+    return sms.submission != SmsSubmission.SUBMITTED and not sms.is_final
 
 
 def send_sms(
@@ -56,10 +71,14 @@ def send_sms(
 ) -> SmsMessage:
     """Send an MT SMS to ``sim`` through 1NCE (which buffers it while the SIM is offline).
 
-    The row is written ``queued`` before the call. If 1NCE's answer is lost the row stays
-    ``unknown`` and the error is raised (503/504); a later send of the same text to the same
-    SIM first looks for it at 1NCE and, if it arrived, returns it instead of sending again.
-    A refused send (4xx) removes the row and raises the upstream error.
+    The row is written ``queued`` before the call. If 1NCE's answer is lost the row becomes
+    ``unknown`` and the error is raised (503/504). A retry (same ``Idempotency-Key``, or the
+    same text to the same SIM without a key) never sends it again while it is unsettled: it
+    looks for it in 1NCE's list and returns the row, submitted when found, else still
+    pending (see :func:`is_outcome_pending`). Only once ``SMS_SETTLE_SECONDS`` have passed with
+    nothing at 1NCE (the row is then ``failed``) does a retry send it again, as a new row. A
+    send that never reached 1NCE marks the row ``failed`` with the reason; a refused one (4xx)
+    removes it; both raise.
     """
     validate_message(message=message, encoding=encoding)
     check_can_receive(sim=sim)
@@ -70,28 +89,42 @@ def send_sms(
             "This Idempotency-Key was used for a different message.",
             details={"sms_id": earlier.sms_id},
         )
-    if earlier is not None:
-        if earlier.submission != SmsSubmission.SUBMITTED:
+    if earlier is not None and is_outcome_pending(earlier):
+        with contextlib.suppress(UpstreamError):  # unreadable: still pending, never resent
             reconcile_unknown(sim=sim, client=client, include_queued=earlier)
-            earlier.refresh_from_db()
-        if earlier.submission == SmsSubmission.SUBMITTED:
-            return earlier
-        sms = earlier  # never reached 1NCE: send it now, same row
-    else:
-        sms = SmsMessage.objects.create(
-            organization_id=sim.organization_id,
-            sim=sim,
-            direction=SmsDirection.MT,
-            status=SmsStatus.PENDING,
-            encoding=encoding,
-            message=message,
-            submission=SmsSubmission.QUEUED,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            idempotency_key=idempotency_key,
-        )
+        earlier.refresh_from_db()
+    if earlier is not None and (
+        earlier.submission == SmsSubmission.SUBMITTED or is_outcome_pending(earlier)
+    ):
+        return earlier
+    # No earlier send, or one settled as never sent: a new row, written before the call.
+    sms = SmsMessage.objects.create(
+        organization_id=sim.organization_id,
+        sim=sim,
+        direction=SmsDirection.MT,
+        status=SmsStatus.PENDING,
+        encoding=encoding,
+        message=message,
+        submission=SmsSubmission.QUEUED,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        idempotency_key=idempotency_key,
+    )
     try:
         upstream_id = client.send_sms(sim.iccid, payload=message, dcs=DCS[encoding])
-    except (UpstreamUnavailable, UpstreamTimeout) as exc:
+    except UpstreamNotReached as exc:
+        _settle_not_sent(sms, NOT_REACHED)
+        _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+        raise SmsNotSent(
+            f"{NOT_REACHED} ({exc.public_message})",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            error_code=ErrorCode.SERVICE_UNAVAILABLE,
+            details={"sms_id": sms.sms_id, "status": SmsStatus.FAILED, "sent": False},
+        ) from exc
+    except UpstreamError as exc:
+        if certainly_not_applied(exc):
+            sms.delete()
+            _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+            raise
         SmsMessage.objects.filter(pk=sms.pk).update(submission=SmsSubmission.UNKNOWN)
         with contextlib.suppress(UpstreamError):
             reconcile_unknown(sim=sim, client=client)
@@ -105,15 +138,16 @@ def send_sms(
             )
             raise SmsNotSent(
                 f"1NCE did not confirm the SMS ({exc.public_message}). Retrying is safe: it "
-                "is checked against 1NCE first and never sent twice.",
+                "is never sent again before 1NCE's list shows it or the settle window passes.",
                 status_code=code[0],
                 error_code=code[1],
-                details={"sms_id": sms.sms_id, "submission": sms.submission},
+                details={
+                    "sms_id": sms.sms_id,
+                    "submission": sms.submission,
+                    "status_url": status_url(sms),
+                    "settles_by": settles_by(sms),
+                },
             ) from exc
-    except UpstreamError as exc:
-        sms.delete()
-        _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
-        raise
     else:
         sms.upstream_id = upstream_id
         sms.submission = SmsSubmission.SUBMITTED
@@ -127,21 +161,38 @@ def send_sms(
     return sms
 
 
+def status_url(sms: SmsMessage) -> str:
+    return f"/api/v1/sims/{sms.sim.iccid}/sms/{sms.sms_id}"
+
+
+def settles_by(sms: SmsMessage):
+    """When an unsettled send is taken as never sent at the latest."""
+    return sms.created_at + timedelta(seconds=settings.SMS_SETTLE_SECONDS)
+
+
+def _settle_not_sent(sms: SmsMessage, reason: str) -> None:
+    now = timezone.now()
+    SmsMessage.objects.filter(pk=sms.pk).update(
+        status=SmsStatus.FAILED, failure_reason=reason, finished_at=now, updated_at=now
+    )
+    sms.refresh_from_db()
+
+
 def _earlier_attempt(*, sim, message, actor, key) -> SmsMessage | None:
     rows = SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MT)
     if key and getattr(actor, "is_authenticated", False):
         found = rows.filter(idempotency_key=key, created_by=actor).order_by("-id").first()
         if found is not None:
             return found
-    # Without a key, only a message whose fate is unknown counts as the same send: one whose
-    # answer was lost, or one left queued by a process that died (a young queued one may
-    # still be on its way and is not touched).
-    now = timezone.now()
+    # Without a key, only an unsettled message counts as the same send: one whose answer was
+    # lost, or one left queued by a process that died (a young queued one may still be on its
+    # way and is not touched).
     lost = Q(submission=SmsSubmission.UNKNOWN) | Q(
-        submission=SmsSubmission.QUEUED, created_at__lt=now - QUEUED_GRACE
+        submission=SmsSubmission.QUEUED, created_at__lt=timezone.now() - QUEUED_GRACE
     )
     return (
-        rows.filter(lost, message=message, created_at__gte=now - UNKNOWN_WINDOW)
+        rows.filter(lost, message=message)
+        .exclude(status__in=FINAL_STATUSES)
         .order_by("-id")
         .first()
     )
@@ -162,21 +213,34 @@ def _audit(sms, actor, request, audit_status, error="") -> None:
     )
 
 
-def reconcile_unknown(
-    *, sim: Sim, client=None, include_submitted: bool = False, include_queued=None
-) -> int:
-    """Match the SIM's MT rows whose send answer was lost against 1NCE's list of its messages
-    (same text, submitted after our row, id not yet ours). Matched rows become ``submitted``;
-    the rest stay unknown until they leave the window, when they are taken as never sent
-    (``failed``). Returns how many were matched."""
+def unsettled(*, sims=None):
+    """MT messages whose send outcome is not settled: unknown ones, and queued ones left by a
+    process that died (younger queued ones may still be on their way)."""
     wanted = Q(submission=SmsSubmission.UNKNOWN) | Q(
         submission=SmsSubmission.QUEUED, created_at__lt=timezone.now() - QUEUED_GRACE
     )
+    rows = SmsMessage.objects.filter(wanted, direction=SmsDirection.MT).exclude(
+        status__in=FINAL_STATUSES
+    )
+    return rows if sims is None else rows.filter(sim__in=sims)
+
+
+def reconcile_unknown(
+    *, sim: Sim, client=None, include_submitted: bool = False, include_queued=None
+) -> int:
+    """Match the SIM's unsettled MT rows (:func:`unsettled`) against 1NCE's list of its
+    messages (same text, submitted after our row, id not yet ours). Matched rows become
+    ``submitted``; a row still unmatched ``SMS_SETTLE_SECONDS`` after it was sent is settled
+    as never sent (``failed``, with the reason); the rest stay pending. Returns how many
+    were matched."""
+    wanted = Q(pk__in=unsettled(sims=[sim]).values("pk"))
     if include_queued is not None:  # the caller's own queued row, whatever its age
         wanted |= Q(pk=include_queued.pk)
     if include_submitted:  # also accepted ones whose id 1NCE did not tell us
         wanted |= Q(submission=SmsSubmission.SUBMITTED, upstream_id__isnull=True)
-    rows = SmsMessage.objects.filter(wanted, sim=sim, direction=SmsDirection.MT)
+    rows = SmsMessage.objects.filter(wanted, sim=sim, direction=SmsDirection.MT).exclude(
+        status__in=FINAL_STATUSES
+    )
     open_rows = list(rows.order_by("created_at", "id"))
     if not open_rows:
         return 0
@@ -193,6 +257,7 @@ def reconcile_unknown(
             "upstream_id", flat=True
         )
     )
+    settle_before = timezone.now() - timedelta(seconds=settings.SMS_SETTLE_SECONDS)
     matched = 0
     for row in open_rows:
         hit = next(
@@ -212,14 +277,29 @@ def reconcile_unknown(
             row.submitted_at = row.submitted_at or hit.submitted_at or timezone.now()
             apply_upstream(row, hit)
             matched += 1
-        elif (
-            row.submission == SmsSubmission.UNKNOWN
-            and row.created_at < timezone.now() - UNKNOWN_WINDOW
-        ):
-            row.status, row.failure_reason = SmsStatus.FAILED, "1NCE never received the message."
-            row.finished_at = timezone.now()
-            row.save()
+        elif row.submission != SmsSubmission.SUBMITTED and row.created_at < settle_before:
+            _settle_not_sent(row, NEVER_RECEIVED.format(seconds=settings.SMS_SETTLE_SECONDS))
+            logger.info("sms_settled_not_sent", sms_id=row.sms_id)
     return matched
+
+
+def reconcile_sms(*, organization=None) -> dict:
+    """Settle every SIM's unsettled MT messages (one list read per SIM); returns counts."""
+    rows = unsettled()
+    if organization is not None:
+        rows = rows.filter(organization=organization)
+    sim_ids = set(rows.values_list("sim_id", flat=True))
+    stats = {"sims": 0, "matched": 0, "errors": 0}
+    for sim in Sim.objects.select_related("organization").filter(pk__in=sim_ids).order_by("id"):
+        try:
+            stats["matched"] += reconcile_unknown(sim=sim)
+        except UpstreamError as exc:
+            stats["errors"] += 1
+            logger.warning("sms_reconcile_failed", iccid=sim.iccid, error=str(exc))
+        else:
+            stats["sims"] += 1
+    stats["open"] = unsettled().count()
+    return stats
 
 
 def apply_upstream(row: SmsMessage, item) -> SmsMessage:

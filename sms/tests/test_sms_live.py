@@ -1,5 +1,6 @@
 """SMS against the 1NCE simulator over HTTP: delivery, cancel, no double sends, MO sync."""
 
+import socket
 import time
 
 import pytest
@@ -7,10 +8,12 @@ from django.core.management import call_command
 
 from sims.models import EventType, SimEvent
 from simulators.onence import testing
-from simulators.onence.models import OnenceSim
+from simulators.onence.models import OnenceSim, OnenceSms, OnenceSmsType
 from sms.models import SmsDirection, SmsMessage, SmsStatus, SmsSubmission
 from sms.services import sync_sim_sms
-from sms.tasks import sync_sms
+from sms.tasks import reconcile_sms, sync_sms
+
+MT = OnenceSmsType.MT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,6 +103,89 @@ def test_timeout_then_retry_does_not_send_twice(operator_client, fleet, settings
     assert retry.json()["data"]["sms_id"] == sms_id
     assert len(sms_posts(sim.iccid)) == 1
     assert SmsMessage.objects.count() == 1
+
+
+def wait_for_sms_posts(iccid, count, *, within=10.0):
+    """A hanging call is logged when it ends, after the late write was applied."""
+    deadline = time.monotonic() + within
+    while len(sms_posts(iccid)) < count:
+        assert time.monotonic() < deadline, "1NCE never finished the late call"
+        time.sleep(0.2)
+
+
+def test_late_sms_retried_ten_times_with_the_same_key_is_sent_once(
+    operator_client, fleet, settings
+):
+    sim = fleet[0]
+    settings.UPSTREAM_READ_TIMEOUT = 0.5
+    # 1NCE takes the message 3 s after we gave up on the answer.
+    testing.set_faults(hang_seconds=3, paths="/sms", enforce_rate_limit=False)
+    key = {"Idempotency-Key": "late-sms"}
+    first = send(operator_client, sim, **key)
+    assert first.status_code == 504, first.content
+    details = first.json()["error"]["details"]
+    assert details["status_url"] == f"/api/v1/sims/{sim.iccid}/sms/{details['sms_id']}"
+    testing.set_faults(enforce_rate_limit=False)
+    for _ in range(10):
+        retry = send(operator_client, sim, **key)
+        assert retry.status_code == 202, retry.content
+        data = retry.json()["data"]
+        assert data["sms_id"] == details["sms_id"] and data["outcome_pending"] is True
+    assert "Idempotent-Replayed" not in retry.headers
+    assert not sms_posts(sim.iccid)  # only the first call, still hanging
+
+    wait_for_sms_posts(sim.iccid, 1)
+    settled = send(operator_client, sim, **key)
+    assert settled.status_code == 202, settled.content
+    data = settled.json()["data"]
+    assert data["sms_id"] == details["sms_id"]
+    assert (data["submission"], data["outcome_pending"]) == ("submitted", False)
+    assert len(sms_posts(sim.iccid)) == 1
+    assert OnenceSms.objects.filter(sim__iccid=sim.iccid, sms_type=MT).count() == 1
+
+
+def test_sms_with_nothing_at_1nce_is_sent_once_after_the_settle_window(
+    operator_client, fleet, settings
+):
+    sim = fleet[0]
+    settings.UPSTREAM_READ_TIMEOUT = 0.5
+    testing.set_faults(hang_seconds=1, error_rate=1.0, paths="/sms", enforce_rate_limit=False)
+    key = {"Idempotency-Key": "lost-sms"}
+    sms_id = send(operator_client, sim, **key).json()["error"]["details"]["sms_id"]
+    testing.set_faults(enforce_rate_limit=False)
+    wait_for_sms_posts(sim.iccid, 1)
+    assert send(operator_client, sim, **key).json()["data"]["outcome_pending"] is True
+    assert len(sms_posts(sim.iccid)) == 1
+
+    settings.SMS_SETTLE_SECONDS = 0  # the window has passed with nothing in 1NCE's list
+    assert reconcile_sms()["open"] == 0
+    lost = SmsMessage.objects.get(sms_id=sms_id)
+    assert lost.status == SmsStatus.FAILED and "never received" in lost.failure_reason
+    for _ in range(3):
+        retry = send(operator_client, sim, **key)
+        assert retry.status_code == 202, retry.content
+    assert retry.json()["data"]["sms_id"] != sms_id
+    assert retry.json()["data"]["submission"] == "submitted"
+    assert len(sms_posts(sim.iccid)) == 2
+    assert OnenceSms.objects.filter(sim__iccid=sim.iccid, sms_type=MT).count() == 1
+
+
+def test_sms_that_never_reached_1nce_shows_failed_with_a_reason(operator_client, fleet, settings):
+    sim = fleet[0]
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    live = settings.ONENCE_BASE_URL
+    settings.ONENCE_BASE_URL = f"http://127.0.0.1:{port}/sim/1nce/management-api"
+    response = send(operator_client, sim)
+    assert response.status_code == 503, response.content
+    sms_id = response.json()["error"]["details"]["sms_id"]
+    settings.ONENCE_BASE_URL = live
+    shown = operator_client.get(f"/api/v1/sims/{sim.iccid}/sms/{sms_id}").json()["data"]
+    assert shown["status"] == "failed" and shown["outcome_pending"] is False
+    assert "could not be reached" in shown["failure_reason"]
+    assert send(operator_client, sim).status_code == 202  # sent now, once
+    assert len(sms_posts(sim.iccid)) == 1
 
 
 def test_upstream_refusal_leaves_nothing_behind(operator_client, fleet):

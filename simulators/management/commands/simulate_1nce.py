@@ -58,6 +58,7 @@ class Command(BaseCommand):
         faults.add_argument("--throttle-rate", type=float, default=0.0)
         faults.add_argument("--retry-after", type=int, default=1)
         faults.add_argument("--hang-seconds", type=float, default=0.0)
+        faults.add_argument("--hang-rate", type=float, default=1.0, help="Share that hangs.")
         faults.add_argument("--token-ttl-seconds", type=int)
         faults.add_argument("--no-rate-limit", action="store_true")
         faults.add_argument("--ambiguous-writes", action="store_true")
@@ -130,6 +131,7 @@ class Command(BaseCommand):
             throttle_rate=options["throttle_rate"],
             retry_after=options["retry_after"],
             hang_seconds=options["hang_seconds"],
+            hang_rate=options["hang_rate"],
             token_ttl_seconds=options["token_ttl_seconds"],
             enforce_rate_limit=not options["no_rate_limit"],
             ambiguous_writes=options["ambiguous_writes"],

@@ -1,0 +1,27 @@
+"""Settle top-up calls whose outcome was lost now (the periodic task's service)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Organization
+from quotas.services import settle_topups
+
+
+class Command(BaseCommand):
+    help = "Settle top-up calls whose outcome at 1NCE was lost (every organization, or one)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organization", help="Slug of one organization.")
+
+    def handle(self, *args, **options):
+        organization = None
+        if options["organization"]:
+            organization = Organization.objects.filter(slug=options["organization"]).first()
+            if organization is None:
+                raise CommandError(f"No organization {options['organization']!r}.")
+        result = settle_topups(organization=organization)
+        pending = result.open - result.applied - result.not_applied
+        self.stdout.write(
+            f"{result.open} open top-up calls: {result.applied} found applied, "
+            f"{result.not_applied} not applied, {pending} still pending; "
+            f"{result.order_calls} order-list calls, {result.errors} incomplete reads"
+        )
