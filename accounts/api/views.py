@@ -173,6 +173,7 @@ class APIKeyViewSet(
                 return keys.filter(user__organization_id=user.organization_id)
         return keys.filter(user=user)
 
+    @answers_errors(409)  # the user holds API_KEY_MAX_PER_USER live keys already
     @extend_schema(responses={201: APIKeyCreatedSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
