@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from core.models import Job, JobItem, JobItemStatus, JobStatus
-from quotas.tests.conftest import PACKAGE, topup_posts
+from core.models import Job, JobItem, JobItemStatus
+from quotas.tests.conftest import PACKAGE
 from sims.services import onence_client_for
 from simulators.onence import testing
 
@@ -111,11 +111,18 @@ def test_a_killed_worker_s_bulk_job_is_finished_by_the_next_worker_without_buyin
     wait_for(lambda: job.get().is_finished, timeout=30, what="the next worker to finish the job")
 
     job = job.get()
-    assert (job.status, job.done, job.failed) == (JobStatus.COMPLETED, len(fleet), 0)
     assert time.monotonic() - killed_at < 30
+    # The item cut mid-call is either found applied at 1NCE (succeeded) or, when the kill came
+    # before the call reached 1NCE, left unknown until the reconciler settles it: never bought
+    # again. Every other item succeeded.
+    outcomes = dict(JobItem.objects.filter(job_id=job_id).values_list("key", "status"))
+    unknown = [key for key, status in outcomes.items() if status == JobItemStatus.UNKNOWN]
+    assert len(unknown) <= 1, outcomes
+    assert set(outcomes.values()) <= {JobItemStatus.SUCCEEDED, JobItemStatus.UNKNOWN}
+    assert (job.done, job.failed) == (len(fleet) - len(unknown), len(unknown))
     testing.set_faults(enforce_rate_limit=False)
     client = onence_client_for(organization=fleet[0].organization)
     orders = [o for o in client.list_orders() if o.order_type == "TOPUP"]
-    for sim in fleet:  # one package each at 1NCE, the interrupted one included
-        assert len([o for o in orders if sim.iccid in o.iccids]) == 1, sim.iccid
-        assert topup_posts(sim.iccid)
+    for sim in fleet:  # one package each at 1NCE, the interrupted one included (if it got there)
+        bought = len([o for o in orders if sim.iccid in o.iccids])
+        assert bought == (0 if sim.iccid in unknown else 1), sim.iccid
