@@ -69,6 +69,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such resource in the caller's organization.",
     409: "Conflicts with the resource's state, or no upstream account is connected.",
     413: "Request body too large.",
+    406: "No representation satisfies the Accept header (ask for application/json).",
     415: "Unsupported request content type (send application/json).",
     422: "Validation failed; field errors in error.details.errors.",
     429: "Rate limit exceeded; see Retry-After and error.details.retry_after.",
@@ -134,7 +135,8 @@ class FleetAutoSchema(AutoSchema):
     def error_statuses(self, operation: dict) -> set[int]:
         """The error statuses of ``operation``, derived from what the view does with it.
 
-        Authenticated (any authentication class) → 401; throttled → 429; writes → 400, and
+        Every operation → 406 (an Accept header no renderer satisfies); authenticated (any
+        authentication class) → 401; throttled → 429; writes → 400, and
         403 unless anyone may call it; a request body → 400, 413, 415, 422; query parameters
         (filters, pagination, dates) → 422; path parameters → 400 (malformed ids) and 404;
         plus what the handler declares with ``answers_errors``/``calls_upstream``.
@@ -145,7 +147,7 @@ class FleetAutoSchema(AutoSchema):
         body = "requestBody" in operation
         write = self.method in WRITE_METHODS
 
-        statuses = set(self._declared_error_statuses())
+        statuses = {406, *self._declared_error_statuses()}
         if operation.get("security"):
             statuses.add(401)
         if self.view.get_throttles():

@@ -120,14 +120,14 @@ def test_every_operation_documents_its_error_statuses(openapi):
     def documented(method, path):
         return {int(s) for s in operations[(method, path)]["responses"] if s[0] in "45"}
 
-    assert documented("get", "/api/v1/sims/") == {401, 422, 429}
-    assert documented("get", "/api/v1/auth/me") == {401, 429}
+    assert documented("get", "/api/v1/sims/") == {401, 406, 422, 429}
+    assert documented("get", "/api/v1/auth/me") == {401, 406, 429}
     assert documented("patch", "/api/v1/sims/{iccid}/") >= {
         400, 401, 403, 404, 409, 415, 422, 429, 502, 503, 504,
     }  # fmt: skip
     assert documented("get", "/api/v1/products") >= {409, 502, 503, 504}
     assert {502, 503, 504}.isdisjoint(documented("get", "/api/v1/sims/{iccid}/status/"))
-    assert documented("post", "/api/v1/auth/login") == {400, 401, 413, 415, 422, 429}
+    assert documented("post", "/api/v1/auth/login") == {400, 401, 406, 413, 415, 422, 429}
 
 
 @pytest.mark.django_db(transaction=True)
