@@ -11,7 +11,7 @@ Rate limits are off here: the run would otherwise measure them, not the API.
 The size of the run is bounded for the suite (a few minutes on 2 cores). For a larger run by
 hand, set ``FLEETOPS_FUZZ_EXAMPLES`` (examples per operation and phase) and
 ``FLEETOPS_FUZZ_SEED``; ``FLEETOPS_FUZZ_REPORT_DIR`` keeps Schemathesis' JUnit and NDJSON
-reports there.
+reports and its printed summary there.
 """
 
 import os
@@ -87,6 +87,10 @@ def run_schemathesis(base_url: str, *extra: str, name: str, tmp_path, iccids=())
     if REPORT_DIR:
         args += ["--report", "junit,ndjson", "--report-dir", os.path.join(REPORT_DIR, name)]
     result = CliRunner().invoke(schemathesis_cli, args, catch_exceptions=False)
+    if REPORT_DIR:  # the summary (requests generated, failures) beside the reports
+        os.makedirs(os.path.join(REPORT_DIR, name), exist_ok=True)
+        with open(os.path.join(REPORT_DIR, name, "summary.txt"), "w") as summary:
+            summary.write(result.output)
     return result.exit_code, result.output
 
 
