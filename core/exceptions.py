@@ -127,6 +127,25 @@ _UPSTREAM_CODES: list[tuple[type[UpstreamError], int, str]] = [
 ]
 
 
+def upstream_status(exc: Exception | None) -> tuple[int, str]:
+    """The HTTP status and error code of an upstream failure (502 ``UPSTREAM_ERROR`` for any
+    other cause, or none)."""
+    return next(
+        ((s, c) for cls, s, c in _UPSTREAM_CODES if isinstance(exc, cls)),
+        (status.HTTP_502_BAD_GATEWAY, ErrorCode.UPSTREAM_ERROR),
+    )
+
+
+class UpstreamWriteFailed(ApiError):
+    """A write (a top-up, an SMS, ...) that did not complete at the upstream. Its status and
+    code follow the upstream failure that stopped it (``cause``); ``details`` says what was
+    applied, what was not and what is still unknown."""
+
+    def __init__(self, message: str, *, cause: Exception | None, details: dict):
+        super().__init__(message, details=details)
+        self.status_code, self.error_code = upstream_status(cause)
+
+
 def field_errors(detail: Any, loc: tuple = ()) -> list[dict]:
     """Flatten DRF's nested error detail into ``[{"loc", "msg", "type"}]``."""
     if isinstance(detail, dict):
@@ -218,7 +237,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             {"Retry-After": "5"},
         )
     elif isinstance(exc, UpstreamError):
-        status_code, code = next((s, c) for cls, s, c in _UPSTREAM_CODES if isinstance(exc, cls))
+        status_code, code = upstream_status(exc)
         logger.warning("upstream_failure", error=str(exc), upstream=exc.upstream)
         response = error_response(code, exc.public_message, status_code, exc.public_details)
     else:

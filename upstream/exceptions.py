@@ -55,6 +55,11 @@ class UpstreamTimeout(UpstreamError):
     """The upstream did not answer in time: 504."""
 
 
+class UpstreamDeadlineExceeded(UpstreamTimeout):
+    """The request's deadline ran out before this call could start: nothing was sent (a write
+    is retried only after failures that applied nothing, so none of its attempts applied)."""
+
+
 class UpstreamAuthError(UpstreamError):
     """Authentication with the upstream failed (bad credentials): 502."""
 
@@ -63,7 +68,7 @@ def certainly_not_applied(exc: UpstreamError) -> bool:
     """Whether a failed write can be taken as not applied: it never reached the upstream, or
     the upstream refused it before acting (a 4xx, 429 included). A timeout or a 5xx after
     sending is ambiguous: the write may have been applied."""
-    if isinstance(exc, UpstreamNotReached):
+    if isinstance(exc, UpstreamNotReached | UpstreamDeadlineExceeded):
         return True
     if isinstance(exc, UpstreamTimeout):
         return False

@@ -44,6 +44,7 @@ from urllib3.exceptions import ConnectTimeoutError
 from upstream import deadline
 from upstream.exceptions import (
     UpstreamAuthError,
+    UpstreamDeadlineExceeded,
     UpstreamError,
     UpstreamNotFound,
     UpstreamNotReached,
@@ -259,14 +260,14 @@ class UpstreamTransport:
 
     def _timeouts_within_deadline(self, operation: str, *, attempts: int) -> tuple[float, float]:
         """This attempt's (connect, read) timeouts, capped by the request's time left; raises
-        ``UpstreamTimeout`` when too little is left to start it."""
+        ``UpstreamDeadlineExceeded`` (nothing sent) when too little is left to start it."""
         connect, read = self.timeouts
         left = deadline.remaining()
         if left is None:
             return connect, read
         if left < MIN_ATTEMPT_SECONDS:
             self._count_call(operation, "timeout", None)
-            raise UpstreamTimeout(
+            raise UpstreamDeadlineExceeded(
                 f"{self.display_name} {operation}: no time left in the request's deadline"
                 + (f" after {attempts} attempts" if attempts else ""),
                 upstream=self.display_name,

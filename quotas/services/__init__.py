@@ -11,12 +11,11 @@ from quotas.services.quota import (
     threshold_for,
 )
 from quotas.services.reconcile import SettleResult, settle_topups
-from quotas.services.topups import TopUpNotCompleted, settles_by, status_url, top_up_sim
+from quotas.services.topups import settles_by, status_url, top_up_sim
 
 __all__ = [
     "BULK_TOPUP_KIND",
     "SettleResult",
-    "TopUpNotCompleted",
     "allowed_volumes",
     "check_quotas",
     "configure_auto_topup",

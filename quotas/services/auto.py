@@ -13,11 +13,11 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
-from core.exceptions import ApiError
+from core.exceptions import ApiError, UpstreamWriteFailed
 from quotas.models import AutoTopUpRule, Quota, QuotaType, TopUp, TopUpSource, TopUpStatus
 from quotas.services.quota import packages_for, refresh_quotas, threshold_for
 from quotas.services.reconcile import settle_topups
-from quotas.services.topups import TopUpNotCompleted, top_up_sim
+from quotas.services.topups import top_up_sim
 from sims.events import record_event
 from sims.models import EventType, Sim
 from sims.selectors import connected_sims
@@ -201,7 +201,7 @@ def _auto_top_up(*, rule: AutoTopUpRule, sim: Sim, used: float, stats: dict) -> 
         topup = top_up_sim(
             sim=sim, quota_type=rule.quota_type, volume=rule.topup_amount, source=TopUpSource.AUTO
         )
-    except TopUpNotCompleted as exc:
+    except UpstreamWriteFailed as exc:
         topup = TopUp.objects.filter(transaction_id=exc.details.get("transaction_id")).first()
         logger.warning("auto_topup_not_completed", iccid=sim.iccid, error=str(exc.detail))
     except (ApiError, ValidationError, UpstreamError) as exc:

@@ -4,12 +4,12 @@ import structlog
 from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
-from core.exceptions import ApiError
+from core.exceptions import ApiError, UpstreamWriteFailed
 from core.models import Job, JobItem
 from core.services import ItemFailed, ItemUnknown, run_job, start_job
 from quotas.models import TopUpSource, TopUpStatus
 from quotas.services.reconcile import topup_result
-from quotas.services.topups import TopUpNotCompleted, status_url, top_up_sim
+from quotas.services.topups import status_url, top_up_sim
 from sims.models import Sim
 from sims.services import onence_credentials_for
 from upstream.exceptions import UpstreamError
@@ -81,7 +81,7 @@ def topup_job_item(*, job: Job, item: JobItem) -> dict:
             source=TopUpSource.BULK,
             job_item=item,
         )
-    except TopUpNotCompleted as exc:
+    except UpstreamWriteFailed as exc:
         if exc.details.get("status") == TopUpStatus.UNKNOWN:
             raise ItemUnknown(str(exc.detail)) from exc
         raise ItemFailed(str(exc.detail)) from exc

@@ -16,11 +16,10 @@ import structlog
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
 
 from accounts.audit import record_audit
 from accounts.models import AuditStatus
-from core.exceptions import ApiError, Conflict, ErrorCode
+from core.exceptions import Conflict, UpstreamWriteFailed
 from quotas.models import (
     QuotaType,
     TopUp,
@@ -36,8 +35,6 @@ from sims.models import EventType, Sim
 from sims.services import onence_client_for
 from upstream.exceptions import (
     UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
     certainly_not_applied,
 )
 
@@ -46,23 +43,6 @@ logger = structlog.get_logger(__name__)
 # A retry within this long of the last read of 1NCE's orders answers from that read: ten quick
 # retries must not spend 1NCE's order-list budget ten times.
 RECHECK_AFTER = timedelta(seconds=5)
-
-
-class TopUpNotCompleted(ApiError):
-    """The top-up failed or is unsettled; status and code follow the upstream failure."""
-
-    def __init__(self, message, *, status_code, error_code, details):
-        super().__init__(message, details=details)
-        self.status_code = status_code
-        self.error_code = error_code
-
-
-def _error_status(exc: Exception | None) -> tuple[int, str]:
-    if isinstance(exc, UpstreamTimeout):
-        return status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.GATEWAY_TIMEOUT
-    if isinstance(exc, UpstreamUnavailable):
-        return status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE
-    return status.HTTP_502_BAD_GATEWAY, ErrorCode.UPSTREAM_ERROR
 
 
 def top_up_sim(
@@ -82,7 +62,7 @@ def top_up_sim(
     ``Idempotency-Key`` or job item) whose earlier call is still open, ``unknown`` with
     nothing sent: its outcome is pending (see ``quotas.services.reconcile``). Raises
     ``ValidationError`` (422) for a bad volume, ``Conflict`` while another top-up of the SIM
-    is mid-call or its outcome is pending, and ``TopUpNotCompleted`` when a package failed or
+    is mid-call or its outcome is pending, and ``UpstreamWriteFailed`` when a package failed or
     its outcome was lost just now (what was applied stays recorded).
     """
     packages = packages_for(quota_type=quota_type, volume=volume)
@@ -301,17 +281,15 @@ def _finish(*, topup: TopUp, applied_now: int, found: int, error, actor, request
             error_message=topup.error,
         )
     if topup.status != TopUpStatus.COMPLETED:
-        status_code, code = _error_status(error)
         done = len(numbers)
         message = {
             TopUpStatus.UNKNOWN: "The top-up's outcome at 1NCE is not known yet. It is never "
             "bought again before it is settled against 1NCE's orders; follow status_url.",
             TopUpStatus.PARTIAL: f"Only {done} of {topup.packages} top-up packages were applied.",
         }.get(topup.status, "1NCE did not apply the top-up.")
-        raise TopUpNotCompleted(
+        raise UpstreamWriteFailed(
             f"{message} ({error})" if error else message,
-            status_code=status_code,
-            error_code=code,
+            cause=error,
             details={
                 "transaction_id": topup.transaction_id,
                 "status": topup.status,

@@ -1,7 +1,6 @@
 """SMS business rules: sending, cancelling and following MT messages, mirroring MO ones."""
 
 from sms.services.messages import (
-    SmsNotSent,
     apply_upstream,
     cancel_sms,
     fresh_status,
@@ -17,7 +16,6 @@ from sms.services.sync import SmsSyncResult, sims_to_sync, sync_sim_sms, sync_sm
 from sms.services.validation import check_can_receive, validate_message
 
 __all__ = [
-    "SmsNotSent",
     "SmsSyncResult",
     "apply_upstream",
     "cancel_sms",

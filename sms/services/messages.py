@@ -8,12 +8,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework import status
 
 from accounts.audit import record_audit
 from accounts.models import AuditStatus
-from core.exceptions import ApiError, Conflict, ErrorCode
+from core.exceptions import Conflict, UpstreamNotConnected, UpstreamWriteFailed
 from sims.models import Sim
+from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from sms.models import (
     FINAL_STATUSES,
@@ -29,7 +29,6 @@ from upstream.exceptions import (
     UpstreamNotFound,
     UpstreamNotReached,
     UpstreamRejected,
-    UpstreamTimeout,
     certainly_not_applied,
 )
 
@@ -42,16 +41,6 @@ MATCH_SKEW = timedelta(minutes=5)
 QUEUED_GRACE = timedelta(minutes=2)
 NEVER_RECEIVED = "1NCE never received the message (nothing in its list {seconds} s after the send)."
 NOT_REACHED = "1NCE could not be reached; the message was not sent."
-
-
-class SmsNotSent(ApiError):
-    """The send failed or its outcome is unknown; status and code follow the upstream
-    failure."""
-
-    def __init__(self, message, *, status_code, error_code, details):
-        super().__init__(message, details=details)
-        self.status_code = status_code
-        self.error_code = error_code
 
 
 def is_outcome_pending(sms: SmsMessage) -> bool:
@@ -114,10 +103,9 @@ def send_sms(
     except UpstreamNotReached as exc:
         _settle_not_sent(sms, NOT_REACHED)
         _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
-        raise SmsNotSent(
+        raise UpstreamWriteFailed(
             f"{NOT_REACHED} ({exc.public_message})",
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            error_code=ErrorCode.SERVICE_UNAVAILABLE,
+            cause=exc,
             details={"sms_id": sms.sms_id, "status": SmsStatus.FAILED, "sent": False},
         ) from exc
     except UpstreamError as exc:
@@ -131,16 +119,10 @@ def send_sms(
         sms.refresh_from_db()
         if sms.submission != SmsSubmission.SUBMITTED:
             _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
-            code = (
-                (status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.GATEWAY_TIMEOUT)
-                if isinstance(exc, UpstreamTimeout)
-                else (status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE)
-            )
-            raise SmsNotSent(
+            raise UpstreamWriteFailed(
                 f"1NCE did not confirm the SMS ({exc.public_message}). Retrying is safe: it "
                 "is never sent again before 1NCE's list shows it or the settle window passes.",
-                status_code=code[0],
-                error_code=code[1],
+                cause=exc,
                 details={
                     "sms_id": sms.sms_id,
                     "submission": sms.submission,
@@ -179,14 +161,14 @@ def _settle_not_sent(sms: SmsMessage, reason: str) -> None:
 
 
 def _earlier_attempt(*, sim, message, actor, key) -> SmsMessage | None:
-    rows = SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MT)
-    if key and getattr(actor, "is_authenticated", False):
-        found = rows.filter(idempotency_key=key, created_by=actor).order_by("-id").first()
-        if found is not None:
-            return found
-    # Without a key, only an unsettled message counts as the same send: one whose answer was
-    # lost, or one left queued by a process that died (a young queued one may still be on its
-    # way and is not touched).
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    rows = SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MT, created_by=user)
+    if key:
+        # A key names its send: a new key is a new message, even with the same text.
+        return rows.filter(idempotency_key=key).order_by("-id").first() if user else None
+    # Without a key, only the same sender's unsettled message counts as the same send: one
+    # whose answer was lost, or one left queued by a process that died (a young queued one may
+    # still be on its way and is not touched).
     lost = Q(submission=SmsSubmission.UNKNOWN) | Q(
         submission=SmsSubmission.QUEUED, created_at__lt=timezone.now() - QUEUED_GRACE
     )
@@ -285,7 +267,7 @@ def reconcile_unknown(
 
 def reconcile_sms(*, organization=None) -> dict:
     """Settle every SIM's unsettled MT messages (one list read per SIM); returns counts."""
-    rows = unsettled()
+    rows = unsettled().filter(sim__in=connected_sims())  # no account: nothing to ask 1NCE
     if organization is not None:
         rows = rows.filter(organization=organization)
     sim_ids = set(rows.values_list("sim_id", flat=True))
@@ -360,7 +342,7 @@ def fresh_status(*, sms: SmsMessage) -> SmsMessage:
         return sms
     try:
         return refresh_status(sms=sms)
-    except UpstreamError as exc:
+    except (UpstreamError, UpstreamNotConnected) as exc:
         logger.warning("sms_status_refresh_failed", sms_id=sms.sms_id, error=str(exc))
         return sms
 

@@ -226,3 +226,45 @@ def test_sync_task_follows_mt_delivery(operator_client, fleet):
     assert SmsMessage.objects.get(sms_id=sms_id).status == SmsStatus.DELIVERED
     listed = operator_client.get(f"/api/v1/sims/{sim.iccid}/sms", {"direction": "MT"}).json()
     assert [row["sms_id"] for row in listed["data"]] == [sms_id]
+
+
+def test_a_new_key_with_the_same_text_is_a_new_message_not_the_pending_one(
+    operator_client, fleet, settings
+):
+    """Seen in review: a second send of the same text under a new Idempotency-Key was merged
+    into the first, still unsettled, and never sent."""
+    sim = fleet[0]
+    settings.UPSTREAM_READ_TIMEOUT = 0.5
+    testing.set_faults(hang_seconds=3, paths="/sms", enforce_rate_limit=False)
+    first = send(operator_client, sim, **{"Idempotency-Key": "k1"})
+    assert first.status_code == 504, first.content
+    testing.set_faults(enforce_rate_limit=False)
+    second = send(operator_client, sim, **{"Idempotency-Key": "k2"})
+    assert second.status_code == 202, second.content
+    assert second.json()["data"]["sms_id"] != first.json()["error"]["details"]["sms_id"]
+    wait_for_sms_posts(sim.iccid, 2)
+    assert SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MT).count() == 2
+
+
+def test_reconcile_skips_organizations_without_a_1nce_account(
+    operator_client, fleet, settings, other_organization
+):
+    from sims.tests.factories import SimFactory
+
+    stray = SimFactory(organization=other_organization, status="Enabled")
+    SmsMessage.objects.create(
+        organization_id=other_organization.pk,
+        sim=stray,
+        direction=SmsDirection.MT,
+        status=SmsStatus.PENDING,
+        message="lost",
+        submission=SmsSubmission.UNKNOWN,
+    )
+    settings.UPSTREAM_READ_TIMEOUT = 0.5
+    testing.set_faults(hang_seconds=3, paths="/sms", enforce_rate_limit=False)
+    lost = send(operator_client, fleet[0], **{"Idempotency-Key": "k3"})
+    assert lost.status_code == 504, lost.content
+    testing.set_faults(enforce_rate_limit=False)
+    wait_for_sms_posts(fleet[0].iccid, 1)
+    stats = reconcile_sms()
+    assert stats["errors"] == 0 and stats["matched"] == 1

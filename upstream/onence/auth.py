@@ -22,9 +22,9 @@ from django.core.cache import caches
 from upstream import deadline
 from upstream.exceptions import (
     UpstreamAuthError,
+    UpstreamDeadlineExceeded,
     UpstreamNotFound,
     UpstreamRejected,
-    UpstreamTimeout,
 )
 from upstream.http import UpstreamTransport
 from upstream.locks import CacheLock
@@ -97,7 +97,7 @@ class OnenceTokenAuth:
             bounded = left is not None and left < wait
             wait = max(0.0, left) if bounded else wait
             if not lock.acquire(blocking=True, blocking_timeout=wait):
-                error = UpstreamTimeout if bounded else UpstreamAuthError
+                error = UpstreamDeadlineExceeded if bounded else UpstreamAuthError
                 raise error(
                     "1NCE authentication: timed out waiting for another process's token refresh.",
                     upstream="1NCE",

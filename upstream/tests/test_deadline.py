@@ -5,7 +5,12 @@ import time
 import pytest
 
 from upstream.deadline import deadline, remaining
-from upstream.exceptions import UpstreamTimeout, UpstreamUnavailable
+from upstream.exceptions import (
+    UpstreamDeadlineExceeded,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    certainly_not_applied,
+)
 from upstream.http import RetryPolicy, UpstreamTransport
 from upstream.tests.conftest import Scripted
 
@@ -41,13 +46,16 @@ def test_retries_fit_inside_the_deadline(scripted_server):
     assert len(scripted_server.received) == 2
 
 
-def test_a_passed_deadline_sends_nothing(scripted_server):
+def test_a_passed_deadline_sends_nothing_and_a_write_counts_as_not_applied(scripted_server):
     scripted_server.answer(Scripted(body={}))
     with deadline(0.01):
         time.sleep(0.05)
-        with pytest.raises(UpstreamTimeout, match="deadline"):
-            transport(scripted_server.url).request("GET", "/x", operation="x")
+        with pytest.raises(UpstreamTimeout, match="deadline") as refused:
+            transport(scripted_server.url).request("POST", "/x", operation="x")
     assert scripted_server.received == []
+    # Nothing left: the top-up package or SMS is failed, not left "unknown" for the settle window.
+    assert isinstance(refused.value, UpstreamDeadlineExceeded)
+    assert certainly_not_applied(refused.value)
 
 
 def test_nested_deadlines_keep_the_earlier_one():
