@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import structlog
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -202,11 +202,19 @@ def task_for(name: str):
 
 def run_job_task(task, job_id: str, handler_for: Callable[[Job], Callable[[JobItem], dict]]):
     """The body of a job's Celery task (bound: ``task`` is ``self``): run one chunk of the job
-    with the handler ``handler_for(job)`` returns, retrying later when the job is not ready."""
+    with the handler ``handler_for(job)`` returns, retrying later when the job is not ready.
+
+    A delivery that is still not ready after its retries is dropped, never turned into a
+    failure: the run holding the job finishes it, and ``sweep_jobs`` requeues one left behind.
+    """
     try:
         return run_job_chunk(job_id, handler_for)
     except JobNotReady as exc:
-        raise task.retry(countdown=exc.retry_after, max_retries=exc.max_retries) from exc
+        try:
+            raise task.retry(countdown=exc.retry_after, max_retries=exc.max_retries) from exc
+        except MaxRetriesExceededError:
+            logger.warning("job_delivery_dropped", job_id=job_id, reason=str(exc))
+            return None
 
 
 def run_job_chunk(job_id: str, handler_for: Callable[[Job], Callable[[JobItem], dict]]):

@@ -78,6 +78,26 @@ def test_a_job_held_by_a_live_run_is_not_run_twice(organization, settings):
     assert job.items.get().attempts == 0
 
 
+def test_a_duplicate_delivery_of_a_held_job_is_dropped_not_failed(organization, settings):
+    """Seen in review: a delivery still finding the job held after its retries turned into
+    ``fail_job`` on a job another run was finishing."""
+    from sims.tasks import sync_organization_job
+
+    job = create_job(
+        kind="sims.sync_all",
+        organization=organization,
+        items=[(organization.slug, {"organization_id": organization.pk})],
+    )
+    holder = HeartbeatLock(job_lock_key(job.pk), ttl=settings.JOB_LEASE_SECONDS)
+    assert holder.acquire()
+    try:
+        sync_organization_job.apply(args=[job.pk], retries=1000)  # its retries are spent
+    finally:
+        holder.release()
+    job.refresh_from_db()
+    assert (job.status, job.finished_at, job.error) == (JobStatus.PENDING, None, "")
+
+
 def test_a_message_that_arrives_before_its_job_is_committed_is_retried():
     with pytest.raises(JobNotReady):
         run_job_chunk("job_not_committed_yet", lambda job: lambda item: {})
