@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
 from core.services import settle_job_item
 from quotas.models import QuotaType, TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.services.quota import package_size
@@ -70,14 +71,22 @@ class OrderCallBudget:
 
     def take(self, *, reserve: int = 0) -> bool:
         """Claim one call; False when the budget is spent, or when only ``reserve`` calls
-        would be left (kept for the periodic reconciler)."""
+        would be left (kept for the periodic reconciler). With the cache unreachable the
+        budget cannot be counted: it counts as spent, so the read is incomplete and nothing is
+        settled as not applied."""
+        if cache_is_down():
+            return False
         cache = caches["default"]
         keys = self._buckets(time.time())
-        cache.add(keys[-1], 0, timeout=ORDER_CALLS_WINDOW_SECONDS + 2 * _BUCKET_SECONDS)
-        cache.incr(keys[-1])
-        used = sum(value for value in cache.get_many(keys).values() if value)
-        if used > self.limit - reserve:
-            cache.decr(keys[-1])
+        try:
+            cache.add(keys[-1], 0, timeout=ORDER_CALLS_WINDOW_SECONDS + 2 * _BUCKET_SECONDS)
+            cache.incr(keys[-1])
+            used = sum(value for value in cache.get_many(keys).values() if value)
+            if used > self.limit - reserve:
+                cache.decr(keys[-1])
+                return False
+        except CACHE_ERRORS as exc:
+            mark_cache_down(error=exc)
             return False
         return True
 
@@ -105,7 +114,6 @@ def read_topup_orders(
     """
     account = account_key(client.credentials)
     budget = budget or OrderCallBudget(account=account)
-    cache = caches["default"]
     prefix = f"quotas:orders-page:{account}"
     read = OrdersRead(since=since)
     found = defaultdict(list)
@@ -118,20 +126,20 @@ def read_topup_orders(
         page = client.get_orders_page(page=number)
         total = page.total_pages or 1
         if number < total and len(page.items) >= page.page_size:
-            cache.set(f"{prefix}:{number}", page.items, _PAGE_CACHE_SECONDS)
+            cache_set(f"{prefix}:{number}", page.items, _PAGE_CACHE_SECONDS)
         return page
 
     try:
-        hint = cache.get(f"{prefix}:pages") or 1
+        hint = cache_get(f"{prefix}:pages") or 1
         last = fetch(hint)
         if last is None:
             read.complete = False
             return read
         total = max(last.total_pages or 1, 1)
-        cache.set(f"{prefix}:pages", total, _PAGE_CACHE_SECONDS)
+        cache_set(f"{prefix}:pages", total, _PAGE_CACHE_SECONDS)
         number = total
         while number >= 1:
-            items = last.items if number == hint else cache.get(f"{prefix}:{number}")
+            items = last.items if number == hint else cache_get(f"{prefix}:{number}")
             if items is None:
                 page = fetch(number)
                 if page is None:

@@ -153,3 +153,19 @@ def test_the_simulator_limits_orders_to_100_calls_per_5_minutes(onence_simulator
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_with_the_cache_down_the_order_budget_counts_as_spent(settings):
+    """Seen in review: the budget's Redis error escaped mid top-up, after a package was bought,
+    so its event and audit entry were never written. A budget it cannot count is spent: the
+    read is incomplete and nothing is settled as not applied."""
+    from django.core.cache import caches
+
+    from core.tests.test_health import REDIS_DOWN
+    from quotas.services.reconcile import OrderCallBudget
+
+    settings.CACHES = REDIS_DOWN
+    try:
+        assert OrderCallBudget(account="acct").take() is False
+    finally:
+        caches["default"].close()
