@@ -205,12 +205,16 @@ def _start_call(*, topup: TopUp, sequence: int) -> TopUpOrder:
     check and the write one step, so two requests never both buy next to each other."""
     with transaction.atomic():
         Sim.objects.select_for_update().filter(pk=topup.sim_id).first()
-        if (
-            TopUpOrder.objects.filter(sim_id=topup.sim_id, status__in=OPEN)
-            .exclude(topup=topup)
-            .exists()
-        ):
+        open_calls = TopUpOrder.objects.filter(sim_id=topup.sim_id, status__in=OPEN)
+        if open_calls.exclude(topup=topup).exists():
             _refuse_while_open(sim=topup.sim, topup=topup)
+        if open_calls.filter(topup=topup).exists():
+            # One run settles each call before it starts the next: an open call of this
+            # top-up belongs to a second run of it (a retry that took its key over).
+            raise Conflict(
+                "This top-up is being performed by another request; follow its status_url.",
+                details={"transaction_id": topup.transaction_id, "status_url": status_url(topup)},
+            )
         row, _ = TopUpOrder.objects.update_or_create(
             topup=topup,
             sequence=sequence,

@@ -303,3 +303,21 @@ def test_bulk_idempotency_key_replay_creates_one_job(
     assert first.json()["data"]["job_id"] == again.json()["data"]["job_id"]
     assert Job.objects.count() == 1
     assert len(topup_posts()) == 1
+
+
+def test_a_second_run_of_the_same_top_up_never_calls_for_a_package_in_flight(fleet):
+    """Seen in review: a retry that took an Idempotency-Key over while the first run was still
+    calling 1NCE overwrote the first run's open call and bought the package again."""
+    from core.exceptions import Conflict
+    from quotas.services.topups import _start_call
+
+    sim = fleet[0]
+    topup = TopUp.objects.create(
+        organization_id=sim.organization_id, sim=sim, quota_type="data", volume=PACKAGE, packages=1
+    )
+    in_flight = _start_call(topup=topup, sequence=0)  # the first run, mid-call
+    with pytest.raises(Conflict):
+        _start_call(topup=topup, sequence=0)  # the second run, same package
+    in_flight.refresh_from_db()
+    assert in_flight.status == TopUpOrderStatus.PENDING
+    assert TopUpOrder.objects.filter(topup=topup).count() == 1
