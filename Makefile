@@ -43,10 +43,11 @@ run: seed
 	@echo ""
 	$(BIN)/honcho start --procfile Procfile --port $(PORT)
 
-## Lint, check formatting and run the tests against PostgreSQL and Redis.
+## Lint, check formatting and layering (import-linter) and run the tests against PostgreSQL and Redis.
 test: install-dev services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 services:
@@ -55,6 +56,7 @@ services:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

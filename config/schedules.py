@@ -1,18 +1,9 @@
 """Every periodic task, declared once. ``manage.py setup_periodic_tasks`` writes them to
-django-celery-beat; operators may then change schedules in the admin and keep them."""
+django-celery-beat; operators may then change schedules in the admin and keep them.
 
-from dataclasses import dataclass
+Found by ``core`` through ``settings.PERIODIC_TASKS_MODULE`` (core imports nothing above it)."""
 
-
-@dataclass(frozen=True)
-class Schedule:
-    name: str
-    task: str
-    every_seconds: int | None = None  # an interval, or:
-    crontab: str | None = None  # "minute hour day_of_month month_of_year day_of_week" (UTC)
-    expires_seconds: int | None = None  # just under the period: a late run is dropped
-    description: str = ""
-
+from core.schedules import Schedule
 
 PERIODIC_TASKS: list[Schedule] = [
     Schedule(

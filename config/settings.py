@@ -284,7 +284,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.FleetRateThrottle"],
     # Only for DRF code that still calls get_ident(); ours uses core.net.client_address.
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.FleetPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -399,6 +399,8 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Where the periodic tasks are declared (its PERIODIC_TASKS list); core finds them here.
+PERIODIC_TASKS_MODULE = "config.schedules"
 # Keep our structured logging in workers too (Celery would replace the root handlers).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"

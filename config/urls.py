@@ -11,7 +11,7 @@ from drf_spectacular.views import (
 
 from core import views as core_views
 
-# sims comes last: its /sims/{iccid} route would otherwise swallow /sims/topup and friends.
+# Any order works: /sims/{iccid} routes never take a fixed path (core.identifiers.ICCID_SEGMENT).
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("accounts.api.urls")),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import requests
 import structlog
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -82,9 +83,9 @@ def check_cache() -> None:
 
 
 def check_broker() -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
+    # The project's app (config.celery) is Celery's current app once Django has loaded config;
+    # naming it here would make core import the layer above it.
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=0, timeout=settings.HEALTH_CHECK_TIMEOUT)
 
 

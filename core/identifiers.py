@@ -6,6 +6,14 @@ from core.exceptions import InvalidIccid
 # also carry the right Luhn digit, which a pattern cannot say).
 ICCID_PATTERN = r"^[0-9]{19,20}$"
 
+# The fixed paths right under /sims/ (sims' limits and sync-all, quotas' topup and auto-topup).
+# As the last segment they are never an ICCID, so no /sims/{iccid} route can swallow them,
+# whatever order config/urls.py includes the apps in. Any other segment is taken as an ICCID,
+# so a malformed one reaches normalize_iccid and answers 400 INVALID_ICCID, not 404.
+SIMS_FIXED_PATHS = ("limits", "sync-all", "topup", "auto-topup")
+ICCID_SEGMENT = rf"(?!(?:{'|'.join(SIMS_FIXED_PATHS)})/?$)[^/]+"
+ICCID_PATH = rf"(?P<iccid>{ICCID_SEGMENT})"  # for re_path routes under sims/
+
 
 def luhn_check_digit(digits: str) -> str:
     """The Luhn digit that completes ``digits``."""

@@ -1,9 +1,10 @@
 """Scheduler status: every periodic task's schedule, last run and next run.
 
 Runs are recorded from Celery's signals (``task_prerun``, ``task_failure``, ``task_postrun``)
-for the tasks declared in ``config.schedules`` and for anything django-celery-beat sends
-(it tags its messages with ``periodic_task_name``). The signals fire for eager runs too, so
-tests and ``CELERY_TASK_ALWAYS_EAGER`` setups record runs the same way a worker does.
+for the tasks declared in ``settings.PERIODIC_TASKS_MODULE`` (``config.schedules``) and for
+anything django-celery-beat sends (it tags its messages with ``periodic_task_name``). The
+signals fire for eager runs too, so tests and ``CELERY_TASK_ALWAYS_EAGER`` setups record runs
+the same way a worker does.
 Recording never fails a task: a database error is logged and the task goes on. A task that
 returns ``{"skipped": true, ...}`` did nothing on purpose and is recorded as ``skipped``.
 """
@@ -22,8 +23,8 @@ from django.db import models
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from config.schedules import PERIODIC_TASKS, Schedule
 from core.models import TaskRun, TaskRunOutcome
+from core.schedules import Schedule, declared_schedules
 
 logger = structlog.get_logger(__name__)
 
@@ -37,7 +38,7 @@ _open_runs_lock = threading.Lock()
 
 
 def _periodic_task_names() -> frozenset[str]:
-    return frozenset(schedule.task for schedule in PERIODIC_TASKS)
+    return frozenset(schedule.task for schedule in declared_schedules())
 
 
 def _schedule_name(task) -> str:
@@ -141,7 +142,7 @@ class ScheduledJob:
     expression: str  # "3600s" or "0 2 * * * UTC"
     enabled: bool
     registered: bool  # present in django-celery-beat (setup_periodic_tasks has run)
-    declared: bool  # present in config.schedules
+    declared: bool  # present in settings.PERIODIC_TASKS_MODULE
     expires_seconds: int | None
     total_run_count: int
     last_run: TaskRun | None
@@ -152,7 +153,7 @@ def scheduler_status(*, now: datetime | None = None) -> list[ScheduledJob]:
     """Every periodic task (declared or added in the admin), ordered by name, with its last
     recorded run and the next run django-celery-beat will send. Three queries."""
     now = now or timezone.now()
-    declared = {schedule.name: schedule for schedule in PERIODIC_TASKS}
+    declared = {schedule.name: schedule for schedule in declared_schedules()}
     registered = {
         task.name: task
         for task in PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked")

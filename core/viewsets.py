@@ -19,6 +19,24 @@ def scope_to_organization(queryset, user, field: str = "organization"):
     return queryset.filter(**{f"{field}_id": organization_id})
 
 
+class ParentLookupMixin:
+    """For views nested under another app's object (``/sims/{iccid}/quota``).
+
+    ``get_parent()`` finds that object once per request through ``parent_lookup``, the owning
+    app's selector: it takes the URL value and ``user=`` and validates, scopes and raises 404
+    itself. So no app imports another app's views to reach its objects.
+    """
+
+    parent_url_kwarg = "iccid"
+    parent_lookup = None  # staticmethod(selector), e.g. sims.selectors.sim_for_user
+
+    def get_parent(self):
+        if not hasattr(self, "_parent"):
+            lookup = type(self).parent_lookup
+            self._parent = lookup(self.kwargs[self.parent_url_kwarg], user=self.request.user)
+        return self._parent
+
+
 class FleetViewMixin:
     """What every FleetOps API view does before its handler.
 

@@ -21,13 +21,13 @@ from accounts.api.serializers import (
 )
 from accounts.filters import AuditLogFilterSet
 from accounts.models import APIKey, AuditLog, Organization, Role
-from core.pagination import FleetPagination
-from core.permissions import (
+from accounts.permissions import (
     IsOrganizationAdmin,
     RolePermission,
     WritableCredential,
     effective_role,
 )
+from core.pagination import FleetPagination
 from core.schema import answers_errors
 from core.throttling import FleetRateThrottle, LoginRateThrottle
 from core.viewsets import FleetAPIView, FleetViewMixin, FleetViewSet

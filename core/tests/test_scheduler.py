@@ -10,9 +10,10 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from rest_framework.test import APIClient
 
 from config import schedules
-from config.schedules import PERIODIC_TASKS, Schedule
+from config.schedules import PERIODIC_TASKS
 from core.models import TaskRun, TaskRunOutcome
 from core.scheduler import describe_crontab, describe_interval, next_run_at
+from core.schedules import Schedule
 from core.tasks import cleanup
 from core.tests.api import assert_error_envelope, assert_success_envelope
 
@@ -41,7 +42,6 @@ def test_schedules(monkeypatch):
         Schedule(name="flaky", task=flaky.name, every_seconds=60),
     ]
     monkeypatch.setattr(schedules, "PERIODIC_TASKS", [*PERIODIC_TASKS, *extra])
-    monkeypatch.setattr("core.scheduler.PERIODIC_TASKS", [*PERIODIC_TASKS, *extra])
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import calls_upstream
-from core.viewsets import FleetAPIView
+from core.viewsets import FleetAPIView, ParentLookupMixin
 from quotas import services
 from quotas.api.serializers import (
     AutoTopUpRequestSerializer,
@@ -20,19 +20,21 @@ from quotas.api.serializers import (
     TopUpResultSerializer,
 )
 from quotas.models import AutoTopUpRule, TopUp, TopUpStatus
-from sims.api.mixins import SimLookupMixin
+from sims.selectors import sim_for_user
 
 
-class QuotaView(SimLookupMixin, FleetAPIView):
+class QuotaView(ParentLookupMixin, FleetAPIView):
     """A SIM's data or SMS quota, refreshed from 1NCE when the stored one is over a minute
     old (the stored one, flagged ``stale``, while 1NCE is down)."""
+
+    parent_lookup = staticmethod(sim_for_user)
 
     quota_type: str
 
     @calls_upstream
     @extend_schema(responses=QuotaSerializer)
     def get(self, request, iccid):
-        sim = self.get_sim()
+        sim = self.get_parent()
         quota, stale = services.current_quota(sim=sim, quota_type=self.quota_type)
         rule = AutoTopUpRule.objects.filter(sim=sim, quota_type=self.quota_type).first()
         threshold = services.threshold_for(sim=sim, quota_type=self.quota_type, rule=rule)
@@ -73,8 +75,10 @@ class SmsQuotaView(QuotaView):
     quota_type = "sms"
 
 
-class SimTopUpView(SimLookupMixin, FleetAPIView):
+class SimTopUpView(ParentLookupMixin, FleetAPIView):
     """Buy 1NCE top-up packages for one SIM (one upstream order per package)."""
+
+    parent_lookup = staticmethod(sim_for_user)
 
     @calls_upstream
     @extend_schema(
@@ -85,7 +89,7 @@ class SimTopUpView(SimLookupMixin, FleetAPIView):
     )
     @idempotent
     def post(self, request, iccid):
-        sim = self.get_sim()
+        sim = self.get_parent()
         serializer = TopUpRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         topup = services.top_up_sim(
@@ -104,14 +108,16 @@ class SimTopUpView(SimLookupMixin, FleetAPIView):
         return Response(TopUpResultSerializer(topup).data)
 
 
-class SimTopUpDetailView(SimLookupMixin, FleetAPIView):
+class SimTopUpDetailView(ParentLookupMixin, FleetAPIView):
     """One top-up of the SIM by ``transaction_id``: its status and each package's call."""
+
+    parent_lookup = staticmethod(sim_for_user)
 
     @extend_schema(operation_id="sims_topup_retrieve", responses=TopUpDetailSerializer)
     def get(self, request, iccid, transaction_id):
         topup = get_object_or_404(
             TopUp.objects.select_related("sim").prefetch_related("orders"),
-            sim=self.get_sim(),
+            sim=self.get_parent(),
             transaction_id=transaction_id,
         )
         return Response(TopUpDetailSerializer(topup).data)

@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.exceptions import Unprocessable
-from core.identifiers import normalize_iccid
+from core.identifiers import ICCID_SEGMENT, normalize_iccid
 from core.schema import calls_upstream
 from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
 from sims import cache as sim_cache
@@ -57,6 +57,8 @@ class SimViewSet(FleetViewSet):
     serializer_class = SimSerializer
     filterset_class = SimFilterSet
     lookup_field = "iccid"
+    # Never /sims/limits, /sims/topup, ...: those route to their own views in any include order.
+    lookup_value_regex = ICCID_SEGMENT
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     sort_fields = {
         "created_at": "created_at",

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import calls_upstream
-from core.viewsets import FleetViewMixin
-from sims.api.mixins import SimLookupMixin
+from core.viewsets import FleetViewMixin, ParentLookupMixin
+from sims.selectors import sim_for_user
 from sms import services
 from sms.api.serializers import SmsAcceptedSerializer, SmsMessageSerializer, SmsSendSerializer
 from sms.filters import SmsMessageFilterSet
@@ -24,13 +24,15 @@ SMS_ID_PARAMETER = OpenApiParameter(
     destroy=extend_schema(parameters=[SMS_ID_PARAMETER], responses={204: None}),
 )
 class SimSmsViewSet(
-    SimLookupMixin,
+    ParentLookupMixin,
     FleetViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
     """A SIM's SMS, MO and MT, newest first; send, follow and cancel MT messages."""
+
+    parent_lookup = staticmethod(sim_for_user)
 
     serializer_class = SmsMessageSerializer
     filterset_class = SmsMessageFilterSet
@@ -40,7 +42,7 @@ class SimSmsViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SmsMessage.objects.none()
-        return SmsMessage.objects.filter(sim=self.get_sim()).select_related("sim")
+        return SmsMessage.objects.filter(sim=self.get_parent()).select_related("sim")
 
     def get_object(self):
         lookup = self.kwargs["id"]
@@ -62,7 +64,7 @@ class SimSmsViewSet(
     )
     @idempotent
     def create(self, request, *args, **kwargs):
-        sim = self.get_sim()
+        sim = self.get_parent()
         serializer = SmsSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         sms = services.send_sms(

@@ -3,8 +3,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.schema import answers_errors, calls_upstream
-from core.viewsets import FleetAPIView
-from sims.api.mixins import SimLookupMixin
+from core.viewsets import FleetAPIView, ParentLookupMixin
+from sims.selectors import sim_for_user
 from usage.api.serializers import (
     FleetUsageQuerySerializer,
     FleetUsageSerializer,
@@ -22,8 +22,10 @@ def _query(serializer_class, request) -> dict:
     return query.validated_data
 
 
-class SimUsageView(SimLookupMixin, FleetAPIView):
+class SimUsageView(ParentLookupMixin, FleetAPIView):
     """A SIM's usage per day, ISO week or calendar month, with totals, average and peak day."""
+
+    parent_lookup = staticmethod(sim_for_user)
 
     @extend_schema(
         operation_id="sims_usage_retrieve",
@@ -31,17 +33,19 @@ class SimUsageView(SimLookupMixin, FleetAPIView):
         responses=SimUsageSerializer,
     )
     def get(self, request, iccid):
-        sim = self.get_sim()
+        sim = self.get_parent()
         return Response(sim_usage(sim=sim, **_query(UsageQuerySerializer, request)))
 
 
-class SimUsageSyncView(SimLookupMixin, FleetAPIView):
+class SimUsageSyncView(ParentLookupMixin, FleetAPIView):
     """Sync a SIM's usage from 1NCE now: the days since its last stored day (operators)."""
+
+    parent_lookup = staticmethod(sim_for_user)
 
     @calls_upstream
     @extend_schema(operation_id="sims_usage_sync", request=None, responses=UsageSyncSerializer)
     def post(self, request, iccid):
-        result = sync_usage_for_sim(sim=self.get_sim())
+        result = sync_usage_for_sim(sim=self.get_parent())
         return Response(UsageSyncSerializer(result).data)
 
 

@@ -2,6 +2,7 @@
 
 import os
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -10,8 +11,9 @@ from django.utils import timezone
 
 from accounts.models import APIKey, Organization, Role, User
 from accounts.services import issue_api_key
-from config.celery import app as celery_app
 
+# celery_app is the project's app (config.celery), current once Django has loaded config;
+# importing config here would point accounts at the layer above it.
 DEMO_USERNAME = "admin"
 
 

@@ -1,4 +1,4 @@
-"""Write the schedules of ``config.schedules`` to django-celery-beat.
+"""Write the declared schedules (``settings.PERIODIC_TASKS_MODULE``) to django-celery-beat.
 
 A schedule is created with its declared timing once; later runs update only the task path
 and expiry, so an operator's change of timing or enabled flag in the admin survives deploys.
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from config.schedules import PERIODIC_TASKS
+from core.schedules import declared_schedules
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        for schedule in PERIODIC_TASKS:
+        for schedule in declared_schedules():
             timing = self.timing(schedule)
             _, created = PeriodicTask.objects.update_or_create(
                 name=schedule.name,
