@@ -17,6 +17,17 @@ def _clean_cache():
 
 
 @pytest.fixture
+def clock():
+    """Our clients' wall clock (``upstream.clock``): ``clock.advance(seconds)`` instead of
+    sleeping; back to real time after the test."""
+    from upstream import clock
+
+    clock.reset()
+    yield clock
+    clock.reset()
+
+
+@pytest.fixture
 def organization(db):
     return OrganizationFactory()
 

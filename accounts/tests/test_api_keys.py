@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import APIKey, AuditLog, Role
 from accounts.services import issue_api_key
 from accounts.tests.factories import UserFactory
+from core.tests.api import ListObjectsCases
 
 pytestmark = pytest.mark.django_db
 KEY_FORMAT = re.compile(r"^sk_live_[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}$")
@@ -283,3 +284,16 @@ def test_issue_api_key_command_refuses_past_the_cap(owner, settings):
     issue_api_key(user=owner, name="only")
     with pytest.raises(CommandError, match="1 live API keys"):
         call_command("issue_api_key", username=owner.username, name="second")
+
+
+class TestAPIKeyList(ListObjectsCases):
+    url_name = "accounts-api:api-key"
+    write_role = Role.ADMIN  # an organization admin lists the organization's keys
+    list_queries = 2  # the count, the page
+
+    def make_object(self, organization):
+        api_key, _ = issue_api_key(user=UserFactory(organization=organization), name="k")
+        return api_key
+
+    def ids_of(self, objects):
+        return {o.prefix for o in objects}

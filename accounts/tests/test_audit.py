@@ -8,6 +8,7 @@ from accounts.audit import MAX_REDACT_DEPTH, record_audit, redact
 from accounts.models import AuditLog, AuditStatus, Role
 from accounts.tests.factories import UserFactory
 from core.logging import REDACTED, TRUNCATED
+from core.tests.api import ListObjectsCases
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +149,17 @@ def test_skip_and_limit_up_to_1000(entries):
 def test_audit_is_read_only_over_the_api(entries):
     client = as_user(entries["me"])
     assert client.post("/api/v1/audit", {}).status_code == 405
+
+
+class TestAuditList(ListObjectsCases):
+    url_name = "accounts-api:audit-log"
+    write_role = Role.ADMIN  # an organization admin lists the organization's entries
+    list_queries = 2  # the count, the page
+
+    def make_object(self, organization):
+        return AuditLog.objects.create(
+            organization=organization,
+            operation="sim.update",
+            resource_type="sim",
+            status=AuditStatus.SUCCESS,
+        )

@@ -3,17 +3,27 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from core.tests.api import GetObjectCases, UpdateObjectCases, assert_error_envelope
+from core.tests.api import (
+    GetObjectCases,
+    ListObjectsCases,
+    UpdateObjectCases,
+    assert_error_envelope,
+)
 
 
 @pytest.mark.django_db
-class TestOrganizationAPI(GetObjectCases, UpdateObjectCases):
+class TestOrganizationAPI(GetObjectCases, ListObjectsCases, UpdateObjectCases):
     url_name = "accounts-api:organization"
     write_role = Role.ADMIN
     update_data = {"name": "Renamed Networks"}
 
+    list_queries = 2  # the count, the page
+
     def make_object(self, organization):
         return organization
+
+    def make_objects(self, organization, count):
+        return [organization]  # a member's list is its one organization
 
     def test_current_is_the_callers_organization(self, member, organization):
         response = self.client_as(member).get(reverse("accounts-api:organization-current"))

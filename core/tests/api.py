@@ -3,7 +3,7 @@
 An endpoint's test class picks the cases it needs and fills in ``url_name``, ``make_object``
 and, for writes, ``create_data``/``update_data``; the cases then check the behaviour every
 endpoint owes: the envelope, 401 without credentials, 403 for a viewer's write, 404 across
-organizations and a query count that does not grow with rows.
+organizations, lists that show one organization only and a pinned query count.
 """
 
 import pytest
@@ -82,34 +82,75 @@ class GetObjectCases(APITestBase):
 
 
 class ListObjectsCases(APITestBase):
-    max_list_queries = 6
+    """A list shows the caller's organization's objects, all of them and nothing else, at a
+    pinned cost.
 
-    def test_list_objects_shows_only_own_organization(
+    ``list_queries`` is the exact number of queries one list page costs, the same for one row
+    and for several (NetBox pins it exactly: a new query fails the test instead of hiding
+    under a ceiling, and an N+1 shows as a different count for 1 and N rows). A nested list
+    (``/sims/{iccid}/sms``) overrides ``make_objects`` (all on one parent) and ``list_url``.
+    """
+
+    list_queries: int
+    list_id_field = "id"
+
+    def make_objects(self, organization, count: int) -> list:
+        """``count`` objects of ``organization`` that one list page shows together."""
+        return [self.make_object(organization) for _ in range(count)]
+
+    def list_url(self, objects=()) -> str:
+        return reverse(f"{self.url_name}-list")
+
+    def listed_ids(self, body: dict) -> set[str]:
+        return {str(row[self.list_id_field]) for row in body["data"]}
+
+    def ids_of(self, objects) -> set[str]:
+        return {str(o.pk) for o in objects}
+
+    def test_list_shows_own_objects_and_none_of_another_organization(
         self, member, organization, other_organization
     ):
-        mine = [self.make_object(organization) for _ in range(3)]
-        self.make_object(other_organization)
-        response = self.client_as(member).get(self.list_url())
+        mine = self.make_objects(organization, 3)
+        theirs = self.make_objects(other_organization, 2)
+        response = self.client_as(member).get(self.list_url(mine))
         assert response.status_code == 200, response.content
         body = response.json()
         assert_success_envelope(body)
-        ids = {str(row.get("id", row.get("job_id"))) for row in body["data"]}
-        assert {str(o.pk) for o in mine} <= ids
-        assert body["pagination"]["total"] == len(body["data"])
+        listed = self.listed_ids(body)
+        assert not listed & self.ids_of(theirs), "another organization's objects are listed"
+        assert listed == self.ids_of(mine)
+        assert body["pagination"]["total"] == len(mine)
 
-    def test_list_objects_query_count_does_not_grow(
-        self, member, organization, django_assert_max_num_queries
+    @pytest.mark.parametrize("rows", [1, 4])
+    def test_list_query_count_is_pinned(
+        self, member, organization, other_organization, rows, django_assert_num_queries
     ):
-        for _ in range(5):
-            self.make_object(organization)
+        objects = self.make_objects(organization, rows)
+        self.make_objects(other_organization, 1)
         client = self.client_as(member)
-        with django_assert_max_num_queries(self.max_list_queries):
-            assert client.get(self.list_url()).status_code == 200
+        with django_assert_num_queries(self.list_queries):
+            response = client.get(self.list_url(objects))
+        assert response.status_code == 200, response.content
+        assert len(response.json()["data"]) == len(objects)
 
-    def test_list_without_credentials_is_401(self):
-        response = APIClient().get(self.list_url())
+    def test_list_without_credentials_is_401(self, organization):
+        response = APIClient().get(self.list_url(self.make_objects(organization, 1)))
         assert response.status_code == 401
         assert_error_envelope(response.json(), "UNAUTHORIZED")
+
+
+class NestedListObjectsCases(ListObjectsCases):
+    """A list under a parent (``/sims/{iccid}/...``): the parent is looked up in the caller's
+    organization, so another organization's parent answers 404 (its rows are never reached)."""
+
+    def test_list_under_another_organizations_parent_is_404(
+        self, member, organization, other_organization
+    ):
+        self.make_objects(organization, 1)
+        theirs = self.make_objects(other_organization, 1)
+        response = self.client_as(member).get(self.list_url(theirs))
+        assert response.status_code == 404, response.content
+        assert_error_envelope(response.json(), "NOT_FOUND")
 
 
 class CreateObjectCases(APITestBase):

@@ -2,8 +2,13 @@
 envelope (but the public ones) and a viewer's writes with 403 (but self-service ones).
 
 Tenant isolation needs objects and lives in each app's tests (``core.tests.api`` cases).
+
+The matrix's data lives beside the repository. Without it every case would silently vanish:
+in CI (``CI`` set, as CI services set it) that is a failure; on a developer's machine a skip
+that says what is missing.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -59,11 +64,38 @@ def served_endpoints():
     return rows
 
 
+def in_ci(environ=os.environ) -> bool:
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_spec(spec: Path, environ=os.environ) -> None:
+    """Fail in CI, skip elsewhere, when the matrix's data file is missing."""
+    if spec.exists():
+        return
+    reason = f"the endpoint matrix needs {spec} (the shared spec checked out beside the repo)"
+    if in_ci(environ):
+        pytest.fail(f"{reason}; in CI a missing matrix fails instead of skipping")
+    pytest.skip(reason)
+
+
 ENDPOINTS = served_endpoints()
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not SPEC.exists(), reason="shared/spec/endpoints.tsv not beside the repo"),
-]
+pytestmark = pytest.mark.django_db
+
+
+def test_endpoint_matrix_has_its_data():
+    require_spec(SPEC)
+    assert ENDPOINTS, f"no served endpoint found in {SPEC}"
+
+
+def test_missing_matrix_data_fails_in_ci(tmp_path):
+    with pytest.raises(pytest.fail.Exception, match="fails instead of skipping"):
+        require_spec(tmp_path / "endpoints.tsv", {"CI": "true"})
+
+
+@pytest.mark.parametrize("environ", [{}, {"CI": ""}, {"CI": "false"}])
+def test_missing_matrix_data_skips_outside_ci(tmp_path, environ):
+    with pytest.raises(pytest.skip.Exception, match="endpoint matrix needs"):
+        require_spec(tmp_path / "endpoints.tsv", environ)
 
 
 @pytest.mark.parametrize(("method", "path", "concrete"), ENDPOINTS)

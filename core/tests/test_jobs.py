@@ -14,6 +14,8 @@ from core.tests.factories import JobFactory, JobItemFactory
 @pytest.mark.django_db
 class TestJobAPI(ReadOnlyAPICases):
     url_name = "core-api:job"
+    list_id_field = "job_id"
+    list_queries = 2  # the count, the page
 
     def make_object(self, organization):
         job = JobFactory(organization=organization, total=2)

@@ -3,14 +3,29 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditLog, Role
 from core.identifiers import iccid_with_luhn
 from core.models import Job, JobStatus
-from core.tests.api import ReadOnlyAPICases, assert_error_envelope
-from sims.models import EventType, SimEvent, SimStatus
+from core.tests.api import (
+    ListObjectsCases,
+    NestedListObjectsCases,
+    ReadOnlyAPICases,
+    assert_error_envelope,
+)
+from sims.models import (
+    EventCategory,
+    EventSource,
+    EventType,
+    Order,
+    OrderStatus,
+    SimEvent,
+    SimStatus,
+)
+from sims.services.events import EVENTS_FRESH_KEY
 from sims.tests.factories import SimFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +34,7 @@ pytestmark = pytest.mark.django_db
 class TestSimAPI(ReadOnlyAPICases):
     url_name = "sims-api:sim"
     lookup_field = lookup_url_kwarg = "iccid"
-    max_list_queries = 2
+    list_queries = 2  # the count, the page
 
     def make_object(self, organization):
         return SimFactory(organization=organization)
@@ -47,6 +62,39 @@ class TestSimAPI(ReadOnlyAPICases):
     def test_unknown_iccid_is_404(self, member):
         response = self.client_as(member).get("/api/v1/sims/8988228000999999999")
         assert response.status_code == 404
+
+
+class TestOrderList(ListObjectsCases):
+    url_name = "sims-api:order"
+    list_queries = 2  # the count, the page
+
+    def make_object(self, organization):
+        return Order.objects.create(
+            organization=organization, status=OrderStatus.PLACED, order_number="1"
+        )
+
+
+class TestSimEventList(NestedListObjectsCases):
+    list_queries = 3  # the SIM, the count, the page
+
+    def make_objects(self, organization, count):
+        sim = SimFactory(organization=organization)
+        # 1NCE's events count as fresh: this list is about our stored history.
+        cache.set(EVENTS_FRESH_KEY.format(sim.pk), 1, timeout=None)
+        return [
+            SimEvent.objects.create(
+                sim=sim,
+                organization=organization,
+                event_type=EventType.SIM_ACTIVATED,
+                category=EventCategory.LIFECYCLE,
+                source=EventSource.FLEETOPS,
+                occurred_at=timezone.now(),
+            )
+            for _ in range(count)
+        ]
+
+    def list_url(self, objects=()):
+        return reverse("sims-api:sim-events", kwargs={"iccid": objects[0].sim.iccid})
 
 
 @pytest.fixture

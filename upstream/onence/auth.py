@@ -11,7 +11,6 @@ none, wait for the refresher and reuse its token.
 
 import base64
 import hashlib
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ import structlog
 from django.conf import settings
 from django.core.cache import caches
 
-from upstream import deadline
+from upstream import clock, deadline
 from upstream.exceptions import (
     UpstreamAuthError,
     UpstreamDeadlineExceeded,
@@ -82,7 +81,7 @@ class OnenceTokenAuth:
 
     def token(self) -> str:
         """A valid access token, fetched (once for all processes) when needed."""
-        now = time.time()
+        now = clock.now()
         cached = self._cached()
         if cached is not None and cached.fresh(now):
             return cached.access_token
@@ -104,7 +103,7 @@ class OnenceTokenAuth:
                 )
         try:
             cached = self._cached()
-            if cached is not None and cached.fresh(time.time()):
+            if cached is not None and cached.fresh(clock.now()):
                 return cached.access_token  # refreshed while we waited for the lock
             return self._fetch().access_token
         finally:
@@ -174,7 +173,7 @@ class OnenceTokenAuth:
                 upstream="1NCE",
                 status_code=response.status_code,
             ) from None
-        issued = time.time()
+        issued = clock.now()
         token = CachedToken(
             access_token=access_token,
             refresh_at=issued + refresh_delay(expires_in, settings.ONENCE_TOKEN_REFRESH_MARGIN),

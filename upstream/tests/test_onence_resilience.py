@@ -46,11 +46,13 @@ def test_token_is_fetched_once_and_shared_through_the_cache(make_onence, fleet):
     assert "fleetops-demo" not in first.auth.cache_key
 
 
-def test_token_is_refreshed_before_it_expires(onence, fleet, settings):
+def test_token_is_refreshed_before_it_expires(onence, fleet, settings, clock):
     settings.ONENCE_TOKEN_REFRESH_MARGIN = 600  # longer than the TTL: refresh at half-life
     testing.set_faults(token_ttl_seconds=2)
     onence.get_sim(fleet[0])
-    time.sleep(1.2)
+    onence.get_sim(fleet[0])
+    assert len(token_requests()) == 1  # still before half-life
+    clock.advance(1.2)  # past half-life, before 1NCE's expiry
     onence.get_sim(fleet[0])
     assert len(token_requests()) == 2
     assert all(r["status"] == 200 for r in testing.requests_received(path_contains="/v2/sims"))
