@@ -51,6 +51,13 @@ class JobNotReady(Exception):
         self.max_retries = max_retries
 
 
+class ItemRetryLater(Exception):
+    """Raised by a job handler, from a transient failure (``raise ItemRetryLater from exc``),
+    when the item cannot be done now but may be soon (1NCE down): the item goes back to what
+    it was, the run stops and the cause is raised to the job's task, which retries under the
+    shared policy (``core.taskbase``) and fails the job once its retries are spent."""
+
+
 class ItemUnknown(ItemFailed):
     """Raised by a job handler when the item's upstream outcome was lost: the item is recorded
     ``unknown`` (not failed) until the app settles it with :func:`settle_job_item`."""
@@ -293,6 +300,9 @@ def run_job(
             logger.warning("job_item_interrupted", job_id=job.pk, item=item.key)
             job.refresh_from_db()
             return job
+        except ItemRetryLater as exc:
+            JobItem.objects.filter(pk=item.pk).update(status=previous)
+            raise (exc.__cause__ or exc) from None
         except ItemUnknown as exc:
             _finish_item(job, item, previous, JobItemStatus.UNKNOWN, error=str(exc))
         except ItemFailed as exc:
@@ -374,6 +384,13 @@ def fail_job(job: Job, *, error: str) -> Job:
     )
     job.refresh_from_db()
     return job
+
+
+def fail_unfinished_job(job_id, *, error: str) -> None:
+    """Fail the job ``job_id`` if it exists and is not finished (its task gave up)."""
+    Job.objects.filter(pk=job_id, finished_at__isnull=True).update(
+        status=JobStatus.FAILED, error=error, finished_at=timezone.now()
+    )
 
 
 def sweep_jobs(*, now=None) -> list[str]:

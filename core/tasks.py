@@ -4,11 +4,12 @@ from django.conf import settings
 
 from core.idempotency import prune_idempotency_keys
 from core.services import prune_finished_jobs, prune_task_runs, sweep_jobs
+from core.taskbase import FleetTask
 
 logger = structlog.get_logger(__name__)
 
 
-@shared_task(name="core.tasks.cleanup")
+@shared_task(base=FleetTask, name="core.tasks.cleanup")
 def cleanup() -> dict:
     """Daily housekeeping; each app adds its own pruning here through its services."""
     jobs = prune_finished_jobs(older_than_days=settings.JOB_RETENTION_DAYS)
@@ -20,7 +21,8 @@ def cleanup() -> dict:
     return {"jobs_deleted": jobs, "idempotency_keys_deleted": keys, "task_runs_deleted": runs}
 
 
-@shared_task(name="core.tasks.sweep_jobs")
+# Every few minutes: the next run is the retry.
+@shared_task(base=FleetTask, name="core.tasks.sweep_jobs", max_retries=0)
 def sweep_jobs_task() -> dict:
     """Every few minutes: re-enqueue jobs whose message or runner was lost."""
     swept = sweep_jobs()
