@@ -445,6 +445,9 @@ SIM_SYNC_RETRY_BACKOFF_SECONDS = env.int("SIM_SYNC_RETRY_BACKOFF_SECONDS", defau
 SIM_SYNC_CONCURRENCY = env.int("SIM_SYNC_CONCURRENCY", default=4)
 # Live connectivity answers are cached this long (seconds).
 CONNECTIVITY_CACHE_SECONDS = env.int("CONNECTIVITY_CACHE_SECONDS", default=30)
+# The daily cleanup deletes connectivity snapshots older than this (each SIM's newest stays:
+# it is the answer while 1NCE is down).
+CONNECTIVITY_RETENTION_DAYS = env.int("CONNECTIVITY_RETENTION_DAYS", default=30)
 # A connectivity reset is expected within RESET_EXPECTED_SECONDS and declared failed when no
 # new session shows up RESET_GRACE_SECONDS after that.
 RESET_EXPECTED_SECONDS = env.int("RESET_EXPECTED_SECONDS", default=120)

@@ -421,6 +421,22 @@ def sweep_jobs(*, now=None) -> list[str]:
     return swept
 
 
+# Pruners the daily cleanup runs besides its own, by the key of their count. Apps
+# register theirs in ``AppConfig.ready`` so that core imports none of them.
+_CLEANUP_PRUNERS: dict[str, Callable[[], int]] = {}
+
+
+def register_cleanup(key: str, prune: Callable[[], int]) -> None:
+    """Have the daily cleanup call ``prune()`` (which returns how many rows it deleted) and
+    report the count as ``key``."""
+    _CLEANUP_PRUNERS[key] = prune
+
+
+def run_registered_cleanups() -> dict[str, int]:
+    """Run every registered pruner; ``{key: rows deleted}``."""
+    return {key: prune() for key, prune in sorted(_CLEANUP_PRUNERS.items())}
+
+
 def prune_finished_jobs(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = Job.objects.filter(finished_at__lt=cutoff).delete()
