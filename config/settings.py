@@ -93,7 +93,6 @@ INSTALLED_APPS = [
     "provisioning",
     "outages",
     "payments",
-    "simulators",
 ]
 
 MIDDLEWARE = [
@@ -405,6 +404,9 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Upstreams and simulators --------------------------------------------------------------------
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=not PRODUCTION)
+if SIMULATORS_ENABLED:
+    # Only then: their tables, admin pages and /sim/ routes have no place in production.
+    INSTALLED_APPS.append("simulators")
 # Where the product reaches itself (the simulators' base URL in embedded mode).
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
