@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from accounts.models import APIKey, AuditLog, Organization, RefreshToken, User
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Organization)
@@ -47,17 +48,6 @@ class APIKeyAdmin(APIKeyModelAdmin):
     search_fields = ["prefix", "name", "user__username"]
     readonly_fields = ["prefix", "last_used_at", "usage_count", "revoked_at"]
     raw_id_fields = ["user"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RefreshToken)

@@ -93,7 +93,6 @@ INSTALLED_APPS = [
     "provisioning",
     "outages",
     "payments",
-    "simulators",
 ]
 
 MIDDLEWARE = [
@@ -407,6 +406,9 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Upstreams and simulators --------------------------------------------------------------------
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=not PRODUCTION)
+if SIMULATORS_ENABLED:
+    # Only then: their tables, admin pages and /sim/ routes have no place in production.
+    INSTALLED_APPS.append("simulators")
 # Where the product reaches itself (the simulators' base URL in embedded mode).
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
@@ -447,6 +449,9 @@ SIM_SYNC_RETRY_BACKOFF_SECONDS = env.int("SIM_SYNC_RETRY_BACKOFF_SECONDS", defau
 SIM_SYNC_CONCURRENCY = env.int("SIM_SYNC_CONCURRENCY", default=4)
 # Live connectivity answers are cached this long (seconds).
 CONNECTIVITY_CACHE_SECONDS = env.int("CONNECTIVITY_CACHE_SECONDS", default=30)
+# The daily cleanup deletes connectivity snapshots older than this (each SIM's newest stays:
+# it is the answer while 1NCE is down).
+CONNECTIVITY_RETENTION_DAYS = env.int("CONNECTIVITY_RETENTION_DAYS", default=30)
 # A connectivity reset is expected within RESET_EXPECTED_SECONDS and declared failed when no
 # new session shows up RESET_GRACE_SECONDS after that.
 RESET_EXPECTED_SECONDS = env.int("RESET_EXPECTED_SECONDS", default=120)

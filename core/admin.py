@@ -3,6 +3,20 @@ from django.contrib import admin
 from core.models import Job, JobItem, TaskRun
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records the product writes and nobody edits (mirrors, logs, bookkeeping): they are
+    listed and shown, never added, changed or deleted from the console."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class JobItemInline(admin.TabularInline):
     model = JobItem
     extra = 0
@@ -25,7 +39,7 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskRun)
-class TaskRunAdmin(admin.ModelAdmin):
+class TaskRunAdmin(ReadOnlyAdmin):
     """Periodic task runs, recorded by ``core.scheduler``; read-only."""
 
     list_display = ["task", "schedule_name", "started_at", "duration_seconds", "outcome"]
@@ -33,9 +47,3 @@ class TaskRunAdmin(admin.ModelAdmin):
     search_fields = ["task", "schedule_name", "task_id", "error"]
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in TaskRun._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

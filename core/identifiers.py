@@ -1,6 +1,20 @@
-"""Identifier validation, done before anything else touches the request (DESIGN.md)."""
+"""Identifier validation, done before anything else touches the request (DESIGN.md).
+
+The ICCID rule itself is written once, in ``upstream.onence.formats`` (the lowest layer:
+``upstream`` imports no app, so both it and the apps can use it); here it answers the API's
+400 ``INVALID_ICCID``.
+"""
 
 from core.exceptions import InvalidIccid
+from upstream.onence.formats import (
+    IccidCheckDigitError,
+    InvalidIccidError,
+    iccid_with_luhn,
+    luhn_check_digit,
+    normalise_iccid,
+)
+
+__all__ = ["ICCID_PATTERN", "iccid_with_luhn", "luhn_check_digit", "normalize_iccid"]
 
 # What ``normalize_iccid`` accepts, as the OpenAPI schema documents it (a 20-digit ICCID must
 # also carry the right Luhn digit, which a pattern cannot say).
@@ -15,40 +29,18 @@ ICCID_SEGMENT = rf"(?!(?:{'|'.join(SIMS_FIXED_PATHS)})/?$)[^/]+"
 ICCID_PATH = rf"(?P<iccid>{ICCID_SEGMENT})"  # for re_path routes under sims/
 
 
-def luhn_check_digit(digits: str) -> str:
-    """The Luhn digit that completes ``digits``."""
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        value = int(char)
-        if i % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return str((10 - total % 10) % 10)
-
-
-def normalize_iccid(value: str) -> str:
+def normalize_iccid(value: str | None) -> str:
     """The canonical 19-digit ICCID for a 19-digit or a 20-digit (with Luhn digit) one.
 
     Raises ``InvalidIccid`` (400) for anything else, or a 20-digit form whose check digit is
     wrong.
     """
-    value = (value or "").strip()
-    if not value.isdigit() or len(value) not in (19, 20) or not value.isascii():
-        raise InvalidIccid(
-            "The provided ICCID is invalid.",
-            details={"field": "iccid", "reason": "Must be 19-20 digits"},
-        )
-    if len(value) == 20:
-        if luhn_check_digit(value[:19]) != value[19]:
-            raise InvalidIccid(
-                "The provided ICCID is invalid.",
-                details={"field": "iccid", "reason": "Luhn check digit does not match"},
-            )
-        return value[:19]
-    return value
-
-
-def iccid_with_luhn(iccid: str) -> str:
-    return iccid + luhn_check_digit(iccid)
+    try:
+        return normalise_iccid(value or "")
+    except IccidCheckDigitError:
+        reason = "Luhn check digit does not match"
+    except InvalidIccidError:
+        reason = "Must be 19-20 digits"
+    raise InvalidIccid(
+        "The provided ICCID is invalid.", details={"field": "iccid", "reason": reason}
+    )

@@ -15,6 +15,7 @@ endpoints, legacy shapes). Paginated lists are already documented in their envel
 from http import HTTPStatus
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
 from core.identifiers import ICCID_PATTERN
@@ -77,6 +78,17 @@ ERROR_DESCRIPTIONS = {
     503: "The upstream or a dependency (database, cache, broker) is unavailable.",
     504: "The upstream did not answer in time (GATEWAY_TIMEOUT).",
 }
+# The organization a platform superuser's organization-scoped request acts for
+# (``core.viewsets.target_organization``); members act for their own.
+ORGANIZATION_ID_PARAMETER = OpenApiParameter(
+    "organization_id",
+    int,
+    description=(
+        "Platform superusers: the organization this request acts for (required when the"
+        " superuser belongs to none; also accepted in the body). Members act for their own."
+    ),
+)
+
 # Statuses of a handler that calls an upstream during the request: its failures (404 when
 # the upstream does not know the object) and 409 when the organization has no account there.
 UPSTREAM_ERROR_STATUSES = frozenset({404, 409, 502, 503, 504})

@@ -51,6 +51,13 @@ class JobNotReady(Exception):
         self.max_retries = max_retries
 
 
+class ItemRetryLater(Exception):
+    """Raised by a job handler, from a transient failure (``raise ItemRetryLater from exc``),
+    when the item cannot be done now but may be soon (1NCE down): the item goes back to what
+    it was, the run stops and the cause is raised to the job's task, which retries under the
+    shared policy (``core.taskbase``) and fails the job once its retries are spent."""
+
+
 class ItemUnknown(ItemFailed):
     """Raised by a job handler when the item's upstream outcome was lost: the item is recorded
     ``unknown`` (not failed) until the app settles it with :func:`settle_job_item`."""
@@ -301,6 +308,9 @@ def run_job(
             logger.warning("job_item_interrupted", job_id=job.pk, item=item.key)
             job.refresh_from_db()
             return job
+        except ItemRetryLater as exc:
+            JobItem.objects.filter(pk=item.pk).update(status=previous)
+            raise (exc.__cause__ or exc) from None
         except ItemUnknown as exc:
             _finish_item(job, item, previous, JobItemStatus.UNKNOWN, error=str(exc))
         except ItemFailed as exc:
@@ -384,6 +394,13 @@ def fail_job(job: Job, *, error: str) -> Job:
     return job
 
 
+def fail_unfinished_job(job_id, *, error: str) -> None:
+    """Fail the job ``job_id`` if it exists and is not finished (its task gave up)."""
+    Job.objects.filter(pk=job_id, finished_at__isnull=True).update(
+        status=JobStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
 def sweep_jobs(*, now=None) -> list[str]:
     """Re-enqueue every unfinished job nobody is running: pending longer than
     ``JOB_SWEEP_AFTER_SECONDS`` (its message was lost with the broker's data), or processing
@@ -410,6 +427,22 @@ def sweep_jobs(*, now=None) -> list[str]:
     if swept:
         logger.warning("jobs_swept", count=len(swept), job_ids=swept[:20])
     return swept
+
+
+# Pruners the daily cleanup runs besides its own, by the key of their count. Apps
+# register theirs in ``AppConfig.ready`` so that core imports none of them.
+_CLEANUP_PRUNERS: dict[str, Callable[[], int]] = {}
+
+
+def register_cleanup(key: str, prune: Callable[[], int]) -> None:
+    """Have the daily cleanup call ``prune()`` (which returns how many rows it deleted) and
+    report the count as ``key``."""
+    _CLEANUP_PRUNERS[key] = prune
+
+
+def run_registered_cleanups() -> dict[str, int]:
+    """Run every registered pruner; ``{key: rows deleted}``."""
+    return {key: prune() for key, prune in sorted(_CLEANUP_PRUNERS.items())}
 
 
 def prune_finished_jobs(*, older_than_days: int) -> int:

@@ -3,11 +3,22 @@
 ``FleetViewSet`` scopes every query to the caller's organization (``organization_field``);
 platform superusers see every organization. An object of another organization is simply not
 in the queryset, so it answers 404, never 403.
+
+Organization-scoped writes (and the few reads that need one organization) act for
+:func:`target_organization`: the caller's own organization, or the one a platform superuser
+names with ``organization_id``.
 """
 
+from collections.abc import Mapping
+
 import structlog
+from django.contrib.auth import get_user_model
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.views import APIView
+
+from core.exceptions import Unprocessable
+
+ORGANIZATION_PARAMETER = "organization_id"
 
 
 def scope_to_organization(queryset, user, field: str = "organization"):
@@ -35,6 +46,57 @@ class ParentLookupMixin:
             lookup = type(self).parent_lookup
             self._parent = lookup(self.kwargs[self.parent_url_kwarg], user=self.request.user)
         return self._parent
+
+
+def _named_organization_id(request):
+    """``organization_id`` from the query string, else from a JSON object body."""
+    value = request.query_params.get(ORGANIZATION_PARAMETER)
+    if value is None and isinstance(request.data, Mapping):
+        value = request.data.get(ORGANIZATION_PARAMETER)
+    return value
+
+
+def _organization_error(message: str) -> Unprocessable:
+    return Unprocessable(
+        message,
+        details={
+            "errors": [{"loc": [ORGANIZATION_PARAMETER], "msg": message, "type": "value_error"}]
+        },
+    )
+
+
+def target_organization(request):
+    """The organization an organization-scoped request acts for.
+
+    A member acts for their own organization (naming another one is refused, not silently
+    ignored). A platform superuser, who may belong to none, names it with ``organization_id``
+    (query string or body) and otherwise acts for their own; with neither the request is
+    refused with 422 rather than written to no organization. A member without an organization
+    gets 403, as elsewhere.
+    """
+    user = request.user
+    named = _named_organization_id(request)
+    if not user.is_superuser:
+        if user.organization_id is None:
+            raise exceptions.PermissionDenied("Your account belongs to no organization.")
+        if named is not None and str(named) != str(user.organization_id):
+            raise _organization_error("You may act only for your own organization.")
+        return user.organization
+    if named is None:
+        if user.organization_id is None:
+            raise _organization_error(
+                "A platform superuser belongs to no organization: name the one this request is"
+                f" for with {ORGANIZATION_PARAMETER}."
+            )
+        return user.organization
+    # The model through the user, so core need not import accounts.
+    organization_model = get_user_model()._meta.get_field("organization").related_model
+    try:
+        if isinstance(named, bool):
+            raise TypeError(named)
+        return organization_model.objects.get(pk=int(named))
+    except (TypeError, ValueError, organization_model.DoesNotExist):
+        raise _organization_error(f"No organization with id {named!r}.") from None
 
 
 class FleetViewMixin:
@@ -67,6 +129,10 @@ class FleetViewMixin:
                 user=user.get_username(), organization=getattr(user, "organization_id", None)
             )
 
+    def target_organization(self):
+        """The organization this request writes for (see :func:`target_organization`)."""
+        return target_organization(self.request)
+
 
 class TenantScopedMixin(FleetViewMixin):
     organization_field = "organization"
@@ -77,7 +143,7 @@ class TenantScopedMixin(FleetViewMixin):
         )
 
     def perform_create(self, serializer):
-        serializer.save(**{self.organization_field: self.request.user.organization})
+        serializer.save(**{self.organization_field: self.target_organization()})
 
 
 class FleetAPIView(FleetViewMixin, APIView):

@@ -2,13 +2,13 @@
 
 import structlog
 from celery import shared_task
-from celery.exceptions import Retry
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from accounts.models import Organization
 from core.models import Job
-from core.services import ItemFailed, fail_job, run_job_task
+from core.services import ItemFailed, ItemRetryLater, run_job_task
+from core.taskbase import MAX_RETRIES, RETRY_BACKOFF_MAX_SECONDS, FleetTask, JobTask
 from sims import services
 from upstream.exceptions import UpstreamTimeout, UpstreamUnavailable
 
@@ -16,11 +16,10 @@ logger = structlog.get_logger(__name__)
 
 
 # How a sync that finds 1NCE down is retried, by the task and by ``manage.py sync_sims``
-# alike: up to SYNC_MAX_RETRIES more times, after SIM_SYNC_RETRY_BACKOFF_SECONDS, then twice
-# that, and so on (Celery's exponential backoff with full jitter, capped at 10 minutes).
+# alike: the shared task policy (core.taskbase), its first delay SIM_SYNC_RETRY_BACKOFF_SECONDS.
 SYNC_RETRY_ERRORS = (UpstreamUnavailable, UpstreamTimeout)
-SYNC_MAX_RETRIES = 5
-SYNC_RETRY_BACKOFF_MAX = 600
+SYNC_MAX_RETRIES = MAX_RETRIES
+SYNC_RETRY_BACKOFF_MAX = RETRY_BACKOFF_MAX_SECONDS
 
 
 def sync_retry_delay(retries: int) -> int:
@@ -34,11 +33,9 @@ def sync_retry_delay(retries: int) -> int:
 
 
 @shared_task(
+    base=FleetTask,
     name="sims.tasks.sync_sims",
-    autoretry_for=SYNC_RETRY_ERRORS,
     retry_backoff=settings.SIM_SYNC_RETRY_BACKOFF_SECONDS,
-    retry_backoff_max=SYNC_RETRY_BACKOFF_MAX,
-    max_retries=SYNC_MAX_RETRIES,
 )
 def sync_sims() -> list[dict]:
     """Mirror every connected organization's SIMs (every 15 minutes). A run that finds 1NCE
@@ -49,24 +46,25 @@ def sync_sims() -> list[dict]:
 def _sync_organization_handler(job: Job):
     def handle(item):
         organization = Organization.objects.get(pk=item.payload["organization_id"])
-        result = services.sync_organization(organization=organization)
+        try:
+            result = services.sync_organization(organization=organization)
+        except SYNC_RETRY_ERRORS as exc:
+            raise ItemRetryLater from exc  # 1NCE down: the task retries the whole sync
         return {k: v for k, v in vars(result).items() if k != "conflicts"}
 
     return handle
 
 
-@shared_task(bind=True, name="sims.tasks.sync_organization_job")
+@shared_task(
+    base=JobTask,
+    bind=True,
+    name="sims.tasks.sync_organization_job",
+    retry_backoff=settings.SIM_SYNC_RETRY_BACKOFF_SECONDS,
+)
 def sync_organization_job(self, job_id: str) -> None:
-    """Run a sync-all job (one item: the organization)."""
-    try:
-        run_job_task(self, job_id, _sync_organization_handler)
-    except Retry:
-        raise
-    except Exception as exc:
-        job = Job.objects.filter(pk=job_id).first()
-        if job is not None:
-            fail_job(job, error=f"{type(exc).__name__}: the sync could not finish.")
-        raise
+    """Run a sync-all job (one item: the organization); a 1NCE outage is retried with
+    backoff, and fails the job once the retries are spent."""
+    run_job_task(self, job_id, _sync_organization_handler)
 
 
 def _configure_sims_handler(job: Job):
@@ -82,7 +80,7 @@ def _configure_sims_handler(job: Job):
     return handle
 
 
-@shared_task(bind=True, name="sims.tasks.configure_sims_job")
+@shared_task(base=JobTask, bind=True, name="sims.tasks.configure_sims_job")
 def configure_sims_job(self, job_id: str) -> None:
     """Run a chunk of a SIM configuration job; the chunk enqueues the next."""
     run_job_task(self, job_id, _configure_sims_handler)

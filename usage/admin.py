@@ -1,16 +1,9 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from usage.models import OrganizationDailyUsage, UsageRecord
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Usage is written by the sync only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+# Usage is written by the sync only.
 
 
 @admin.register(UsageRecord)

@@ -28,7 +28,7 @@ from accounts.permissions import (
     effective_role,
 )
 from core.pagination import FleetPagination
-from core.schema import answers_errors
+from core.schema import ORGANIZATION_ID_PARAMETER, answers_errors
 from core.throttling import FleetRateThrottle, LoginRateThrottle
 from core.viewsets import FleetAPIView, FleetViewMixin, FleetViewSet
 
@@ -123,17 +123,22 @@ class MeView(FleetAPIView):
 
 
 class RegisterView(FleetAPIView):
-    """An organization admin creates a user, with a role, in the admin's organization."""
+    """An organization admin creates a user, with a role, in the admin's organization (a
+    platform superuser names the organization with ``organization_id``)."""
 
     permission_classes = [IsOrganizationAdmin]
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: UserSerializer},
+        parameters=[ORGANIZATION_ID_PARAMETER],
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.create_user(
             **serializer.validated_data,
-            organization=request.user.organization,
+            organization=self.target_organization(),
             actor=request.user,
             request=request,
         )

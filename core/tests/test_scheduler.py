@@ -56,6 +56,7 @@ class TestRecording:
             "jobs_deleted": 0,
             "idempotency_keys_deleted": 0,
             "task_runs_deleted": 0,
+            "connectivity_snapshots_deleted": 0,
         }
         assert run.error == ""
 

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from core.schema import calls_upstream
+from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
 from core.viewsets import FleetAPIView, ParentLookupMixin
 from quotas import services
 from quotas.api.serializers import (
@@ -131,14 +131,14 @@ class BulkTopUpView(FleetAPIView):
         operation_id="sims_topup_bulk",
         request=BulkTopUpRequestSerializer,
         responses={202: BulkTopUpAcceptedSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER, ORGANIZATION_ID_PARAMETER],
     )
     @idempotent
     def post(self, request):
         serializer = BulkTopUpRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.start_bulk_topup(
-            organization=request.user.organization,
+            organization=self.target_organization(),
             items=serializer.validated_data["sims"],
             actor=request.user,
             request=request,
@@ -156,13 +156,17 @@ class AutoTopUpView(FleetAPIView):
     """Configure auto top-up rules for one or more SIMs."""
 
     @calls_upstream
-    @extend_schema(request=AutoTopUpRequestSerializer, responses=AutoTopUpResultSerializer)
+    @extend_schema(
+        request=AutoTopUpRequestSerializer,
+        responses=AutoTopUpResultSerializer,
+        parameters=[ORGANIZATION_ID_PARAMETER],
+    )
     def post(self, request):
         serializer = AutoTopUpRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = services.configure_auto_topup(
-            organization=request.user.organization,
+            organization=self.target_organization(),
             iccids=data["sims"],
             quota_type=data["quota_type"],
             threshold_percentage=data["threshold_percentage"],

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from core.exceptions import Unprocessable
 from core.identifiers import ICCID_SEGMENT, normalize_iccid
-from core.schema import calls_upstream
+from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
 from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
 from sims import cache as sim_cache
 from sims import services
@@ -123,13 +123,14 @@ class SimViewSet(FleetViewSet):
     @extend_schema(
         request=SimConfigureSerializer,
         responses={201: SimConfigResultSerializer, 202: JobAcceptedSerializer},
+        parameters=[ORGANIZATION_ID_PARAMETER],
     )
     def create(self, request, *args, **kwargs):
         """Configure up to 1,000 SIMs; more than 50 run as a job (202)."""
         serializer = SimConfigureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data["sims"]
-        organization = request.user.organization
+        organization = self.target_organization()
         if len(items) > INLINE_CONFIGURE_LIMIT:
             job = start_configure_sims(organization=organization, items=items, actor=request.user)
             return job_accepted(job)
@@ -197,12 +198,14 @@ class SimViewSet(FleetViewSet):
         return Response(SimDetailSerializer(sim).data)
 
     @calls_upstream
-    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @extend_schema(
+        request=None, responses={202: JobAcceptedSerializer}, parameters=[ORGANIZATION_ID_PARAMETER]
+    )
     @action(detail=False, methods=["post"], url_path="sync-all")
     def sync_all(self, request):
         """Sync every SIM of the organization as a job; while one is queued or running, its
         job is answered instead of queuing another."""
-        job, _ = start_sync_all(organization=request.user.organization, actor=request.user)
+        job, _ = start_sync_all(organization=self.target_organization(), actor=request.user)
         return job_accepted(job)
 
     @calls_upstream
@@ -227,17 +230,21 @@ class SimViewSet(FleetViewSet):
         return self.get_paginated_response(SimEventSerializer(page, many=True).data)
 
     @extend_schema(
-        methods=["GET"], responses={200: LimitsSerializer}, operation_id="sims_global_limits"
+        methods=["GET"],
+        responses={200: LimitsSerializer},
+        operation_id="sims_global_limits",
+        parameters=[ORGANIZATION_ID_PARAMETER],
     )
     @extend_schema(
         methods=["POST"],
         request=LimitsSerializer,
         responses={200: LimitsSerializer},
         operation_id="sims_global_limits_set",
+        parameters=[ORGANIZATION_ID_PARAMETER],
     )
     @action(detail=False, methods=["get", "post"], url_path="limits")
     def global_limits(self, request):
-        organization = request.user.organization
+        organization = self.target_organization()
         if request.method == "GET":
             return Response(LimitsSerializer(global_limits(organization=organization)).data)
         serializer = LimitsSerializer(data=request.data, partial=True)
@@ -296,12 +303,16 @@ class OrderViewSet(
         return Response(OrderSerializer(order).data)
 
     @calls_upstream
-    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer},
+        parameters=[ORGANIZATION_ID_PARAMETER],
+    )
     def create(self, request, *args, **kwargs):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = place_order(
-            organization=request.user.organization,
+            organization=self.target_organization(),
             items=serializer.validated_data["items"],
             actor=request.user,
             request=request,
@@ -313,7 +324,9 @@ class ProductListView(FleetAPIView):
     """1NCE's product catalogue (cached for an hour)."""
 
     @calls_upstream
-    @extend_schema(responses={200: ProductSerializer(many=True)})
+    @extend_schema(
+        responses={200: ProductSerializer(many=True)}, parameters=[ORGANIZATION_ID_PARAMETER]
+    )
     def get(self, request):
-        products = list_products(organization=request.user.organization)
+        products = list_products(organization=self.target_organization())
         return Response(ProductSerializer(products, many=True).data)

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import record_audit
@@ -12,6 +14,8 @@ from sims.events import record_event
 from sims.models import ConnectivityReset, ConnectivitySnapshot, EventType, ResetStatus, Sim
 from sims.services.clients import onence_client_for
 from upstream.exceptions import UpstreamError, UpstreamNotFound
+
+logger = structlog.get_logger(__name__)
 
 CONNECTIVITY_CACHE_KEY = "sims:connectivity:{}"
 
@@ -40,6 +44,24 @@ def connectivity_details(status) -> tuple[bool, dict]:
         "services": list(status.services),
     }
     return connected, details
+
+
+def prune_connectivity_snapshots(*, older_than_days: int | None = None) -> int:
+    """Delete connectivity snapshots older than ``older_than_days`` (default
+    ``CONNECTIVITY_RETENTION_DAYS``), except each SIM's newest: it is the answer while 1NCE is
+    down and the reading the next one is compared with. Returns how many were deleted."""
+    days = settings.CONNECTIVITY_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    newer = ConnectivitySnapshot.objects.filter(sim=OuterRef("sim")).filter(
+        Q(taken_at__gt=OuterRef("taken_at"))
+        | Q(taken_at=OuterRef("taken_at"), pk__gt=OuterRef("pk"))
+    )
+    deleted, _ = (
+        ConnectivitySnapshot.objects.filter(taken_at__lt=cutoff).filter(Exists(newer)).delete()
+    )
+    if deleted:
+        logger.info("connectivity_snapshots_pruned", deleted=deleted, older_than_days=days)
+    return deleted
 
 
 def live_connectivity(*, sim) -> dict:

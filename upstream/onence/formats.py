@@ -24,6 +24,10 @@ class InvalidIccidError(ValueError):
     """Not a 19-digit ICCID or a 20-digit one with a valid Luhn check digit."""
 
 
+class IccidCheckDigitError(InvalidIccidError):
+    """A 20-digit ICCID whose last digit is not its Luhn check digit."""
+
+
 def luhn_check_digit(digits: str) -> int:
     """The Luhn check digit to append to ``digits``."""
     total = 0
@@ -38,13 +42,16 @@ def luhn_check_digit(digits: str) -> int:
 
 
 def normalise_iccid(value: str) -> str:
-    """The 19-digit ICCID 1NCE paths use, from a 19- or 20-digit ICCID (Luhn checked)."""
+    """The 19-digit ICCID 1NCE paths use, from a 19- or 20-digit ICCID (Luhn checked).
+
+    The one ICCID rule of FleetOps: ``core.identifiers.normalize_iccid`` answers the API's
+    400 with it (it lives here because ``upstream`` imports no app)."""
     iccid = str(value).strip()
     if not iccid.isascii() or not iccid.isdigit() or len(iccid) not in (19, 20):
         raise InvalidIccidError("An ICCID has 19 or 20 digits.")
     if len(iccid) == 20:
         if luhn_check_digit(iccid[:19]) != int(iccid[19]):
-            raise InvalidIccidError("The ICCID's check digit (Luhn) is wrong.")
+            raise IccidCheckDigitError("The ICCID's check digit (Luhn) is wrong.")
         iccid = iccid[:19]
     return iccid
 

@@ -1,8 +1,8 @@
 """Settle top-up calls whose outcome was lost now (the periodic task's service)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from accounts.models import Organization
+from accounts.management.options import add_organization_argument, organization_option
 from quotas.services import settle_topups
 
 
@@ -10,14 +10,10 @@ class Command(BaseCommand):
     help = "Settle top-up calls whose outcome at 1NCE was lost (every organization, or one)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", help="Slug of one organization.")
+        add_organization_argument(parser)
 
     def handle(self, *args, **options):
-        organization = None
-        if options["organization"]:
-            organization = Organization.objects.filter(slug=options["organization"]).first()
-            if organization is None:
-                raise CommandError(f"No organization {options['organization']!r}.")
+        organization = organization_option(options["organization"])
         result = settle_topups(organization=organization)
         pending = result.open - result.applied - result.not_applied
         self.stdout.write(

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.models import Organization
+from accounts.management.options import add_organization_argument, organization_option
 from sims.selectors import connected_organizations
 from sims.services.clients import ONENCE_ACCOUNTS
 from sims.services.sync import sync_organization
@@ -17,14 +17,12 @@ class Command(BaseCommand):
     help = "Sync the SIM mirror from 1NCE for every connected organization (or one)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", help="Slug of one organization to sync.")
+        add_organization_argument(parser)
 
     def handle(self, *args, **options):
-        if options["organization"]:
-            try:
-                organizations = [Organization.objects.get(slug=options["organization"])]
-            except Organization.DoesNotExist:
-                raise CommandError(f"No organization {options['organization']!r}.") from None
+        organization = organization_option(options["organization"])
+        if organization is not None:
+            organizations = [organization]
             if not ONENCE_ACCOUNTS.is_connected(organizations[0]):
                 raise CommandError(str(ONENCE_ACCOUNTS.not_connected(organizations[0]).detail))
         else:

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from accounts.management.options import add_organization_argument, organization_option
 from sims.models import Sim
 from sms.services import sims_to_sync, sync_sms
 
@@ -12,18 +13,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--iccid", action="append", help="Only this SIM (repeatable).")
-        parser.add_argument("--organization", help="Every SIM of this organization (slug).")
+        add_organization_argument(parser, help="Every SIM of this organization.")
 
     def handle(self, *args, **options):
+        organization = organization_option(options["organization"])
         if options["iccid"]:
             sims = list(
                 Sim.objects.select_related("organization").filter(iccid__in=options["iccid"])
             )
-        elif options["organization"]:
+        elif organization is not None:
             sims = list(
-                Sim.objects.select_related("organization").filter(
-                    organization__slug=options["organization"]
-                )
+                Sim.objects.select_related("organization").filter(organization=organization)
             )
         else:
             sims = sims_to_sync()

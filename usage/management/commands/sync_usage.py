@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.models import Organization
+from accounts.management.options import add_organization_argument, organization_option
 from upstream.exceptions import UpstreamError
 from usage.services import sync_usage
 
@@ -12,14 +12,10 @@ class Command(BaseCommand):
     help = "Fetch new daily usage from 1NCE for every active SIM (incremental)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", metavar="SLUG", help="Only this organization.")
+        add_organization_argument(parser)
 
     def handle(self, *args, organization=None, verbosity=1, **options):
-        org = None
-        if organization:
-            org = Organization.objects.filter(slug=organization).first()
-            if org is None:
-                raise CommandError(f"No organization with slug {organization!r}.")
+        org = organization_option(organization)
         bar = None
 
         def progress(done: int, total: int) -> None:
