@@ -222,6 +222,11 @@ def run_job_task(task, job_id: str, handler_for: Callable[[Job], Callable[[JobIt
         except MaxRetriesExceededError:
             logger.warning("job_delivery_dropped", job_id=job_id, reason=str(exc))
             return None
+        finally:
+            # Celery keeps an explicit max_retries on the task object, where its autoretry
+            # would later apply it to unrelated failures (1NCE down): it was for this wait alone.
+            with contextlib.suppress(AttributeError):
+                del task.override_max_retries
 
 
 def run_job_chunk(job_id: str, handler_for: Callable[[Job], Callable[[JobItem], dict]]):

@@ -81,7 +81,7 @@ def test_an_unconnected_organization_is_refused_before_any_call(upstream_fleet, 
 
 
 def test_an_unknown_organization_is_refused(upstream_fleet):
-    with pytest.raises(CommandError, match="No organization 'nowhere'"):
+    with pytest.raises(CommandError, match="No organization with slug 'nowhere'"):
         call_command("sync_sims", "--organization", "nowhere", verbosity=0)
 
     assert sim_list_calls() == []
