@@ -5,6 +5,7 @@ filesystem transport and the upstream simulators. Production sets ``FLEETOPS_ENV
 and real servers; it refuses to start with ``DEBUG`` on or without ``SECRET_KEY``.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,10 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# An empty value means "not set": a .env copied from .env.example (which lists every variable,
+# most of them empty) keeps every default instead of overriding it with "".
+for _name in [name for name, value in os.environ.items() if value == ""]:
+    del os.environ[_name]
 
 FLEETOPS_ENV = env.str("FLEETOPS_ENV", default="development")
 if FLEETOPS_ENV not in {"development", "test", "production"}:

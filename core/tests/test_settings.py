@@ -150,3 +150,45 @@ def test_broker_redelivers_a_crashed_workers_task_soon_after_the_longest_task_co
         visibility, hard_limit = map(int, result.stdout.split())
         assert hard_limit == int(limit)
         assert hard_limit < visibility <= hard_limit + 120
+
+
+def example_env() -> dict[str, str]:
+    """The variables of ``.env.example`` as a newcomer's ``cp .env.example .env`` sets them."""
+    pairs = (
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+@pytest.mark.parametrize(
+    ("mode", "extra", "expected"),
+    [
+        ("development", {}, "['django.db.backends.sqlite3', 'console', True]"),
+        (
+            "production",
+            {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "fleetops.example"},
+            "['django.db.backends.sqlite3', 'json', True]",
+        ),
+    ],
+)
+def test_a_env_copied_from_the_example_keeps_every_default(mode, extra, expected):
+    """Seen by a newcomer: every empty value of the example overrode its default (no database
+    engine, no static root, no JSON logs)."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(repr([s.DATABASES['default']['ENGINE'], s.LOG_FORMAT, bool(s.STATIC_ROOT)]))"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FLEETOPS_", "DATABASE_"))},
+        **example_env(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "FLEETOPS_ENV": mode,
+        **extra,
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
