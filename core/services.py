@@ -348,14 +348,16 @@ def _finish_item(job, item, previous, status, *, result=None, error="") -> None:
         )
 
 
+def outcome_of(job: Job) -> str:
+    """A finished job's status from its counts: completed, failed or partial."""
+    if job.failed == 0:
+        return JobStatus.COMPLETED
+    return JobStatus.FAILED if job.done == 0 else JobStatus.PARTIAL
+
+
 def finish_job(job: Job) -> Job:
     job.refresh_from_db()
-    if job.failed == 0:
-        job.status = JobStatus.COMPLETED
-    elif job.done == 0:
-        job.status = JobStatus.FAILED
-    else:
-        job.status = JobStatus.PARTIAL
+    job.status = outcome_of(job)
     job.finished_at = timezone.now()
     job.cursor = 0
     job.save(update_fields=["status", "finished_at", "cursor", "updated_at"])
@@ -380,13 +382,7 @@ def settle_job_item(item: JobItem, *, succeeded: bool, result=None, error: str =
             )
         job = Job.objects.select_for_update().get(pk=item.job_id)
         if job.finished_at is not None:
-            job.status = (
-                JobStatus.COMPLETED
-                if job.failed == 0
-                else JobStatus.FAILED
-                if job.done == 0
-                else JobStatus.PARTIAL
-            )
+            job.status = outcome_of(job)
             job.save(update_fields=["status", "updated_at"])
 
 

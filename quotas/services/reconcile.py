@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
+from core.exceptions import UpstreamNotConnected
 from core.services import settle_job_item
 from quotas.models import QuotaType, TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.services.quota import package_size
@@ -235,7 +236,7 @@ def settle_topups(
         organization = org_rows[0].sim.organization
         try:
             org_client = client or onence_client_for(organization=organization)
-        except Exception as exc:  # not connected any more: nothing can be read
+        except UpstreamNotConnected as exc:  # not connected any more: nothing can be read
             logger.warning("topup_reconcile_not_connected", org=organization.pk, error=str(exc))
             result.errors += 1
             continue
@@ -250,8 +251,11 @@ def settle_topups(
 
 def _settle_rows(rows, read: OrdersRead, *, now, skew, result: SettleResult) -> None:
     numbers = {str(order.order_number) for orders in read.by_iccid.values() for order in orders}
+    # Order numbers are an account's own: only this organization's calls can have claimed one.
     claimed = set(
-        TopUpOrder.objects.filter(order_number__in=numbers).values_list("order_number", flat=True)
+        TopUpOrder.objects.filter(
+            order_number__in=numbers, sim__organization_id=rows[0].sim.organization_id
+        ).values_list("order_number", flat=True)
     )
     settle_before = now - timedelta(seconds=settings.TOPUP_SETTLE_SECONDS)
     touched: dict[int, int] = defaultdict(int)  # topup id -> packages found applied
@@ -305,6 +309,25 @@ def status_of(topup: TopUp) -> str:
     return TopUpStatus.PARTIAL if completed else TopUpStatus.FAILED
 
 
+def record_topped_up(topup: TopUp, *, packages: int, found: bool = False) -> None:
+    """The SIM's ``quota_topped_up`` event for ``packages`` of ``topup`` applied at 1NCE
+    (``found``: learnt by reconciliation rather than from 1NCE's answer)."""
+    unit = "bytes" if topup.quota_type == QuotaType.DATA else "SMS"
+    volume = packages * package_size(topup.quota_type)
+    record_event(
+        sim=topup.sim,
+        event_type=EventType.QUOTA_TOPPED_UP,
+        description=f"Topped up {volume} {unit}" + (" (found applied at 1NCE)." if found else "."),
+        details={
+            "transaction_id": topup.transaction_id,
+            "quota_type": topup.quota_type,
+            "packages": packages,
+            "order_numbers": order_numbers(topup),
+            "source": topup.source,
+        },
+    )
+
+
 def settle_topup(topup: TopUp, *, found_applied: int) -> None:
     """After some of ``topup``'s calls settled: its status, an event for the packages found
     applied, and its bulk job item once nothing is open any more."""
@@ -314,20 +337,7 @@ def settle_topup(topup: TopUp, *, found_applied: int) -> None:
             topup.completed_at = timezone.now()
         topup.save(update_fields=["status", "completed_at", "updated_at"])
         if found_applied:
-            unit = "bytes" if topup.quota_type == QuotaType.DATA else "SMS"
-            volume = found_applied * package_size(topup.quota_type)
-            record_event(
-                sim=topup.sim,
-                event_type=EventType.QUOTA_TOPPED_UP,
-                description=f"Topped up {volume} {unit} (found applied at 1NCE).",
-                details={
-                    "transaction_id": topup.transaction_id,
-                    "quota_type": topup.quota_type,
-                    "packages": found_applied,
-                    "order_numbers": order_numbers(topup),
-                    "source": topup.source,
-                },
-            )
+            record_topped_up(topup, packages=found_applied, found=True)
     if topup.job_item_id and topup.status != TopUpStatus.UNKNOWN:
         done = topup.status == TopUpStatus.COMPLETED
         settle_job_item(

@@ -21,17 +21,21 @@ from accounts.audit import record_audit
 from accounts.models import AuditStatus
 from core.exceptions import Conflict, UpstreamWriteFailed
 from quotas.models import (
-    QuotaType,
     TopUp,
     TopUpOrder,
     TopUpOrderStatus,
     TopUpSource,
     TopUpStatus,
 )
-from quotas.services.quota import package_size, packages_for, refresh_quotas
-from quotas.services.reconcile import OPEN, order_numbers, settle_topups, status_of
-from sims.events import record_event
-from sims.models import EventType, Sim
+from quotas.services.quota import packages_for, refresh_quotas
+from quotas.services.reconcile import (
+    OPEN,
+    order_numbers,
+    record_topped_up,
+    settle_topups,
+    status_of,
+)
+from sims.models import Sim
 from sims.services import onence_client_for
 from upstream.exceptions import (
     UpstreamError,
@@ -252,19 +256,7 @@ def _finish(*, topup: TopUp, applied_now: int, found: int, error, actor, request
     with transaction.atomic():
         topup.save()
         if applied_now:
-            unit = "bytes" if topup.quota_type == QuotaType.DATA else "SMS"
-            record_event(
-                sim=sim,
-                event_type=EventType.QUOTA_TOPPED_UP,
-                description=f"Topped up {applied_now * package_size(topup.quota_type)} {unit}.",
-                details={
-                    "transaction_id": topup.transaction_id,
-                    "quota_type": topup.quota_type,
-                    "packages": applied_now,
-                    "order_numbers": numbers,
-                    "source": topup.source,
-                },
-            )
+            record_topped_up(topup, packages=applied_now)
         record_audit(
             operation="TOPUP",
             resource_type="sim",
