@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from core.admin import ReadOnlyAdmin
 from quotas import services
 from quotas.models import AutoTopUpRule, Quota, TopUp, TopUpOrder
 
@@ -58,7 +59,9 @@ class TopUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(Quota)
-class QuotaAdmin(admin.ModelAdmin):
+class QuotaAdmin(ReadOnlyAdmin):
+    """A mirror of 1NCE's quotas: refreshed from 1NCE, changed only by top-ups."""
+
     list_display = ["sim", "quota_type", "volume", "remaining", "status", "refreshed_at"]
     list_filter = ["quota_type", "status"]
     search_fields = ["sim__iccid"]

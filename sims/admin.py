@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 
+from core.admin import ReadOnlyAdmin
 from sims import services
+from sims.api.serializers import SimChangeSerializer
 from sims.models import ONENCE_DEFAULT_BASE_URL, LimitSet, OnenceAccount, Order, Sim, SimEvent
 from upstream.exceptions import UpstreamError
 
@@ -60,6 +62,26 @@ class RecentEventsInline(admin.TabularInline):
         return super().get_queryset(request).order_by("-occurred_at", "-id")
 
 
+class SimChangeForm(forms.ModelForm):
+    """The parts of a SIM that are ours to change in the console (tags, metadata), checked by
+    the API's own rules; everything else is 1NCE's (actions) or the tenant's (never)."""
+
+    class Meta:
+        model = Sim
+        fields = ["tags", "metadata"]
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: cleaned[name] for name in self.Meta.fields if name in cleaned}
+        changes = SimChangeSerializer(data=values, partial=True)
+        if changes.is_valid():
+            self.validated_changes = changes.validated_data
+        else:
+            for name, problems in changes.errors.items():
+                self.add_error(name if name in self.fields else None, str(problems))
+        return cleaned
+
+
 @admin.register(Sim)
 class SimAdmin(admin.ModelAdmin):
     list_display = [
@@ -75,7 +97,11 @@ class SimAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     search_fields = ["iccid", "iccid_with_luhn", "imsi", "msisdn", "imei", "label"]
     ordering = ["-created_at", "-id"]
+    form = SimChangeForm
+    # Every column but tags and metadata is 1NCE's (changed by the actions below) or the
+    # tenant's: no console path moves a SIM to another organization.
     readonly_fields = [
+        "organization",
         "iccid",
         "iccid_with_luhn",
         "imsi",
@@ -97,6 +123,7 @@ class SimAdmin(admin.ModelAdmin):
         "sms_quota_remaining",
         "sms_quota_total",
         "last_synced_at",
+        "usage_synced_at",
         "missing_upstream_since",
         "created_at",
         "updated_at",
@@ -106,6 +133,17 @@ class SimAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # SIMs come from 1NCE through the sync
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the sync flags SIMs gone from 1NCE; a row is never dropped by hand
+
+    def save_model(self, request, obj, form, change):
+        """Tags and metadata change through the same service as the API: audited with the
+        operator as actor, a ``configuration_changed`` event, the read caches dropped."""
+        changes = {k: v for k, v in form.validated_changes.items() if k in form.changed_data}
+        if changes:
+            sim = Sim.objects.select_related("organization").get(pk=obj.pk)
+            services.update_sim(sim=sim, changes=changes, actor=request.user, request=request)
 
     def _each(self, request, queryset, verb, operation):
         done, failed = 0, 0
@@ -151,7 +189,9 @@ class SimAdmin(admin.ModelAdmin):
 
 
 @admin.register(SimEvent)
-class SimEventAdmin(admin.ModelAdmin):
+class SimEventAdmin(ReadOnlyAdmin):
+    """Events are history: written by the services that cause them, never by hand."""
+
     list_display = ["occurred_at", "sim", "event_type", "severity", "source", "organization"]
     list_filter = ["event_type", "severity", "source", "category"]
     search_fields = ["sim__iccid", "description"]

@@ -142,3 +142,64 @@ def test_account_form_refuses_a_non_url_base(organization):
     )
     assert not form.is_valid()
     assert "base_url" in form.errors
+
+
+# The change form's read-only inline of recent events still posts its management form.
+EVENTS_INLINE = {"events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"}
+
+
+def test_the_change_form_edits_tags_and_metadata_through_the_service_and_never_the_tenant(
+    admin_client, organization, other_organization
+):
+    """Seen from outside: the console moved SIMs between organizations and changed them
+    without an audit entry."""
+    from sims.models import EventType, SimEvent
+    from sims.tests.factories import SimFactory
+
+    sim = SimFactory(organization=organization, tags=["old"])
+    url = f"{CHANGELIST}{sim.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert 'name="organization"' not in page.content.decode()
+
+    response = admin_client.post(
+        url,
+        {
+            "tags": '["pos", "berlin"]',
+            "metadata": '{"site": "B-12"}',
+            "organization": other_organization.pk,  # not a field: ignored
+            "usage_synced_at": "2020-01-01 00:00:00",
+            **EVENTS_INLINE,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    sim.refresh_from_db()
+    assert (sim.organization_id, sim.tags, sim.metadata) == (
+        organization.pk,
+        ["berlin", "pos"],  # normalised as the API does
+        {"site": "B-12"},
+    )
+    assert sim.usage_synced_at is None
+    audit = AuditLog.objects.get(resource_id=sim.iccid, operation="UPDATE")
+    assert audit.user is not None and audit.request_body["after"]["tags"] == ["berlin", "pos"]
+    assert SimEvent.objects.filter(sim=sim, event_type=EventType.CONFIGURATION_CHANGED).exists()
+
+
+def test_the_change_form_refuses_what_the_api_refuses(admin_client, organization):
+    from sims.tests.factories import SimFactory
+
+    sim = SimFactory(organization=organization)
+    response = admin_client.post(
+        f"{CHANGELIST}{sim.pk}/change/",
+        {"tags": '["bad tag!"]', "metadata": "{}", **EVENTS_INLINE},
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert response.context["adminform"].form.errors
+    sim.refresh_from_db()
+    assert sim.tags == []
+    assert not AuditLog.objects.filter(resource_id=sim.iccid).exists()
+
+
+@pytest.mark.parametrize("path", ["/admin/quotas/quota/add/", "/admin/sims/simevent/add/"])
+def test_mirrored_and_history_models_cannot_be_added(admin_client, path):
+    assert admin_client.get(path).status_code == 403
