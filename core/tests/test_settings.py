@@ -1,25 +1,14 @@
 """Production settings refuse unsafe configurations at start-up."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.tests.settings_probe import ROOT, printed, run_settings
 
 
 def start_settings(**env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_settings(drop=("SECRET_KEY", "DEBUG"), **env)
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -55,49 +44,22 @@ def test_production_starts_with_secret_key_and_debug_off():
 )
 def test_embedded_defaults_and_server_settings(env, expected):
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'].rsplit('.', 1)[1], "
         "s.CACHES['default']['BACKEND'].rsplit('.', 1)[1], "
         "s.CELERY_BROKER_URL.split(':')[0], s.SIMULATORS_ENABLED)"
     )
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "FLEETOPS_ENV"}
-    }
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == expected
+    drop = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "FLEETOPS_ENV")
+    assert printed(code, drop=drop, **env) == expected
 
 
 def settings_values(names: str, **env) -> str:
     """The repr of the named settings as a subprocess with ``env`` loads them."""
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.conf import settings as s; "
         f"print(repr([getattr(s, n, None) for n in {names.split()!r}]))"
     )
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SECURE_", "FLEETOPS_", "SECRET_KEY", "DEBUG"))
-    }
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+    return printed(code, drop=("SECURE_", "FLEETOPS_", "SECRET_KEY", "DEBUG"), **env)
 
 
 TRANSPORT = (
@@ -133,21 +95,13 @@ def test_broker_redelivers_a_crashed_workers_task_soon_after_the_longest_task_co
     """A whole-worker crash stalls its task for the broker's visibility timeout (an hour by
     default): it is set just above the hard time limit, and follows it."""
     code = (
-        "import django; django.setup(); from config.celery import app; "
+        "from config.celery import app; "
         "print(app.conf.broker_transport_options['visibility_timeout'], "
         "app.conf.task_time_limit)"
     )
-    broker = {"CELERY_BROKER_URL": "redis://r:6379/1"}
     for limit in ("1800", "600"):
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**os.environ, **broker, "CELERY_TASK_TIME_LIMIT": limit},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        visibility, hard_limit = map(int, result.stdout.split())
+        line = printed(code, CELERY_BROKER_URL="redis://r:6379/1", CELERY_TASK_TIME_LIMIT=limit)
+        visibility, hard_limit = map(int, line.split())
         assert hard_limit == int(limit)
         assert hard_limit < visibility <= hard_limit + 120
 
@@ -177,18 +131,8 @@ def test_a_env_copied_from_the_example_keeps_every_default(mode, extra, expected
     """Seen by a newcomer: every empty value of the example overrode its default (no database
     engine, no static root, no JSON logs)."""
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.conf import settings as s; "
         "print(repr([s.DATABASES['default']['ENGINE'], s.LOG_FORMAT, bool(s.STATIC_ROOT)]))"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("FLEETOPS_", "DATABASE_"))},
-        **example_env(),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "FLEETOPS_ENV": mode,
-        **extra,
-    }
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == expected
+    env = {**example_env(), "FLEETOPS_ENV": mode, **extra}
+    assert printed(code, drop=("FLEETOPS_", "DATABASE_"), **env) == expected

@@ -1,18 +1,13 @@
 """The simulators (their tables, admin pages and /sim/ routes) exist only with
 ``SIMULATORS_ENABLED``; production settings load and route without them."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from django.apps import apps
 from django.urls import resolve
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.tests.settings_probe import printed
 
 PROBE = (
-    "import django; django.setup(); from django.apps import apps; from django.contrib import admin;"
+    "from django.apps import apps; from django.contrib import admin;"
     "import config.urls;"
     "print(apps.is_installed('simulators'),"
     " any(m._meta.app_label == 'simulators' for m in admin.site._registry))"
@@ -20,17 +15,7 @@ PROBE = (
 
 
 def probe(**env) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SIMULATORS_ENABLED", "DEBUG"}}
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return printed(PROBE, drop=("SIMULATORS_ENABLED", "DEBUG"), **env)
 
 
 def test_production_installs_no_simulator():
