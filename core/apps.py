@@ -7,4 +7,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Connects the Celery signal handlers that record periodic task runs.
-        from core import scheduler  # noqa: F401
+        from core import dashboard, scheduler  # noqa: F401
+
+        dashboard.autodiscover()

@@ -5,8 +5,6 @@ Error codes are seed 001's table plus ``CONFLICT``, ``SERVICE_UNAVAILABLE`` and
 (the shape seed 003's 422 clients read).
 """
 
-from typing import Any
-
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -15,7 +13,16 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from core import errors
 from core.degraded import CACHE_ERRORS, DATABASE_ERRORS
+from core.errors import (  # noqa: F401  (the names callers import from here)
+    Conflict,
+    UpstreamNotConnected,
+    UpstreamWriteFailed,
+    field_errors,
+)
+from core.errors import InvalidInput as Unprocessable  # noqa: F401
+from core.errors import Unavailable as ServiceUnavailable  # noqa: F401
 from upstream.exceptions import (
     UpstreamError,
     UpstreamNotFound,
@@ -64,44 +71,15 @@ class InvalidIccid(ApiError):
     default_detail = "The provided ICCID is invalid."
 
 
-class Conflict(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    error_code = ErrorCode.CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-
-
-class UpstreamNotConnected(Conflict):
-    """The organization has no account for an upstream it asked to reach (see
-    ``core.upstream_accounts``)."""
-
-    error_code = ErrorCode.UPSTREAM_NOT_CONFIGURED
-    default_detail = "No upstream account is connected to this organization."
-
-
 class PayloadTooLarge(ApiError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     error_code = ErrorCode.PAYLOAD_TOO_LARGE
     default_detail = "The request body is too large."
 
 
-class Unprocessable(ApiError):
-    """422 for a well-formed request that could not be carried out as a whole (for example a
-    batch whose every item failed); ``details`` says why, item by item."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    error_code = ErrorCode.VALIDATION_ERROR
-    default_detail = "The request could not be carried out."
-
-
 class InvalidApiKey(exceptions.AuthenticationFailed):
     default_detail = "API key is invalid, revoked or expired."
     default_code = "invalid_api_key"
-
-
-class ServiceUnavailable(ApiError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    error_code = ErrorCode.SERVICE_UNAVAILABLE
-    default_detail = "The service is temporarily unavailable."
 
 
 # DRF's own exceptions, by class, to (status, code). Checked in order: subclasses first.
@@ -136,26 +114,22 @@ def upstream_status(exc: Exception | None) -> tuple[int, str]:
     )
 
 
-class UpstreamWriteFailed(ApiError):
-    """A write (a top-up, an SMS, ...) that did not complete at the upstream. Its status and
-    code follow the upstream failure that stopped it (``cause``); ``details`` says what was
-    applied, what was not and what is still unknown."""
+# Domain errors (``core.errors``), by class, to their status. Checked in order: subclasses first.
+_DOMAIN_STATUSES: list[tuple[type[errors.DomainError], int]] = [
+    (errors.NotFound, status.HTTP_404_NOT_FOUND),
+    (errors.PermissionDenied, status.HTTP_403_FORBIDDEN),
+    (errors.InvalidInput, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    (errors.Conflict, status.HTTP_409_CONFLICT),
+    (errors.Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (errors.DomainError, status.HTTP_400_BAD_REQUEST),
+]
 
-    def __init__(self, message: str, *, cause: Exception | None, details: dict):
-        super().__init__(message, details=details)
-        self.status_code, self.error_code = upstream_status(cause)
 
-
-def field_errors(detail: Any, loc: tuple = ()) -> list[dict]:
-    """Flatten DRF's nested error detail into ``[{"loc", "msg", "type"}]``."""
-    if isinstance(detail, dict):
-        return [e for key, value in detail.items() for e in field_errors(value, (*loc, key))]
-    if isinstance(detail, list):
-        if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):
-            return [e for item in detail for e in field_errors(item, loc)]
-        return [e for i, item in enumerate(detail) for e in field_errors(item, (*loc, i))]
-    code = getattr(detail, "code", None) or "invalid"
-    return [{"loc": list(loc) or ["body"], "msg": str(detail), "type": f"value_error.{code}"}]
+def domain_status(exc: errors.DomainError) -> tuple[int, str]:
+    """The HTTP status and error code of a domain error."""
+    if isinstance(exc, errors.UpstreamWriteFailed):
+        return upstream_status(exc.cause)
+    return next(s for cls, s in _DOMAIN_STATUSES if isinstance(exc, cls)), exc.code
 
 
 def error_payload(code: str, message: str, details: dict | None = None) -> dict:
@@ -204,6 +178,10 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         )
     elif isinstance(exc, ApiError):
         response = error_response(exc.error_code, str(exc.detail), exc.status_code, exc.details)
+    elif isinstance(exc, errors.DomainError):
+        status_code, code = domain_status(exc)
+        headers.update(getattr(exc, "headers", None) or {})
+        response = error_response(code, exc.message, status_code, exc.details, headers)
     elif isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), ErrorCode.BAD_REQUEST)
         details = {}

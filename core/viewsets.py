@@ -57,12 +57,7 @@ def _named_organization_id(request):
 
 
 def _organization_error(message: str) -> Unprocessable:
-    return Unprocessable(
-        message,
-        details={
-            "errors": [{"loc": [ORGANIZATION_PARAMETER], "msg": message, "type": "value_error"}]
-        },
-    )
+    return Unprocessable({ORGANIZATION_PARAMETER: message}, message=message)
 
 
 def target_organization(request):

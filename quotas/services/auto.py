@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
+from core.errors import DomainError
 from core.exceptions import ApiError, UpstreamWriteFailed
 from quotas.models import AutoTopUpRule, Quota, QuotaType, TopUp, TopUpSource, TopUpStatus
 from quotas.services.quota import packages_for, refresh_quotas, threshold_for
@@ -203,8 +204,8 @@ def _auto_top_up(*, rule: AutoTopUpRule, sim: Sim, used: float, stats: dict) -> 
         )
     except UpstreamWriteFailed as exc:
         topup = TopUp.objects.filter(transaction_id=exc.details.get("transaction_id")).first()
-        logger.warning("auto_topup_not_completed", iccid=sim.iccid, error=str(exc.detail))
-    except (ApiError, ValidationError, UpstreamError) as exc:
+        logger.warning("auto_topup_not_completed", iccid=sim.iccid, error=str(exc))
+    except (ApiError, DomainError, ValidationError, UpstreamError) as exc:
         stats["errors"] += 1
         logger.warning("auto_topup_failed", iccid=sim.iccid, error=str(exc))
         return

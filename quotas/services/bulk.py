@@ -4,6 +4,7 @@ import structlog
 from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
+from core.errors import DomainError
 from core.exceptions import ApiError, UpstreamWriteFailed
 from core.models import Job, JobItem
 from core.services import ItemFailed, ItemUnknown, run_job, start_job
@@ -83,10 +84,10 @@ def topup_job_item(*, job: Job, item: JobItem) -> dict:
         )
     except UpstreamWriteFailed as exc:
         if exc.details.get("status") == TopUpStatus.UNKNOWN:
-            raise ItemUnknown(str(exc.detail)) from exc
-        raise ItemFailed(str(exc.detail)) from exc
-    except ApiError as exc:
-        raise ItemFailed(str(exc.detail)) from exc
+            raise ItemUnknown(str(exc)) from exc
+        raise ItemFailed(str(exc)) from exc
+    except (ApiError, DomainError) as exc:
+        raise ItemFailed(str(exc.detail if isinstance(exc, ApiError) else exc)) from exc
     except ValidationError as exc:
         raise ItemFailed(f"Invalid top-up: {exc.detail}") from exc
     except UpstreamError as exc:

@@ -138,7 +138,7 @@ class SimViewSet(FleetViewSet):
             organization=organization, items=items, actor=request.user, request=request
         )
         if result["failed"] == len(items):
-            raise Unprocessable("No SIM could be configured.", details=result)
+            raise Unprocessable(message="No SIM could be configured.", details=result)
         return Response(result, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SimStatusSerializer})

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.audit import record_audit
 from accounts.models import AuditStatus
+from core.errors import DomainError
 from core.exceptions import ApiError
 from core.identifiers import normalize_iccid
 from sims import cache as sim_cache
@@ -126,6 +127,8 @@ def _reason(exc: Exception) -> str:
         return "SIM not found"
     if isinstance(exc, ApiError):
         return str(exc.detail)
+    if isinstance(exc, DomainError):
+        return str(exc)
     if isinstance(exc, UpstreamError):
         return exc.public_message
     return "Could not be configured"

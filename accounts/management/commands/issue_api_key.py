@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import issue_api_key
-from core.exceptions import Conflict
+from core.errors import Conflict
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 read_only=options["read_only"],
             )
         except Conflict as exc:
-            raise CommandError(str(exc.detail)) from None
+            raise CommandError(str(exc)) from None
         self.stdout.write(raw)
         expiry = api_key.expiry_date.isoformat() if api_key.expiry_date else "never"
         mode = "read-only" if api_key.read_only else "read-write"

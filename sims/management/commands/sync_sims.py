@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if organization is not None:
             organizations = [organization]
             if not ONENCE_ACCOUNTS.is_connected(organizations[0]):
-                raise CommandError(str(ONENCE_ACCOUNTS.not_connected(organizations[0]).detail))
+                raise CommandError(str(ONENCE_ACCOUNTS.not_connected(organizations[0])))
         else:
             organizations = list(connected_organizations())
         if not organizations:

@@ -1,0 +1,44 @@
+"""The small context a service receives instead of the request: who acts, and from where.
+
+Services record it in audit entries and events; they never see HTTP. The API builds one with
+``Context.from_request``, the console the same way, a task or a command with
+``Context.system()`` or ``Context(actor=user)``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.net import client_address
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    actor: Any = None  # an authenticated user, or None for the system
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+    via: str = "system"  # "api", "console", "task", "command", "system"
+
+    @classmethod
+    def from_request(cls, request, *, via: str = "api") -> "Context":
+        """The context of a Django or DRF request: its authenticated user, address, agent, id."""
+        user = getattr(request, "user", None)
+        return cls(
+            actor=user if user is not None and user.is_authenticated else None,
+            ip_address=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            request_id=getattr(request, "request_id", "") or "",
+            via=via,
+        )
+
+    @classmethod
+    def system(cls, *, via: str = "system", actor=None) -> "Context":
+        return cls(actor=actor if actor is not None and actor.is_authenticated else None, via=via)
+
+    @property
+    def organization(self):
+        """The actor's organization, or None (the system, a superuser without one)."""
+        return getattr(self.actor, "organization", None)
+
+
+SYSTEM = Context()
