@@ -56,6 +56,13 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Settle sent SMS whose outcome at 1NCE was lost (against 1NCE's list).",
     ),
     Schedule(
+        name="poll-pmnl-requests",
+        task="provisioning.tasks.poll_pending_requests",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Advance queued PMNL provisioning requests until they complete or fail.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

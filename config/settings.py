@@ -489,6 +489,35 @@ USAGE_SYNC_MAX_SIMS = env.int("USAGE_SYNC_MAX_SIMS", default=12_000)
 # (every third of it), so a killed run blocks the next one for at most this long.
 USAGE_SYNC_LOCK_TTL_SECONDS = env.int("USAGE_SYNC_LOCK_TTL_SECONDS", default=60)
 
+# --- PMNL v5 (subscriber provisioning) ------------------------------------------------------
+# The default PMNL account: with the simulators on, the PMNL simulator and its demo credentials.
+PMNL_BASE_URL = env.str(
+    "PMNL_BASE_URL", default=f"{SITE_URL}/sim/pmnl/v5" if SIMULATORS_ENABLED else ""
+)
+PMNL_TOKEN_URL = env.str(
+    "PMNL_TOKEN_URL", default=f"{SITE_URL}/sim/pmnl/oauth2/token" if SIMULATORS_ENABLED else ""
+)
+PMNL_CLIENT_ID = env.str("PMNL_CLIENT_ID", default="fleetops-pmnl" if SIMULATORS_ENABLED else "")
+PMNL_CLIENT_SECRET = env.str(
+    "PMNL_CLIENT_SECRET", default="fleetops-pmnl-secret" if SIMULATORS_ENABLED else ""
+)
+PMNL_API_KEY = env.str("PMNL_API_KEY", default="fleetops-pmnl-key" if SIMULATORS_ENABLED else "")
+# The organization (slug) that owns the default PMNL account; others connect their own.
+PMNL_DEFAULT_ORGANIZATION = env.str(
+    "PMNL_DEFAULT_ORGANIZATION", default="demo" if SIMULATORS_ENABLED else ""
+)
+PMNL_CONNECT_TIMEOUT = env.float("PMNL_CONNECT_TIMEOUT", default=5.0)
+PMNL_READ_TIMEOUT = env.float("PMNL_READ_TIMEOUT", default=30.0)
+# The OAuth2 token is refreshed this many seconds before it expires.
+PMNL_TOKEN_REFRESH_MARGIN = env.int("PMNL_TOKEN_REFRESH_MARGIN", default=30)
+# A queued request is polled this often by its task until it is terminal; the beat job (every
+# minute) picks up any whose task was lost. Past PMNL_REQUEST_TIMEOUT_SECONDS it is failed.
+PMNL_POLL_INTERVAL_SECONDS = env.float("PMNL_POLL_INTERVAL_SECONDS", default=1.0)
+PMNL_REQUEST_TIMEOUT_SECONDS = env.int("PMNL_REQUEST_TIMEOUT_SECONDS", default=3600)
+# Seed 003 section 6: per user, per minute.
+PMNL_SUBSCRIBER_RATE_PER_MINUTE = env.int("PMNL_SUBSCRIBER_RATE_PER_MINUTE", default=100)
+PMNL_REQUEST_POLL_RATE_PER_MINUTE = env.int("PMNL_REQUEST_POLL_RATE_PER_MINUTE", default=30)
+
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 # A bulk job runs in chunks: a task run stops between items after this many seconds and

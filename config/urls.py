@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     path("api/v1/", include(api_v1)),
     path("api/auth/", include("accounts.api.legacy_urls")),
+    path("api/pmnl/", include("provisioning.api.legacy_urls")),
     path("admin/", admin.site.urls),
 ]
 

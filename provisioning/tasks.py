@@ -1,0 +1,49 @@
+"""Celery tasks for provisioning: thin, they call services.
+
+A queued request is followed by ``poll_request``: one poll, then (not yet terminal) the same
+task again ``PMNL_POLL_INTERVAL_SECONDS`` later. ``poll_pending_requests`` (every minute)
+polls whatever is still open, so a request whose task was lost still ends.
+"""
+
+import structlog
+from celery import shared_task
+from django.conf import settings
+
+from core.taskbase import FleetTask
+from provisioning import services
+from upstream.exceptions import UpstreamError
+
+logger = structlog.get_logger(__name__)
+
+
+class PollTask(FleetTask):
+    def schedule(self, request_id: str) -> None:
+        """Poll the request after the interval (not under eager execution, where a countdown
+        would poll in a tight loop: there the minute job, or a test, polls)."""
+        if self.app.conf.task_always_eager:
+            return
+        self.apply_async((request_id,), countdown=settings.PMNL_POLL_INTERVAL_SECONDS)
+
+
+@shared_task(base=PollTask, bind=True, name="provisioning.tasks.poll_request")
+def poll_request(self, request_id: str) -> str:
+    request = services.poll_request(request_id=request_id)
+    if not request.terminal:
+        self.schedule(request_id)
+    return request.status
+
+
+@shared_task(base=FleetTask, name="provisioning.tasks.poll_pending_requests", max_retries=0)
+def poll_pending_requests() -> dict:
+    """Poll every open queued request once (the next run, a minute away, is its retry)."""
+    counts = {"polled": 0, "finished": 0, "errors": 0}
+    for request_id in services.pending_request_ids():
+        try:
+            request = services.poll_request(request_id=request_id)
+        except UpstreamError as exc:
+            counts["errors"] += 1
+            logger.warning("pmnl_poll_failed", request_id=str(request_id), error=type(exc).__name__)
+            continue
+        counts["polled"] += 1
+        counts["finished"] += int(request.terminal)
+    return counts

@@ -11,6 +11,14 @@ from simulators.onence.models import (
     OnenceToken,
     OnenceUsageDay,
 )
+from simulators.pmnl.models import (
+    PmnlSimAccount,
+    PmnlSimFault,
+    PmnlSimRequest,
+    PmnlSimRequestLog,
+    PmnlSimSubscriber,
+    PmnlSimToken,
+)
 
 __all__ = [
     "OnenceAccount",
@@ -22,4 +30,10 @@ __all__ = [
     "OnenceSms",
     "OnenceToken",
     "OnenceUsageDay",
+    "PmnlSimAccount",
+    "PmnlSimFault",
+    "PmnlSimRequest",
+    "PmnlSimRequestLog",
+    "PmnlSimSubscriber",
+    "PmnlSimToken",
 ]

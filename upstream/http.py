@@ -207,12 +207,14 @@ class UpstreamTransport:
         operation: str,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: TokenAuth | None = None,
         retry_safe: bool | None = None,
         rate_limiter: RateLimiter | None = None,
     ) -> requests.Response:
-        """Send one logical call (``path`` relative to ``base_url``); see the module docstring."""
+        """Send one logical call (``path`` relative to ``base_url``); see the module docstring.
+        ``json`` sends a JSON body, ``data`` a form-encoded one (OAuth2 token endpoints)."""
         method = method.upper()
         if retry_safe is None:
             retry_safe = method in SAFE_METHODS
@@ -225,7 +227,7 @@ class UpstreamTransport:
             sent_headers = {**(headers or {}), **(auth.headers() if auth else {})}
             timeouts = self._timeouts_within_deadline(operation, attempts=attempt)
             failure, response = self._attempt(
-                method, path, operation, params, json, sent_headers, retry_safe, timeouts
+                method, path, operation, params, (json, data), sent_headers, retry_safe, timeouts
             )
             if response is not None:
                 if response.status_code == 401 and auth is not None and not refreshed_token:
@@ -274,8 +276,9 @@ class UpstreamTransport:
             )
         return min(connect, left), min(read, left)
 
-    def _attempt(self, method, path, operation, params, json, headers, retry_safe, timeouts):
+    def _attempt(self, method, path, operation, params, body, headers, retry_safe, timeouts):
         url = f"{self.base_url}{path}"
+        json, data = body
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -283,6 +286,7 @@ class UpstreamTransport:
                 url,
                 params=params,
                 json=json,
+                data=data,
                 headers=headers,
                 timeout=timeouts,
                 allow_redirects=False,
