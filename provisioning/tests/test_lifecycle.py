@@ -1,0 +1,129 @@
+"""Sync and queued life cycles against the PMNL simulator over HTTP, through our client."""
+
+import time
+
+import pytest
+
+from provisioning import tasks
+from provisioning.models import ProvisioningEvent, ProvisioningRequest, Subscriber
+from provisioning.tests.conftest import create_body
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_synchronous_create_answers_completed_and_mirrors_the_subscriber_with_its_imsi(pmnl, api):
+    body = create_body()
+    response = api.post("/api/v1/subscribers", body, format="json")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert answer["success"] is True
+    assert answer["status"] == "completed"
+    assert answer["progress"] == "100%"
+    assert answer["data"]["request_id"] == answer["request_id"]
+    row = Subscriber.objects.get(iccid=body["iccid"])
+    upstream = pmnl.get_subscriber(client_id="fleetops-pmnl", iccid=body["iccid"])
+    assert upstream is not None and row.imsi == upstream["imsi"] and len(row.imsi) == 15
+    assert row.max_credit == 50 and row.service_profile == 7
+
+
+def test_read_by_iccid_and_msisdn_reports_cached_and_mirrors(pmnl, api, organization):
+    [iccid] = pmnl.seed_subscribers(client_id="fleetops-pmnl", count=1)
+    msisdn = pmnl.get_subscriber(client_id="fleetops-pmnl", iccid=iccid)["msisdn"]
+    first = api.get(f"/api/v1/subscribers/{iccid}")
+    assert first.status_code == 200, first.content
+    first = first.json()
+    second = api.get(f"/api/v1/subscribers/{msisdn}").json()
+    assert first["success"] is True
+    assert first["data"]["msisdn"] == msisdn and first["data"]["imsi"]
+    assert first["status"] == "completed" and first["reason"] == "OK"
+    assert first["cached"] is False
+    assert second["cached"] is True
+    assert second["data"]["iccid"] == iccid
+    assert Subscriber.objects.get(iccid=iccid).organization == organization
+
+
+def test_queued_create_answers_202_and_completes_through_polling(pmnl, api):
+    body = create_body()
+    response = api.post("/api/v1/subscribers?queue_request=true", body, format="json")
+    assert response.status_code == 202, response.content
+    answer = response.json()
+    assert answer["status"] == "queued" and answer["progress"] is None
+    assert answer["request_info"]
+    assert not Subscriber.objects.filter(iccid=body["iccid"]).exists()
+    deadline = time.monotonic() + 5
+    status = "queued"
+    while status not in ("completed", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        tasks.poll_pending_requests()
+        status = api.get(f"/api/v1/requests/{answer['request_id']}").json()["status"]
+    assert status == "completed"
+    request = ProvisioningRequest.objects.get(pk=answer["request_id"])
+    assert request.completed_at is not None and request.polls >= 1
+    assert Subscriber.objects.get(iccid=body["iccid"]).imsi
+    event = ProvisioningEvent.objects.get(request=request)
+    assert event.kind == "provisioning.request_completed"
+
+
+def test_queued_create_that_pmnl_fails_records_failure_event_and_no_mirror(pmnl, api):
+    pmnl.set_faults(queue_seconds=0.1, process_seconds=0.1, fail_rate=1.0)
+    body = create_body()
+    answer = api.post("/api/v1/subscribers?queue_request=true", body, format="json").json()
+    time.sleep(0.4)
+    tasks.poll_pending_requests()
+    request = ProvisioningRequest.objects.get(pk=answer["request_id"])
+    assert request.status == "failed"
+    assert request.error_message
+    assert not Subscriber.objects.filter(iccid=body["iccid"]).exists()
+    assert ProvisioningEvent.objects.get(request=request).kind == "provisioning.request_failed"
+    # A second poll neither changes it nor writes a second event.
+    tasks.poll_pending_requests()
+    assert ProvisioningEvent.objects.filter(request=request).count() == 1
+
+
+def test_updates_each_aspect_and_delete(pmnl, api):
+    body = create_body()
+    api.post("/api/v1/subscribers", body, format="json")
+    iccid = body["iccid"]
+    changes = {
+        "aor": {"domain_id": 7, "auth_username": "user1", "auth_password": "newpass1"},
+        "state": {"subscriber_state": False},
+        "apn": {"name": "iot.example.nl", "speed_up": "max", "speed_down": 512},
+        "network-access-list": {
+            "zoneNL": True,
+            "zone1": False,
+            "zone2": False,
+            "zone3": False,
+            "zone4": False,
+            "zone5": True,
+        },
+        "credit": {"max_credit": 12.5},
+        "block-data-usage": {
+            "enabled": True,
+            "block_until": "2030-01-01T00:00:00+00:00",
+            "scope": "outside_eu_regulation",
+        },
+    }
+    for aspect, change in changes.items():
+        response = api.patch(f"/api/v1/subscribers/{iccid}/{aspect}", change, format="json")
+        assert response.status_code == 200, (aspect, response.content)
+        assert response.json()["status"] == "completed"
+    row = Subscriber.objects.get(iccid=iccid)
+    assert row.aor_domain_id == 7 and row.subscriber_state is False
+    assert row.apn["speed_up"] == "max" and row.network_access_list["zone5"] is True
+    assert float(row.max_credit) == 12.5 and row.block_data_usage["enabled"] is True
+    upstream = pmnl.get_subscriber(client_id="fleetops-pmnl", iccid=iccid)
+    assert upstream["aor"]["auth_password"] == "newpass1"
+    response = api.delete(f"/api/v1/subscribers/{iccid}")
+    assert response.status_code == 200, response.content
+    assert not Subscriber.objects.filter(iccid=iccid).exists()
+    assert pmnl.get_subscriber(client_id="fleetops-pmnl", iccid=iccid) is None
+    assert api.get(f"/api/v1/subscribers/{iccid}").status_code == 404
+
+
+def test_create_of_existing_subscriber_is_409(pmnl, api):
+    body = create_body()
+    api.post("/api/v1/subscribers", body, format="json")
+    Subscriber.objects.all().delete()  # PMNL still has it: its 409 reaches the caller
+    response = api.post("/api/v1/subscribers", body, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "CONFLICT"
