@@ -2,9 +2,9 @@
 
 Every call carries the OAuth2 bearer token (``auth.PmnlTokenAuth``) and ``x-api-key``.
 Timeouts are ``PMNL_CONNECT_TIMEOUT`` / ``PMNL_READ_TIMEOUT`` (5 s / 30 s). Failures keep
-``upstream.exceptions``' types, so the API answers 503 (cannot connect), 504 (timed out), 404
-(unknown subscriber or request), 409 (``PmnlConflict``: the ICCID or MSISDN exists) and 502
-for anything else, but with fixed public messages: PMNL's own text and internals go to the log
+``upstream.exceptions``' types, so the API answers 503 (cannot connect, or PMNL answers 503 or
+429), 504 (timed out), 404 (unknown subscriber or request), 409 (``PmnlConflict``: the ICCID
+or MSISDN exists) and 502 for anything else (another 5xx, a refused request), but with fixed public messages: PMNL's own text and internals go to the log
 only (seed 003: "sanitized responses").
 """
 
@@ -55,7 +55,8 @@ def sanitised(exc: UpstreamError, *, operation: str) -> UpstreamError:
     )
     if isinstance(exc, UpstreamTimeout):
         kind, message = UpstreamTimeout, TIMED_OUT
-    elif isinstance(exc, UpstreamUnavailable):
+    elif isinstance(exc, UpstreamUnavailable) and exc.status_code in (None, 429, 503):
+        # Not reached, connection lost, or PMNL says it is unavailable: 503.
         kind, message = type(exc), UNAVAILABLE
     elif isinstance(exc, UpstreamNotFound):
         kind, message = UpstreamNotFound, NOT_FOUND
@@ -63,9 +64,17 @@ def sanitised(exc: UpstreamError, *, operation: str) -> UpstreamError:
         kind, message = PmnlConflict, CONFLICT
     elif isinstance(exc, UpstreamAuthError):
         kind, message = UpstreamAuthError, FAILED
-    else:
+    else:  # another 5xx, a refused request: 502, PMNL's text only in the log
         kind, message = UpstreamError, FAILED
     return kind(message, upstream=DISPLAY, status_code=exc.status_code)
+
+
+class PmnlTransport(UpstreamTransport):
+    """The shared transport with PMNL's own timeouts, read from settings at call time."""
+
+    @property
+    def timeouts(self) -> tuple[float, float]:
+        return settings.PMNL_CONNECT_TIMEOUT, settings.PMNL_READ_TIMEOUT
 
 
 class PmnlClient:
@@ -73,24 +82,19 @@ class PmnlClient:
 
     def __init__(self, credentials: PmnlCredentials, *, retry_policy: RetryPolicy | None = None):
         self.credentials = credentials
-        timeouts = {
-            "connect_timeout": settings.PMNL_CONNECT_TIMEOUT,
-            "read_timeout": settings.PMNL_READ_TIMEOUT,
-        }
-        self.transport = UpstreamTransport(
+        self.transport = PmnlTransport(
             upstream=UPSTREAM,
             display_name=DISPLAY,
             base_url=credentials.base_url,
             retry_policy=retry_policy,
-            **timeouts,
+            pool_maxsize=20,
         )
-        self.token_transport = UpstreamTransport(
+        self.token_transport = PmnlTransport(
             upstream=UPSTREAM,
             display_name=DISPLAY,
             base_url=credentials.token_url,
             retry_policy=retry_policy,
             pool_maxsize=2,
-            **timeouts,
         )
         self.auth = PmnlTokenAuth(credentials=credentials, transport=self.token_transport)
 
