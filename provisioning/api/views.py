@@ -2,6 +2,8 @@
 the caller's customer authorizations. Views validate nothing themselves: the services apply
 ``provisioning.validation`` and answer domain errors."""
 
+import functools
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -53,6 +55,20 @@ def seed_shaped(body: dict, status_code: int) -> Response:
     return response
 
 
+def seed_shaped_idempotent(view_method):
+    """``core.idempotency.idempotent`` for a seed-shaped answer: a replayed answer keeps it."""
+    guarded = idempotent(view_method)
+
+    @functools.wraps(view_method)
+    def wrapper(view, request, *args, **kwargs):
+        response = guarded(view, request, *args, **kwargs)
+        if response.get("Idempotent-Replayed") == "true" and response.status_code < 300:
+            response.paginated = True
+        return response
+
+    return wrapper
+
+
 def queue_requested(request) -> bool:
     value = request.query_params.get("queue_request", "false").strip().lower()
     if value not in ("true", "false", "1", "0"):
@@ -93,7 +109,7 @@ class SubscriberViewSet(FleetViewMixin, mixins.ListModelMixin, viewsets.GenericV
         request=schemas.CREATE_BODY,
         responses={200: schemas.REQUEST_ANSWER, 202: schemas.REQUEST_ANSWER},
     )
-    @idempotent
+    @seed_shaped_idempotent
     def create(self, request, *args, **kwargs):
         queued = queue_requested(request)
         row = services.create_subscriber(
