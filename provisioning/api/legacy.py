@@ -57,7 +57,7 @@ class CreateSubView(LegacyView):
     @calls_upstream
     @answers_errors(403)
     @extend_schema(
-        request=LEGACY_OBJECT,
+        request={"application/json": LEGACY_OBJECT},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={200: LEGACY_OBJECT, 202: LEGACY_OBJECT},
         extensions={"x-envelope": False},
@@ -81,7 +81,7 @@ class ReadSubView(LegacyView):
     write_roles = frozenset({"admin", "operator", "viewer"})
 
     @calls_upstream
-    @extend_schema(request=LEGACY_OBJECT, **LEGACY_SCHEMA)
+    @extend_schema(request={"application/json": LEGACY_OBJECT}, **LEGACY_SCHEMA)
     def post(self, request):
         body = _object_body(request.data)
         answer = services.read_subscriber(
@@ -108,7 +108,7 @@ class UpdateSubView(LegacyView):
 
     @calls_upstream
     @answers_errors(403)
-    @extend_schema(request=LEGACY_OBJECT, **LEGACY_SCHEMA)
+    @extend_schema(request={"application/json": LEGACY_OBJECT}, **LEGACY_SCHEMA)
     def post(self, request):
         body = _object_body(request.data)
         identifier = _identifier(body)
