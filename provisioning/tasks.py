@@ -47,3 +47,16 @@ def poll_pending_requests() -> dict:
         counts["polled"] += 1
         counts["finished"] += int(request.terminal)
     return counts
+
+
+@shared_task(base=FleetTask, name="provisioning.tasks.seed_demo_subscribers")
+def seed_demo_subscribers(organization_slug: str, count: int, cust_id: str) -> int:
+    """``seed_demo``'s subscribers, created through PMNL once the web server (which serves the
+    simulator) is up."""
+    from accounts.models import Organization
+    from core.context import Context
+
+    organization = Organization.objects.get(slug=organization_slug)
+    return services.seed_demo_subscribers(
+        organization=organization, count=count, cust_id=cust_id, context=Context.system(via="task")
+    )

@@ -127,3 +127,19 @@ def test_create_of_existing_subscriber_is_409(pmnl, api):
     response = api.post("/api/v1/subscribers", body, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "CONFLICT"
+
+
+def test_demo_subscribers_are_created_through_pmnl(pmnl, organization):
+    from core.context import Context
+    from provisioning import services
+
+    created = services.seed_demo_subscribers(
+        organization=organization, count=4, cust_id="9123456", context=Context.system()
+    )
+    assert created == 4
+    assert Subscriber.objects.filter(organization=organization).count() == 3  # one is queued
+    assert ProvisioningRequest.objects.filter(queued=True, status="queued").count() == 1
+    again = services.seed_demo_subscribers(
+        organization=organization, count=4, cust_id="9123456", context=Context.system()
+    )
+    assert again == 0  # mirrored ones skipped; the queued one is refused while it is open

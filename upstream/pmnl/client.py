@@ -4,8 +4,9 @@ Every call carries the OAuth2 bearer token (``auth.PmnlTokenAuth``) and ``x-api-
 Timeouts are ``PMNL_CONNECT_TIMEOUT`` / ``PMNL_READ_TIMEOUT`` (5 s / 30 s). Failures keep
 ``upstream.exceptions``' types, so the API answers 503 (cannot connect, or PMNL answers 503 or
 429), 504 (timed out), 404 (unknown subscriber or request), 409 (``PmnlConflict``: the ICCID
-or MSISDN exists) and 502 for anything else (another 5xx, a refused request), but with fixed public messages: PMNL's own text and internals go to the log
-only (seed 003: "sanitized responses").
+or MSISDN exists) and 502 for anything else (another 5xx, a refused request), but with fixed
+public messages: PMNL's own text and internals go to the log only (seed 003: "sanitized
+responses").
 """
 
 from typing import Any

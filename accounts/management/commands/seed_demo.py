@@ -84,3 +84,4 @@ class Command(BaseCommand):
         self.stdout.write(
             "  1NCE         simulator with 200 SIMs; the worker mirrors them in a minute"
         )
+        call_command("seed_provisioning_demo", stdout=self.stdout)
