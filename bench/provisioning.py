@@ -116,7 +116,7 @@ def main() -> None:
             PMNL_BASE_URL=f"{base}/sim/pmnl/v5",
             PMNL_TOKEN_URL=f"{base}/sim/pmnl/oauth2/token",
             PMNL_DEFAULT_ORGANIZATION="bench",
-            PMNL_POLL_INTERVAL_SECONDS=0.5,
+            PMNL_POLL_INTERVAL_SECONDS=1.0,
         )
         manage(env, "migrate", "--no-input", "-v", "0")
         key = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])["key"]

@@ -9,6 +9,7 @@ from core.context import Context
 from core.errors import DomainError
 from provisioning import services
 from provisioning.models import (
+    PMNL_DEFAULT_TOKEN_URL,
     CustomerAuthorization,
     PmnlAccount,
     ProvisioningEvent,
@@ -23,6 +24,10 @@ WRITE_ONLY = "Write-only. Leave blank to keep the current value."
 class PmnlAccountForm(forms.ModelForm):
     """Secret and API key are write-only: never rendered back; blank on edit keeps them."""
 
+    base_url = forms.URLField(max_length=300, assume_scheme="https")
+    token_url = forms.URLField(
+        max_length=300, assume_scheme="https", initial=PMNL_DEFAULT_TOKEN_URL
+    )
     client_secret = forms.CharField(
         widget=forms.PasswordInput(render_value=False), required=False, help_text=WRITE_ONLY
     )

@@ -1,8 +1,10 @@
 """Celery tasks for provisioning: thin, they call services.
 
 A queued request is followed by ``poll_request``: one poll, then (not yet terminal) the same
-task again ``PMNL_POLL_INTERVAL_SECONDS`` later. ``poll_pending_requests`` (every minute)
-polls whatever is still open, so a request whose task was lost still ends.
+task again, ``PMNL_POLL_INTERVAL_SECONDS`` after the previous one and half as long again each
+time (at most ``MAX_POLL_DELAY_SECONDS``): quick requests end quickly, slow ones cost few
+polls. ``poll_pending_requests`` (every minute) polls whatever is still open, so a request
+whose task was lost still ends.
 """
 
 import structlog
@@ -16,20 +18,28 @@ from upstream.exceptions import UpstreamError
 logger = structlog.get_logger(__name__)
 
 
+MAX_POLL_DELAY_SECONDS = 10.0
+
+
+def poll_delay(polls: int) -> float:
+    """Seconds before poll number ``polls + 1`` of a request."""
+    return min(settings.PMNL_POLL_INTERVAL_SECONDS * 1.5**polls, MAX_POLL_DELAY_SECONDS)
+
+
 class PollTask(FleetTask):
-    def schedule(self, request_id: str) -> None:
-        """Poll the request after the interval (not under eager execution, where a countdown
-        would poll in a tight loop: there the minute job, or a test, polls)."""
+    def schedule(self, request_id: str, *, polls: int = 0) -> None:
+        """Poll the request later (not under eager execution, where a countdown would poll in
+        a tight loop: there the minute job, or a test, polls)."""
         if self.app.conf.task_always_eager:
             return
-        self.apply_async((request_id,), countdown=settings.PMNL_POLL_INTERVAL_SECONDS)
+        self.apply_async((request_id,), countdown=poll_delay(polls))
 
 
 @shared_task(base=PollTask, bind=True, name="provisioning.tasks.poll_request")
 def poll_request(self, request_id: str) -> str:
     request = services.poll_request(request_id=request_id)
     if not request.terminal:
-        self.schedule(request_id)
+        self.schedule(request_id, polls=request.polls)
     return request.status
 
 

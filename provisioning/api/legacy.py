@@ -15,6 +15,7 @@ from core.viewsets import FleetAPIView, target_organization
 from provisioning import legacy, services
 from provisioning.api.serializers import ProvisioningRequestSerializer
 from provisioning.api.throttling import SubscriberOperationsThrottle
+from provisioning.api.views import queue_requested
 
 LEGACY_OBJECT = {"type": "object", "additionalProperties": True}
 LEGACY_SCHEMA = {"responses": {200: LEGACY_OBJECT}, "extensions": {"x-envelope": False}}
@@ -65,7 +66,8 @@ class CreateSubView(LegacyView):
     @idempotent
     def post(self, request):
         body = _object_body(request.data)
-        queued = bool(body.pop("queue_request", False) is True)
+        # ``QueueRequest: true`` in the body, or ``?queue_request=true`` as in v1.
+        queued = body.pop("queue_request", False) is True or queue_requested(request)
         row = services.create_subscriber(
             organization=target_organization(request),
             body=body,

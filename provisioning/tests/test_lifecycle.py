@@ -143,3 +143,22 @@ def test_demo_subscribers_are_created_through_pmnl(pmnl, organization):
         organization=organization, count=4, cust_id="9123456", context=Context.system()
     )
     assert again == 0  # mirrored ones skipped; the queued one is refused while it is open
+
+
+def test_queued_create_enqueues_its_poll_which_follows_until_terminal(pmnl, api, celery_broker):
+    pmnl.set_faults(queue_seconds=2.0, process_seconds=1.0)
+    answer = api.post("/api/v1/subscribers?queue_request=true", create_body(), format="json").json()
+    assert ("provisioning.tasks.poll_request", [answer["request_id"]]) in celery_broker.queued()
+    celery_broker.purge()
+    assert tasks.poll_request(answer["request_id"]) in ("queued", "processing")
+    assert celery_broker.queued() == [("provisioning.tasks.poll_request", [answer["request_id"]])]
+    celery_broker.purge()
+    time.sleep(3.2)
+    assert tasks.poll_request(answer["request_id"]) == "completed"
+    assert celery_broker.queued() == []  # terminal: no further poll
+
+
+def test_poll_delay_grows_and_is_capped(settings):
+    settings.PMNL_POLL_INTERVAL_SECONDS = 1.0
+    assert [tasks.poll_delay(n) for n in range(3)] == [1.0, 1.5, 2.25]
+    assert tasks.poll_delay(50) == tasks.MAX_POLL_DELAY_SECONDS
