@@ -236,7 +236,11 @@ def main() -> None:
             for process in (*workers, server):
                 process.terminate()
             for process in (*workers, server):
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()  # a worker holding countdown polls: nothing left to finish
+                    process.wait(timeout=30)
 
 
 if __name__ == "__main__":
