@@ -1,4 +1,4 @@
-"""PMNL provisioning: subscriber writes and reads, queued requests, customer authorizations.
+"""PMNL subscriber operations: create, read, per-aspect update, delete.
 
 Every operation follows one order: validate (422, nothing written), find the organization's
 PMNL account (409 ``UPSTREAM_NOT_CONFIGURED``, nothing written), check that the subscriber is
@@ -8,11 +8,9 @@ and failures included, writes one audit entry with seed 003's operation code (th
 password redacted by ``accounts.audit``).
 """
 
-from datetime import timedelta
 from typing import Any
 
 import structlog
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -25,12 +23,12 @@ from core.exceptions import upstream_status
 from provisioning import events, validation
 from provisioning.clients import pmnl_client_for
 from provisioning.models import (
-    CustomerAuthorization,
     Operation,
     ProvisioningRequest,
     RequestStatus,
     Subscriber,
 )
+from provisioning.services.authorizations import check_customer
 from upstream.exceptions import UpstreamError
 from upstream.pmnl import SubscriberRead, UserRequest
 from upstream.pmnl.client import PmnlConflict
@@ -107,26 +105,6 @@ class _Audited:
         if isinstance(exc, PmnlConflict):
             raise Conflict(exc.public_message, details={"upstream": "pmnl"}) from None
         return False
-
-
-# --- authorization and tenancy ------------------------------------------------------------
-
-
-def authorized_cust_ids(user) -> set[str]:
-    return set(CustomerAuthorization.objects.filter(user=user).values_list("cust_id", flat=True))
-
-
-def check_customer(*, context: Context, cust_id: str) -> None:
-    """The actor may provision ``cust_id`` (an organization admin mapped it); the system (tasks,
-    commands) and platform superusers may provision any."""
-    actor = context.actor
-    if actor is None or actor.is_superuser:
-        return
-    if not CustomerAuthorization.objects.filter(user=actor, cust_id=cust_id).exists():
-        raise PermissionDenied(
-            f"You are not authorized to provision customer {cust_id}.",
-            details={"cust_id": cust_id},
-        )
 
 
 def _lookup(identifier: str) -> dict:
@@ -418,163 +396,3 @@ def delete_subscriber(*, organization, identifier: str, context: Context) -> Pro
             response_status=200,
         )
     return request
-
-
-# --- queued requests ----------------------------------------------------------------------
-
-
-def poll_request(*, request_id) -> ProvisioningRequest:
-    """Ask PMNL how a queued request is doing and record it; on its end, the mirror (when it
-    completed) and its completed or failed event. Safe to run twice at once: the row is locked
-    and the event is written once."""
-    request = ProvisioningRequest.objects.select_related("organization").get(pk=request_id)
-    if request.terminal:
-        return request
-    age = timezone.now() - request.created_at
-    client = pmnl_client_for(organization=request.organization)
-    outcome = None
-    if age <= timedelta(seconds=settings.PMNL_REQUEST_TIMEOUT_SECONDS):
-        outcome = client.get_request(request.upstream_request_id)
-    with transaction.atomic():
-        request = ProvisioningRequest.objects.select_for_update().get(pk=request_id)
-        if request.terminal:
-            return request
-        request.polls += 1
-        if outcome is None:
-            request.status = RequestStatus.FAILED
-            request.completed_at = timezone.now()
-            request.error_message = "PMNL did not finish the request in time."
-        else:
-            _apply_outcome(request, outcome)
-        request.save()
-        if request.terminal:
-            if request.status == RequestStatus.COMPLETED and request.operation == Operation.CREATE:
-                _refresh_mirror(
-                    organization=request.organization,
-                    client=client,
-                    iccid=request.iccid,
-                    fallback=None,
-                    actor=request.created_by,
-                )
-            events.record_request_outcome(request)
-            logger.info(
-                "pmnl_request_finished",
-                request_id=str(request.id),
-                status=request.status,
-                polls=request.polls,
-            )
-    return request
-
-
-def pending_request_ids(*, limit: int = 1000) -> list:
-    """Queued requests not yet terminal, oldest first (what the minute job polls)."""
-    return list(
-        ProvisioningRequest.objects.filter(
-            status__in=[RequestStatus.QUEUED, RequestStatus.PROCESSING]
-        )
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
-    )
-
-
-# --- customer authorizations --------------------------------------------------------------
-
-
-def _check_organization_admin(actor, organization_id) -> None:
-    """Mappings are an organization admin's (or a platform superuser's, or the system's)."""
-    if actor is None or actor.is_superuser:
-        return
-    if actor.role != "admin" or actor.organization_id != organization_id:
-        raise PermissionDenied("Only an admin of the user's organization may do this.")
-
-
-def grant_customer(*, user, cust_id: str, context: Context) -> CustomerAuthorization:
-    """Let ``user`` provision subscribers of ``cust_id`` (an organization admin's decision)."""
-    validation.validate_cust_id(cust_id)
-    actor = context.actor
-    _check_organization_admin(actor, user.organization_id)
-    if user.organization_id is None:
-        raise Conflict("The user belongs to no organization.")
-    with transaction.atomic():
-        authorization, _ = CustomerAuthorization.objects.get_or_create(
-            user=user,
-            cust_id=cust_id,
-            defaults={"organization_id": user.organization_id, "granted_by": actor},
-        )
-        # context: record_audit takes no Context yet; actor only.
-        record_audit(
-            operation="GRANT_CUSTOMER",
-            resource_type="customer_authorization",
-            resource_id=f"{user.pk}:{cust_id}",
-            user=actor,
-            organization=user.organization,
-            request_body={"user_id": user.pk, "cust_id": cust_id},
-            response_status=200,
-        )
-    return authorization
-
-
-def revoke_customer(*, authorization: CustomerAuthorization, context: Context) -> None:
-    actor = context.actor
-    _check_organization_admin(actor, authorization.organization_id)
-    with transaction.atomic():
-        record_audit(
-            operation="REVOKE_CUSTOMER",
-            resource_type="customer_authorization",
-            resource_id=f"{authorization.user_id}:{authorization.cust_id}",
-            user=actor,
-            organization=authorization.organization,
-            request_body={"user_id": authorization.user_id, "cust_id": authorization.cust_id},
-            response_status=200,
-        )
-        authorization.delete()
-
-
-# --- demo ---------------------------------------------------------------------------------
-
-
-def seed_demo_subscribers(*, organization, count: int, cust_id: str, context: Context) -> int:
-    """Create ``count`` demo subscribers through PMNL (a few queued); answers how many were
-    created. Idempotent enough for a demo: existing ones are skipped."""
-    created = 0
-    for n in range(count):
-        serial = 10_000 + n
-        body = {
-            "iccid": f"89312400000{serial:09d}",
-            "msisdn": f"3165{serial:07d}",
-            "cust_id": cust_id,
-            "admin_info": f"Demo subscriber {n + 1}",
-            "aor": {
-                "domain_id": 101,
-                "auth_username": f"+3165{serial:07d}",
-                "auth_password": "demo-pass1",
-            },
-            "apn": {"name": "data.demo.net", "speed_up": "max", "speed_down": "max"}
-            if n % 2 == 0
-            else None,
-            "subscriber_state": n % 5 != 4,
-            "network_access_list": {
-                "zoneNL": True,
-                "zone1": n % 3 == 0,
-                "zone2": False,
-                "zone3": False,
-                "zone4": False,
-                "zone5": False,
-            },
-            "contract": {
-                "service_package": 1234567,
-                "service_profile": 7 if n % 2 == 0 else 6,
-                "duration": 12,
-            },
-            "credit": {"max_credit": 50.0},
-        }
-        if Subscriber.objects.filter(iccid=body["iccid"]).exists():
-            continue
-        try:
-            create_subscriber(
-                organization=organization, body=body, queue_request=n % 4 == 3, context=context
-            )
-        except Conflict:
-            continue
-        created += 1
-    return created
