@@ -539,6 +539,10 @@ SMS_SYNC_BATCH_SIZE = env.int("SMS_SYNC_BATCH_SIZE", default=500)
 # lacks it this long after the call; until then it is never sent again.
 SMS_SETTLE_SECONDS = env.int("SMS_SETTLE_SECONDS", default=600)
 
+# --- Outages and SLA ------------------------------------------------------------------------
+# A running outage is flagged "about to breach" at this share (%) of its SLA threshold.
+SLA_WARNING_PERCENT = env.int("SLA_WARNING_PERCENT", default=80)
+
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "console")
