@@ -83,7 +83,7 @@ def test_mttr_is_whole_minutes_from_the_timestamps():
     outcome = sla.evaluate_outage(T0, T0 + timedelta(minutes=25, seconds=30), CRITICAL)
     assert outcome.mttr_minutes == 25
     assert outcome.status == "violated"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="before start"):
         sla.whole_minutes(T0, T0 - timedelta(seconds=1))
 
 
