@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from bench.common import bench_env, gunicorn, load, manage, report, throwaway_database  # noqa: E402
+from bench.common import bench_env, gunicorn, load, manage, report, throwaway_database
 
 SEVERITIES = ["critical", "high", "medium", "low"]
 THRESHOLDS = {"critical": 15, "high": 30, "medium": 60, "low": 120}
@@ -173,7 +173,12 @@ def main() -> None:
                 ("outages list (filters)", list_url),
                 ("mttr quarter by week", mttr_url),
             ):
-                load(lambda i: url + path_for(i), headers=headers, requests_total=20, concurrency=1)
+                load(
+                    lambda i, p=path_for: url + p(i),
+                    headers=headers,
+                    requests_total=20,
+                    concurrency=1,
+                )
                 row = load(
                     lambda i, p=path_for: url + p(i),
                     headers=headers,
