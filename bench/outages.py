@@ -16,6 +16,7 @@ Target: p95 under 200 ms for both (issue 15). Redis: ``BENCH_REDIS_URL`` (defaul
 """
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -44,6 +45,13 @@ orgs = [Organization.objects.create(name=f"Bench {i}", slug=f"bench-{i}") for i 
 user = User.objects.create(username="bench", organization=orgs[0], role=Role.OPERATOR)
 _, key = issue_api_key(user=user, name="bench")
 print(",".join(str(o.pk) for o in orgs))
+print(key)
+"""
+
+REUSE = """
+from accounts.models import User
+from accounts.services import issue_api_key
+_, key = issue_api_key(user=User.objects.get(username="bench"), name="bench")
 print(key)
 """
 
@@ -122,21 +130,32 @@ def main() -> None:
     parser.add_argument("--organizations", type=int, default=10)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database", default="fleetops_h15_bench_outages")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a database kept by --keep (migrated again)"
+    )
     args = parser.parse_args()
     redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL")
 
-    with throwaway_database(args.database, keep=args.keep) as database:
+    database_context = (
+        contextlib.nullcontext(args.database)
+        if args.reuse
+        else throwaway_database(args.database, keep=args.keep)
+    )
+    with database_context as database:
         env = bench_env(database, **({"REDIS_URL": redis_url} if redis_url else {}))
         manage(env, "migrate", "--no-input", "-v", "0")
-        out = manage(env, "shell", "-c", SETUP.replace("N)", f"{args.organizations})"))
-        ids_line, key = out.strip().splitlines()[-2:]
-        organization_ids = [int(i) for i in ids_line.split(",")]
-        started = time.perf_counter()
-        fill(database, organization_ids, args.outages)
-        loaded = time.perf_counter() - started
+        if args.reuse:
+            key = manage(env, "shell", "-c", REUSE).strip().splitlines()[-1]
+        else:
+            out = manage(env, "shell", "-c", SETUP.replace("N)", f"{args.organizations})"))
+            ids_line, key = out.strip().splitlines()[-2:]
+            organization_ids = [int(i) for i in ids_line.split(",")]
+            started = time.perf_counter()
+            fill(database, organization_ids, args.outages)
+            loaded = time.perf_counter() - started
+            print(f"loaded {args.outages:,} outages in {loaded:.0f} s", file=sys.stderr)
         manage(env, "dbshell", "--", "-c", "VACUUM ANALYZE outages_outage")
-        print(f"loaded {args.outages:,} outages in {loaded:.0f} s", file=sys.stderr)
 
         rng = random.Random(4)
         quarters = [END - timedelta(days=91 * (q + 1)) for q in range(8)]

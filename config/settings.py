@@ -339,6 +339,10 @@ SPECTACULAR_SETTINGS = {
         "SimWritableStatusEnum": ["Enabled", "Disabled"],
         "ResetStatusEnum": "sims.models.ResetStatus",
         "OrderStatusEnum": "sims.models.OrderStatus",
+        # Outages
+        "OutageStatusEnum": "outages.models.OutageStatus",
+        "OutageSeverityEnum": "outages.models.Severity",
+        "RootCauseCategoryEnum": "outages.models.RootCauseCategory",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

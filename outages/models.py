@@ -132,6 +132,12 @@ class Outage(models.Model):
                 fields=["organization", "severity", "-detected_at", "-id"],
                 name="outages_org_sev_detected",
             ),
+            # Severity and status together (seed 004's example filter): list and count both
+            # read this index alone.
+            models.Index(
+                fields=["organization", "severity", "status", "-detected_at", "-id"],
+                name="outages_org_sev_status",
+            ),
             models.Index(
                 fields=["organization", "site_name", "-detected_at", "-id"],
                 name="outages_org_site_detected",
