@@ -24,6 +24,7 @@ SITES = [
 ]
 SEVERITY_WEIGHTS = {"critical": 1, "high": 2, "medium": 3, "low": 3}
 THRESHOLD = {"critical": 15, "high": 30, "medium": 60, "low": 120}
+OPEN = 6  # outages left open
 FACTORS = ["Aged equipment", "No redundancy", "Late detection", "Vendor delay", "Storm"]
 
 
@@ -36,7 +37,9 @@ def seed_demo_outages(*, organization, count: int = 300, days: int = 90, seed: i
     context = Context.system(via="command")
     now = timezone.now()
     severities = list(SEVERITY_WEIGHTS)
-    starts = sorted(now - timedelta(days=days) * rng.random() for _ in range(count))
+    starts = sorted(now - timedelta(days=days) * rng.random() for _ in range(count - OPEN))
+    # The newest few are still open, detected minutes ago: the live SLA clock has something.
+    starts += sorted(now - timedelta(minutes=rng.randrange(2, 45)) for _ in range(OPEN))
     for index, detected in enumerate(starts):
         site, site_id, lat, lon = rng.choice(SITES)
         severity = rng.choices(severities, weights=list(SEVERITY_WEIGHTS.values()))[0]
@@ -58,8 +61,8 @@ def seed_demo_outages(*, organization, count: int = 300, days: int = 90, seed: i
             )
             minutes = max(1, int(rng.gammavariate(2.0, THRESHOLD[severity] * 0.45)))
             resolved_at = detected + timedelta(minutes=minutes, seconds=rng.randrange(60))
-            if index >= count - 6 or resolved_at > now:
-                continue  # the newest few stay open for the live SLA clock
+            if index >= count - OPEN or resolved_at > now:
+                continue
             outage, _ = services.resolve_outage(
                 outage=outage,
                 resolved_at=resolved_at,
