@@ -23,7 +23,7 @@ def run_in_threads(count: int, work) -> list:
         try:
             barrier.wait()
             results.append(work())
-        except Exception as error:  # noqa: BLE001  (reported below)
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
