@@ -5,9 +5,11 @@ most of the older ones with an RCA."""
 import random
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Role
 from core.context import Context
 from outages import services
 from outages.models import Outage, RootCauseCategory
@@ -25,12 +27,21 @@ SITES = [
 SEVERITY_WEIGHTS = {"critical": 1, "high": 2, "medium": 3, "low": 3}
 THRESHOLD = {"critical": 15, "high": 30, "medium": 60, "low": 120}
 OPEN = 6  # outages left open
+# Seed 004's examples assign outages to "user123": the demo has that engineer (no password).
+DEMO_ENGINEER = "user123"
 FACTORS = ["Aged equipment", "No redundancy", "Late detection", "Vendor delay", "Storm"]
 
 
 def seed_demo_outages(*, organization, count: int = 300, days: int = 90, seed: int = 15) -> int:
     """Create the demo history once (nothing when the organization has outages already);
     answer how many were created."""
+    engineer, created = get_user_model().objects.get_or_create(
+        username=DEMO_ENGINEER,
+        defaults={"organization": organization, "role": Role.OPERATOR, "full_name": "NOC Engineer"},
+    )
+    if created:
+        engineer.set_unusable_password()
+        engineer.save(update_fields=["password"])
     if Outage.objects.filter(organization=organization).exists():
         return 0
     rng = random.Random(seed)  # noqa: S311  (demo data, not secrets)
@@ -57,6 +68,7 @@ def seed_demo_outages(*, organization, count: int = 300, days: int = 90, seed: i
                 latitude=lat,
                 longitude=lon,
                 detected_at=detected,
+                assigned_to=engineer.username if rng.random() < 0.5 else None,
                 context=context,
             )
             minutes = max(1, int(rng.gammavariate(2.0, THRESHOLD[severity] * 0.45)))

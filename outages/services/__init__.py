@@ -18,7 +18,7 @@ from outages.services.reports import (
     store_sla_report,
 )
 from outages.services.sla_configs import change_sla_config, current_configs
-from outages.services.timeline import add_timeline_entry
+from outages.services.timeline import add_timeline_entry, record_payment_on_timeline
 from outages.services.watch import watch_sla
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "field_error",
     "generate_monthly_reports",
     "parse_month",
+    "record_payment_on_timeline",
     "render_csv",
     "render_pdf",
     "report_for",

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from core.context import Context
-from outages.models import Outage, OutageEvent, TimelineEntry
+from outages.models import Outage, OutageEvent, TimelineEntry, TimelineKind
 
 SYSTEM_NAME = "system"
 
@@ -59,3 +59,13 @@ def audit(*, operation: str, outage: Outage, context: Context, body=None) -> Non
         organization=outage.organization,
         request_body=body,
     )  # context: address and agent once record_audit takes a Context
+
+
+def record_payment_on_timeline(
+    *, outage: Outage, event: str, context: Context, details: dict | None = None
+) -> TimelineEntry:
+    """For the payments app: a payment step of the outage's SLA settlement (submitted,
+    confirmed, failed) on its timeline, in the payment's transaction."""
+    return add_timeline_entry(
+        outage=outage, kind=TimelineKind.PAYMENT, event=event, context=context, details=details
+    )
