@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from core.context import Context
+from core.errors import NotFound
 from core.filters import SearchFilter, SortFilter
 from core.pagination import FleetPagination
 from core.viewsets import FleetAPIView, TenantScopedMixin
@@ -82,7 +84,7 @@ class OutageViewSet(
 ):
     """Seed 004's outages: list with filters, create, read with timeline, change."""
 
-    queryset = Outage.objects.select_related("assigned_to", "created_by", "sla_result__config")
+    queryset = selectors.outages_of(None)
     serializer_class = OutageSerializer
     filterset_class = OutageFilterSet
     filter_backends = [SeedFilterBackend, SearchFilter, SortFilter]
@@ -178,8 +180,6 @@ class OutageViewSet(
                 .first()
             )
             if rca is None:
-                from core.errors import NotFound
-
                 raise NotFound(f"No root cause analysis recorded for {outage.public_id} yet.")
             return Response(RcaSerializer(rca).data)
         data = validated(RcaSerializer(data=request.data))
@@ -338,8 +338,6 @@ def parse_when(request, name: str, default: datetime) -> datetime:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    from django.utils.dateparse import parse_date, parse_datetime
-
     try:
         value = parse_datetime(raw)
         if value is None:
