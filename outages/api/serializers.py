@@ -1,3 +1,4 @@
+import math
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -39,6 +40,12 @@ def validated(serializer: serializers.Serializer) -> dict:
 class LocationSerializer(serializers.Serializer):
     latitude = serializers.FloatField(min_value=-90, max_value=90)
     longitude = serializers.FloatField(min_value=-180, max_value=180)
+
+    def validate(self, attrs):
+        for name, value in attrs.items():
+            if not math.isfinite(value):  # NaN passes min/max comparisons
+                raise serializers.ValidationError({name: "Enter a finite number."})
+        return attrs
 
 
 def location_fields(data: dict) -> dict:

@@ -2,7 +2,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -30,7 +29,7 @@ from outages.api.serializers import (
     location_fields,
     validated,
 )
-from outages.filters import OutageFilterSet, SeedFilterBackend
+from outages.filters import OutageFilterSet, SeedFilterBackend, parse_moment
 from outages.models import Outage, RootCauseAnalysis, Severity, SlaConfig
 from outages.services.outages import field_error
 from outages.settlement import NOT_SETTLED
@@ -338,19 +337,11 @@ def parse_when(request, name: str, default: datetime) -> datetime:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    try:
-        value = parse_datetime(raw)
-        if value is None:
-            day = parse_date(raw)
-            if day is not None:
-                value = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                if name == "end_date":
-                    value += timedelta(days=1) - timedelta(microseconds=1)
-    except ValueError:
-        value = None
-    if value is None:
-        raise field_error(name, f"{name} must be an ISO 8601 date or date-time.")
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    return parse_moment(raw, field=name, end=name == "end_date")
+
+
+PERIOD = timedelta(days=30)  # the MTTR period when start_date is not given
+MIN_MOMENT = datetime.min.replace(tzinfo=UTC)
 
 
 class MttrView(FleetAPIView):
@@ -371,7 +362,7 @@ class MttrView(FleetAPIView):
     def get(self, request):
         now = timezone.now()
         end = parse_when(request, "end_date", now)
-        start = parse_when(request, "start_date", end - timedelta(days=30))
+        start = parse_when(request, "start_date", max(end, MIN_MOMENT + PERIOD) - PERIOD)
         if start > end:
             raise field_error("start_date", "start_date must not be after end_date.")
         severity = request.query_params.get("severity") or None

@@ -21,9 +21,13 @@ def parse_month(value: str | None, *, today: date | None = None) -> date:
     try:
         parsed = datetime.strptime(str(value), "%Y-%m").date()
     except ValueError:
+        parsed = None
+    if parsed is None or not 1970 <= parsed.year <= 9998:
         raise InvalidInput(
-            {"month": "Use YYYY-MM."}, message="month must be YYYY-MM.", details={"field": "month"}
-        ) from None
+            {"month": "Use YYYY-MM (1970-9998)."},
+            message="month must be YYYY-MM.",
+            details={"field": "month"},
+        )
     return parsed
 
 

@@ -348,3 +348,46 @@ def test_service_numbers_outages_in_sequence(organization, operator_context):
 
 def test_reverse_names():
     assert reverse("outages-api:outage-list") == LIST
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start_date": "0200-06-13T05:47:50+18:47"},  # an offset PostgreSQL refuses
+        {"end_date": "0001-01-01T00:00:00+05:00"},  # before year 1 in UTC
+        {"start_date": "yesterday"},
+    ],
+)
+def test_odd_dates_answer_422_or_convert_to_utc(operator, params):
+    response = client_as(operator).get(LIST, params)
+    assert response.status_code in (200, 422), response.content
+    if response.status_code == 422:
+        assert response.json()["error"]["details"]["field"] in params
+
+
+def test_offset_dates_filter_in_utc(operator, organization):
+    outage = OutageFactory(organization=organization)
+    since = (outage.detected_at - timedelta(minutes=1)).astimezone(
+        timezone.get_fixed_timezone(18 * 60 + 47)
+    )
+    response = client_as(operator).get(LIST, {"start_date": since.isoformat()})
+    assert response.json()["pagination"]["total"] == 1
+
+
+def test_non_finite_location_is_refused(operator):
+    body = '{"site_name": "S", "severity": "low", "location": {"latitude": NaN, "longitude": 0}}'
+    response = client_as(operator).post(LIST, body, content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert not Outage.objects.exists()
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0000-01", "2026-1x"])
+def test_report_month_out_of_range_is_422(operator, month):
+    response = client_as(operator).get("/api/v1/reports/sla", {"month": month})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["field"] == "month"
+
+
+def test_mttr_with_an_end_at_the_start_of_time(operator):
+    response = client_as(operator).get("/api/v1/analytics/mttr", {"end_date": "0001-01-01"})
+    assert response.status_code == 200, response.content
