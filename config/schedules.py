@@ -76,4 +76,19 @@ PERIODIC_TASKS: list[Schedule] = [
         expires_seconds=23 * 3600,
         description="Delete refresh tokens expired or revoked over 30 days ago.",
     ),
+    Schedule(
+        name="sla-watch",
+        task="outages.tasks.watch_sla",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Flag outages about to breach (80 % of threshold) and breached; evaluate "
+        "resolved ones left without an SLA result.",
+    ),
+    Schedule(
+        name="monthly-sla-reports",
+        task="outages.tasks.generate_monthly_sla_reports",
+        crontab="30 0 1 * *",
+        expires_seconds=23 * 3600,
+        description="Generate and keep every organization's SLA report of the previous month.",
+    ),
 ]

@@ -339,6 +339,10 @@ SPECTACULAR_SETTINGS = {
         "SimWritableStatusEnum": ["Enabled", "Disabled"],
         "ResetStatusEnum": "sims.models.ResetStatus",
         "OrderStatusEnum": "sims.models.OrderStatus",
+        # Outages
+        "OutageStatusEnum": "outages.models.OutageStatus",
+        "OutageSeverityEnum": "outages.models.Severity",
+        "RootCauseCategoryEnum": "outages.models.RootCauseCategory",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -567,6 +571,10 @@ SMS_SYNC_BATCH_SIZE = env.int("SMS_SYNC_BATCH_SIZE", default=500)
 # An MT SMS whose send answer was lost is taken as never sent only when 1NCE's list still
 # lacks it this long after the call; until then it is never sent again.
 SMS_SETTLE_SECONDS = env.int("SMS_SETTLE_SECONDS", default=600)
+
+# --- Outages and SLA ------------------------------------------------------------------------
+# A running outage is flagged "about to breach" at this share (%) of its SLA threshold.
+SLA_WARNING_PERCENT = env.int("SLA_WARNING_PERCENT", default=80)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,0 +1,384 @@
+"""The operators' console for outages: every change goes through the same services as the API
+(audited, on the timeline); history (timeline, SLA results, events, reports) is read-only."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from core.admin import ReadOnlyAdmin
+from core.context import Context
+from core.errors import DomainError
+from outages import services
+from outages.models import (
+    Outage,
+    OutageEvent,
+    OutageStatus,
+    RcaAction,
+    RootCauseAnalysis,
+    SlaConfig,
+    SlaReport,
+    SlaResult,
+    TimelineEntry,
+)
+from outages.selectors import result_of, sla_status, terms_in_force
+
+SEVERITY_COLOURS = {
+    "critical": "#b3261e",
+    "high": "#d9730d",
+    "medium": "#b38600",
+    "low": "#4a6fa5",
+}
+SLA_COLOURS = {"met": "#2e7d32", "violated": "#b3261e", "in_progress": "#4a6fa5"}
+
+
+def badge(text: str, colour: str):
+    return format_html(
+        '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;'
+        'font-size:11px">{}</span>',
+        colour,
+        text,
+    )
+
+
+class OrganizationScopedAdmin(admin.ModelAdmin):
+    """Staff of an organization see only that organization's rows."""
+
+    organization_field = "organization"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.organization_field}_id": request.user.organization_id})
+
+
+def console_context(request) -> Context:
+    return Context.from_request(request, via="console")
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEntry
+    fields = ["occurred_at", "event", "actor_name"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+    ordering = ["occurred_at", "id"]
+
+
+class OutageChangeForm(forms.ModelForm):
+    """The fields an operator changes; status, assignment and the rest go through
+    ``services.update_outage`` with its transition rules."""
+
+    assignee = forms.CharField(required=False, help_text="Username in this organization.")
+
+    class Meta:
+        model = Outage
+        fields = [
+            "status",
+            "severity",
+            "site_name",
+            "site_id",
+            "description",
+            "root_cause",
+            "resolution_notes",
+            "affected_subscribers",
+        ]
+
+
+@admin.register(Outage)
+class OutageAdmin(OrganizationScopedAdmin):
+    list_display = [
+        "outage_id",
+        "site_name",
+        "severity_badge",
+        "status",
+        "detected_at",
+        "resolved_at",
+        "mttr_minutes",
+        "sla_badge",
+        "organization",
+    ]
+    list_filter = ["severity", "status", "sla_met", "organization"]
+    search_fields = ["site_name", "site_id", "description"]
+    list_select_related = ["organization", "sla_result"]
+    date_hierarchy = "detected_at"
+    ordering = ["-detected_at", "-id"]
+    form = OutageChangeForm
+    readonly_fields = [
+        "outage_id",
+        "organization",
+        "detected_at",
+        "resolved_at",
+        "mttr_minutes",
+        "sla_clock",
+        "assigned_to",
+        "created_by",
+        "rca_link",
+    ]
+    inlines = [TimelineInline]
+    actions = ["resolve_selected"]
+
+    def has_add_permission(self, request):
+        return False  # outages are reported through the API (or the NOC's tooling)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="ID", ordering="number")
+    def outage_id(self, outage):
+        return outage.public_id
+
+    @admin.display(description="Severity", ordering="severity")
+    def severity_badge(self, outage):
+        return badge(outage.severity, SEVERITY_COLOURS[outage.severity])
+
+    @admin.display(description="SLA")
+    def sla_badge(self, outage):
+        result = result_of(outage)
+        if result is not None:
+            return badge(f"{result.status} {result.amount}", SLA_COLOURS[result.status])
+        if outage.resolved_at is None:
+            return badge("running", SLA_COLOURS["in_progress"])
+        return "-"
+
+    @admin.display(description="SLA clock")
+    def sla_clock(self, outage):
+        terms = terms_in_force([outage.organization_id])[(outage.organization_id, outage.severity)]
+        status = sla_status(outage, terms)
+        if status["status"] == "in_progress":
+            tone = "violated" if status["breached"] else "in_progress"
+            text = (
+                f"{status['elapsed_minutes']} of {status['threshold_minutes']} min elapsed, "
+                f"{status['time_remaining_minutes']} min left"
+                + (" (breached)" if status["breached"] else "")
+            )
+            return badge(text, SLA_COLOURS[tone])
+        if status["status"] in SLA_COLOURS:
+            return badge(
+                f"{status['status']}: MTTR {status['mttr_minutes']} of "
+                f"{status['threshold_minutes']} min, {status['amount']:.2f} "
+                f"({status['performance_rating']}, terms v{status['config_version']})",
+                SLA_COLOURS[status["status"]],
+            )
+        return status["status"]
+
+    @admin.display(description="Root cause analysis")
+    def rca_link(self, outage):
+        rca = RootCauseAnalysis.objects.filter(outage=outage).first()
+        if rca is None:
+            return "none yet" if outage.is_resolved else "after resolution"
+        return format_html(
+            '<a href="../../rootcauseanalysis/{}/change/">{}</a>', rca.pk, rca.category
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.assigned_to_id:
+            form.base_fields["assignee"].initial = obj.assigned_to.get_username()
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Changes go through ``update_outage``: the same rules and timeline as the API."""
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name != "assignee"
+        }
+        if "assignee" in form.changed_data:
+            changes["assigned_to"] = form.cleaned_data["assignee"] or None
+        if not changes:
+            return
+        try:
+            services.update_outage(
+                outage=Outage.objects.get(pk=obj.pk),
+                changes=changes,
+                context=console_context(request),
+            )
+        except DomainError as error:
+            self.message_user(request, f"{obj.public_id}: {error.message}", messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the timeline is written by the service, never by the form
+
+    @admin.action(description="Resolve now")
+    def resolve_selected(self, request, queryset):
+        done = 0
+        for outage in queryset.filter(status__in=[OutageStatus.ACTIVE, OutageStatus.INVESTIGATING]):
+            try:
+                services.resolve_outage(outage=outage, context=console_context(request))
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{outage.public_id}: {error.message}", messages.ERROR)
+        self.message_user(request, f"Resolved {done} outage(s).")
+
+
+class RcaActionInline(admin.TabularInline):
+    model = RcaAction
+    fields = ["description", "owner", "due_date", "done", "done_at"]
+    readonly_fields = ["done_at"]
+    extra = 1
+
+
+class RcaForm(forms.ModelForm):
+    factors = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="One contributing factor per line.",
+    )
+
+    class Meta:
+        model = RootCauseAnalysis
+        fields = ["category", "summary"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["factors"].initial = "\n".join(self.instance.contributing_factors)
+
+
+@admin.register(RootCauseAnalysis)
+class RootCauseAnalysisAdmin(OrganizationScopedAdmin):
+    organization_field = "outage__organization"
+    form = RcaForm
+    list_display = ["outage", "category", "updated_at", "open_actions"]
+    list_filter = ["category"]
+    list_select_related = ["outage"]
+    search_fields = ["summary", "outage__site_name"]
+    readonly_fields = ["outage", "updated_by", "updated_at"]
+    inlines = [RcaActionInline]
+
+    def has_add_permission(self, request):
+        return False  # recorded from the outage (PUT /outages/{id}/rca)
+
+    @admin.display(description="Open actions")
+    def open_actions(self, rca):
+        return rca.actions.filter(done=False).count()
+
+    def save_model(self, request, obj, form, change):
+        self._form = form  # saved with its actions in save_related, through the service
+
+    def save_related(self, request, form, formsets, change):
+        """The RCA and its actions are saved together by ``services.save_rca`` (timeline,
+        audit), not by the forms."""
+        actions = []
+        for formset in formsets:
+            for action_form in formset.forms:
+                data = getattr(action_form, "cleaned_data", None)
+                if not data or data.get("DELETE") or not data.get("description"):
+                    continue
+                item = {k: data[k] for k in ("description", "owner", "due_date", "done")}
+                if action_form.instance.pk:
+                    item["id"] = action_form.instance.pk
+                actions.append(item)
+        try:
+            services.save_rca(
+                outage=form.instance.outage,
+                category=form.cleaned_data["category"],
+                summary=form.cleaned_data["summary"],
+                contributing_factors=[
+                    line.strip()
+                    for line in form.cleaned_data["factors"].splitlines()
+                    if line.strip()
+                ],
+                actions=actions,
+                context=console_context(request),
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+
+class SlaConfigForm(forms.ModelForm):
+    class Meta:
+        model = SlaConfig
+        fields = [
+            "organization",
+            "severity",
+            "threshold_minutes",
+            "penalty_per_minute",
+            "reward_base",
+        ]
+
+
+@admin.register(SlaConfig)
+class SlaConfigAdmin(OrganizationScopedAdmin):
+    """Adding terms makes a new version through ``change_sla_config`` (bounds, audit); a
+    version is never edited or deleted: results point at it."""
+
+    form = SlaConfigForm
+    list_display = [
+        "organization",
+        "severity",
+        "version",
+        "threshold_minutes",
+        "penalty_per_minute",
+        "reward_base",
+        "created_at",
+        "created_by",
+    ]
+    list_filter = ["severity", "organization"]
+    list_select_related = ["organization", "created_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser:
+            form.base_fields.pop("organization", None)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        organization = form.cleaned_data.get("organization") or request.user.organization
+        try:
+            config = services.change_sla_config(
+                organization=organization,
+                severity=form.cleaned_data["severity"],
+                changes={
+                    k: form.cleaned_data[k]
+                    for k in ("threshold_minutes", "penalty_per_minute", "reward_base")
+                },
+                context=console_context(request),
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = config.pk
+
+
+@admin.register(SlaResult)
+class SlaResultAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
+    list_display = [
+        "outage",
+        "status",
+        "mttr_minutes",
+        "threshold_minutes",
+        "amount",
+        "performance_rating",
+        "config",
+        "evaluated_at",
+    ]
+    list_filter = ["status", "performance_rating"]
+    list_select_related = ["outage", "config"]
+
+
+@admin.register(OutageEvent)
+class OutageEventAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
+    list_display = ["occurred_at", "kind", "outage", "published_at"]
+    list_filter = ["kind"]
+    list_select_related = ["outage"]
+
+
+@admin.register(SlaReport)
+class SlaReportAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
+    list_display = ["month", "organization", "generated_at", "downloads"]
+    list_select_related = ["organization"]
+
+    @admin.display(description="Download")
+    def downloads(self, report):
+        month = report.month.strftime("%Y-%m")
+        base = f"/api/v1/reports/sla?month={month}&organization_id={report.organization_id}"
+        return format_html(
+            '<a href="{}&format=pdf">PDF</a> · <a href="{}&format=csv">CSV</a>', base, base
+        )

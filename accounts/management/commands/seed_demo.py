@@ -53,6 +53,8 @@ class Command(BaseCommand):
         _, raw_key = issue_api_key(user=user, name="demo")
         if settings.SIMULATORS_ENABLED:
             self.seed_simulators()
+        # By name: accounts does not import the outages app.
+        call_command("seed_outages_demo", "--organization", organization.slug, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Organization  {organization.name} ({organization.slug})")
         if created:

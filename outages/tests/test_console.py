@@ -1,0 +1,115 @@
+"""The console: pages render, changes go through the services, staff see their organization."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from core.dashboard import DashboardScope, autodiscover, registered_panels
+from outages import services
+from outages.models import SlaConfig, TimelineEntry
+from outages.tests.factories import OutageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(organization):
+    return UserFactory(organization=organization, role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def console(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_outage_pages_render_with_badges_and_clock(superuser, organization, operator_context):
+    running = OutageFactory(
+        organization=organization, detected_at=timezone.now() - timedelta(minutes=3)
+    )
+    done = OutageFactory(
+        organization=organization, detected_at=timezone.now() - timedelta(minutes=30)
+    )
+    services.resolve_outage(outage=done, context=operator_context)
+    client = console(superuser)
+    page = client.get("/admin/outages/outage/")
+    assert page.status_code == 200
+    assert running.public_id.encode() in page.content
+    assert b"violated" in page.content
+    change = client.get(f"/admin/outages/outage/{running.pk}/change/")
+    assert change.status_code == 200
+    assert b"min left" in change.content
+
+
+def test_console_resolve_goes_through_the_service(superuser, organization):
+    outage = OutageFactory(organization=organization)
+    client = console(superuser)
+    response = client.post(
+        "/admin/outages/outage/",
+        {"action": "resolve_selected", "_selected_action": [outage.pk]},
+    )
+    assert response.status_code == 302
+    outage.refresh_from_db()
+    assert outage.status == "resolved"
+    assert TimelineEntry.objects.filter(
+        outage=outage, kind="resolved", actor_name=superuser.username
+    ).exists()
+    assert outage.sla_result.status == "met"
+
+
+def test_console_sla_config_makes_a_new_version(superuser, organization):
+    client = console(superuser)
+    response = client.post(
+        "/admin/outages/slaconfig/add/",
+        {
+            "organization": organization.pk,
+            "severity": "critical",
+            "threshold_minutes": 20,
+            "penalty_per_minute": "100.00",
+            "reward_base": "750.00",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    versions = list(
+        SlaConfig.objects.filter(organization=organization, severity="critical").values_list(
+            "version", "threshold_minutes"
+        )
+    )
+    assert sorted(versions) == [(1, 15), (2, 20)]
+
+
+def test_staff_see_only_their_organization(organization, other_organization):
+    staff = UserFactory(
+        organization=organization, role=Role.ADMIN, is_staff=True, is_superuser=False
+    )
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(Permission.objects.get(codename="view_outage"))
+    theirs = OutageFactory(organization=other_organization, site_name="Foreign Tower")
+    mine = OutageFactory(organization=organization, site_name="Home Tower")
+    page = console(staff).get("/admin/outages/outage/")
+    assert page.status_code == 200
+    assert b"Home Tower" in page.content and b"Foreign Tower" not in page.content
+    assert console(staff).get(f"/admin/outages/outage/{theirs.pk}/change/").status_code in (
+        302,
+        404,
+    )
+    assert mine
+
+
+def test_dashboard_panels(organization, other_organization, operator_context):
+    autodiscover()
+    OutageFactory(organization=organization, severity="critical")
+    OutageFactory(organization=other_organization, severity="critical")
+    panels = {p.key: p for p in registered_panels() if p.group == "Outages & SLA"}
+    assert set(panels) == {"outages.active", "outages.sla", "outages.mttr", "outages.rca_overdue"}
+    content = panels["outages.active"].build(
+        DashboardScope(user=None, organization_ids=[organization.pk])
+    )
+    assert {s.label: s.value for s in content.stats}["critical"] == 1
+    for panel in panels.values():
+        panel.build(DashboardScope(user=None, organization_ids=None))
