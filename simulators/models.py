@@ -1,5 +1,12 @@
 """Models of the upstream simulators (each stand-in keeps its own tables)."""
 
+from simulators.horizon.models import (
+    HorizonAccount,
+    HorizonBalance,
+    HorizonFault,
+    HorizonRequestLog,
+    HorizonTransaction,
+)
 from simulators.onence.models import (
     OnenceAccount,
     OnenceEvent,
@@ -13,6 +20,11 @@ from simulators.onence.models import (
 )
 
 __all__ = [
+    "HorizonAccount",
+    "HorizonBalance",
+    "HorizonFault",
+    "HorizonRequestLog",
+    "HorizonTransaction",
     "OnenceAccount",
     "OnenceEvent",
     "OnenceFault",

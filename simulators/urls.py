@@ -6,4 +6,5 @@ app_name = "simulators"
 
 urlpatterns = [
     path("1nce/management-api/", include("simulators.onence.urls")),
+    path("horizon/", include("simulators.horizon.urls")),
 ]
