@@ -17,11 +17,11 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import stellar_sdk as ops
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from stellar_sdk import Keypair, Network, TransactionEnvelope, xdr
-import stellar_sdk as ops
 from stellar_sdk.exceptions import BadSignatureError
 from stellar_sdk.memo import HashMemo, IdMemo, NoneMemo, ReturnHashMemo, TextMemo
 

@@ -24,7 +24,7 @@ from stellar_sdk.exceptions import (
     BaseHorizonError,
     NotFoundError,
 )
-from stellar_sdk.memo import HashMemo
+from stellar_sdk.memo import HashMemo, NoneMemo
 
 from upstream import clock
 from upstream.exceptions import (
@@ -153,6 +153,17 @@ class StellarClient:
             HashMemo(memo_hash),
             timeout_seconds,
             lambda builder: builder.append_bump_sequence_op(bump_to=0),
+        )
+
+    def build_trustline(
+        self, *, signer: Signer, asset: StellarAsset, timeout_seconds: int
+    ) -> SignedEnvelope:
+        """A ``change_trust`` from the signer's account to ``asset`` (so it can receive it)."""
+        return self._build(
+            signer,
+            NoneMemo(),
+            timeout_seconds,
+            lambda builder: builder.append_change_trust_op(asset=asset.sdk()),
         )
 
     def _build(self, signer: Signer, memo: Memo, timeout_seconds: int, add_operation):
@@ -284,12 +295,19 @@ class StellarClient:
             cursor = records[-1].get("paging_token")
 
     def find_transaction_by_memo(
-        self, *, account_id: str, memo_hash: bytes, since: datetime | None = None
+        self,
+        *,
+        account_id: str,
+        memo_hash: bytes,
+        since: datetime | None = None,
+        successful_only: bool = False,
     ) -> LedgerTransaction | None:
         """The newest transaction of ``account_id`` carrying ``memo_hash`` (back to
-        ``since``), successful or failed; ``None`` when there is none."""
+        ``since``), failed ones too unless ``successful_only``; ``None`` when there is none."""
         for transaction in self.iter_account_transactions(account_id, since=since):
-            if transaction.memo_bytes == memo_hash:
+            if transaction.memo_bytes == memo_hash and (
+                transaction.successful or not successful_only
+            ):
                 return transaction
         return None
 

@@ -237,7 +237,7 @@ def test_an_attestation_carries_the_documents_digest_and_moves_nothing(
 def test_amounts_keep_seven_places_and_refuse_more():
     assert amount("1.1234567") == Decimal("1.1234567")
     for bad in ("1.12345678", 1.5, "0", "-1", "abc"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"\w"):
             amount(bad)
 
 
