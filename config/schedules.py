@@ -56,6 +56,13 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Settle sent SMS whose outcome at 1NCE was lost (against 1NCE's list).",
     ),
     Schedule(
+        name="follow-payments",
+        task="payments.tasks.follow_payments",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Settle submitted Stellar payments and attestations from the ledger.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",
