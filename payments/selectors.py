@@ -1,6 +1,6 @@
 """Reads: payments in a caller's scope, history summaries and analytics, wallets."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
@@ -25,14 +25,17 @@ def parse_moment(value: str | None, *, name: str, end: bool = False) -> datetime
     date-time; 422 for anything else."""
     if not value:
         return None
-    moment = parse_datetime(value)
-    if moment is None:
+    try:
         day = parse_date(value) if len(value) == 10 else None
-        if day is None:
-            raise InvalidInput({name: "Use a date (YYYY-MM-DD) or an ISO 8601 date-time."})
+        moment = parse_datetime(value) if day is None else None
+    except ValueError:
+        day = moment = None
+    if day is not None:
         moment = datetime.combine(day, time.max if end else time.min)
+    if moment is None:
+        raise InvalidInput({name: "Use a date (YYYY-MM-DD) or an ISO 8601 date-time."})
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     return moment
 
 
@@ -79,7 +82,7 @@ def trends(queryset: QuerySet[Payment], *, group_by: str) -> list[dict]:
         raise InvalidInput({"group_by": f"One of {', '.join(GROUPS)}."})
     rows = (
         queryset.filter(status=LedgerStatus.CONFIRMED)
-        .annotate(period=GROUPS[group_by]("created_at", tzinfo=timezone.utc))
+        .annotate(period=GROUPS[group_by]("created_at", tzinfo=UTC))
         .values("period")
         .annotate(
             penalties=_sum(PaymentType.PENALTY), rewards=_sum(PaymentType.REWARD), count=Count("id")

@@ -18,7 +18,6 @@ from payments import selectors, services
 from payments.api.serializers import (
     PaymentAnalyticsSerializer,
     PaymentHistorySerializer,
-    PaymentSerializer,
     WalletBalanceSerializer,
     WalletCreatedSerializer,
     WalletCreateSerializer,
@@ -63,7 +62,7 @@ class PaymentHistoryView(FleetAPIView):
             "total": paginator.total,
             "limit": paginator.size,
             "offset": paginator.start,
-            "transactions": PaymentSerializer(page, many=True).data,
+            "transactions": page,
             "summary": selectors.summary(filterset.qs),
         }
         return Response(PaymentHistorySerializer(body).data)
