@@ -175,7 +175,10 @@ def horizon_simulator(live_server, settings, organization):
     settings.UPSTREAM_READ_TIMEOUT = 3.0
     settings.STELLAR_SUBMIT_TIMEOUT = 3.0
     settings.UPSTREAM_MAX_RETRIES = 1
+    from payments.services.accounts import close_clients
+
     testing.reset()
     testing.seed_demo()
     yield testing
     testing.clear_faults()
+    close_clients()  # no keep-alive connection (and its server thread) outlives the test

@@ -90,6 +90,14 @@ def stellar_client() -> StellarClient:
         return client
 
 
+def close_clients() -> None:
+    """Close the pooled Stellar client (tests: no keep-alive connection outlives the server)."""
+    with _CLIENT_LOCK:
+        for client in _CLIENT.values():
+            client.close()
+        _CLIENT.clear()
+
+
 def payment_asset() -> StellarAsset:
     """The asset payouts are paid in (``STELLAR_PAYMENT_ASSET``): USDC, XLM or the custom one."""
     code = settings.STELLAR_PAYMENT_ASSET
