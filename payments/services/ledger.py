@@ -99,7 +99,9 @@ def _settle(row, client: StellarClient, signer: Signer, build: Build):
             _record_failure(row, exc)
             raise _write_failed(row, exc) from None
         except UpstreamError as exc:
-            if not certainly_not_applied(exc):
+            if certainly_not_applied(exc):
+                _save(row, status=LedgerStatus.PENDING)  # never reached the network
+            else:
                 found = _quiet_outcome(client, row)
                 if found is not None:
                     return _record_found(row, found)

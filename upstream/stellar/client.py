@@ -267,7 +267,8 @@ class StellarClient:
         self, account_id: str, *, since: datetime | None = None, max_pages: int | None = None
     ) -> Iterator[LedgerTransaction]:
         """The account's transactions, newest first (failed ones included), down to
-        ``since``; at most ``max_pages`` pages of 200."""
+        ``since``. Raises ``UpstreamError`` rather than stop silently when ``max_pages`` pages
+        of 200 do not reach ``since`` (or the account's first transaction)."""
         max_pages = max_pages or settings.STELLAR_MEMO_SEARCH_PAGES
         cursor = None
         for _ in range(max_pages):
@@ -293,6 +294,12 @@ class StellarClient:
             if len(records) < PAGE_LIMIT:
                 return
             cursor = records[-1].get("paging_token")
+        # Stopped before the end of what was asked: "not found" would be a guess.
+        raise UpstreamError(
+            f"Stellar Horizon: the account's history was searched {max_pages} pages deep "
+            "without reaching the start of the search; nothing is concluded from it.",
+            upstream=UPSTREAM,
+        )
 
     def find_transaction_by_memo(
         self,

@@ -245,3 +245,20 @@ def test_the_signer_never_prints_its_secret(pool):
     assert settings.STELLAR_POOL_SECRET not in repr(pool)
     assert settings.STELLAR_POOL_SECRET not in str(pool)
     assert pool.public_key in repr(pool)
+
+
+def test_a_memo_search_that_cannot_reach_its_start_refuses_to_conclude(
+    client, pool, usdc, horizon_simulator, monkeypatch, settings
+):
+    from upstream.exceptions import UpstreamError
+    from upstream.stellar import client as client_module
+
+    wallet = funded_wallet(horizon_simulator, usdc)
+    for tag in ("s1", "s2", "s3"):
+        pay(client, pool, wallet, usdc, "1", tag=tag)
+    monkeypatch.setattr(client_module, "PAGE_LIMIT", 1)
+    settings.STELLAR_MEMO_SEARCH_PAGES = 2
+
+    assert client.find_transaction_by_memo(account_id=pool.public_key, memo_hash=memo("s3"))
+    with pytest.raises(UpstreamError, match="without reaching"):
+        client.find_transaction_by_memo(account_id=pool.public_key, memo_hash=memo("s1"))
