@@ -159,14 +159,17 @@ def test_a_transaction_signed_for_another_network_fails_auth(
             horizon_url=settings.HORIZON_URL, passphrase=Network.PUBLIC_NETWORK_PASSPHRASE
         )
     )
-    envelope = public.build_payment(
-        signer=pool,
-        destination=wallet,
-        asset=usdc,
-        amount=Decimal("1"),
-        memo_hash=memo("n"),
-        timeout_seconds=60,
-    )
+    try:
+        envelope = public.build_payment(
+            signer=pool,
+            destination=wallet,
+            asset=usdc,
+            amount=Decimal("1"),
+            memo_hash=memo("n"),
+            timeout_seconds=60,
+        )
+    finally:
+        public.close()
     with pytest.raises(StellarTransactionFailed) as caught:
         client.submit(envelope)
     assert caught.value.result_codes == {"transaction": "tx_bad_auth"}
