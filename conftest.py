@@ -158,3 +158,27 @@ def celery_broker(settings):
     helper.purge()
     yield helper
     helper.purge()
+
+
+@pytest.fixture
+def horizon_simulator(live_server, settings, organization):
+    """The Horizon simulator over loopback HTTP as the network, with the demo pool and operator
+    accounts funded (the default Stellar account, owned by ``organization``); no faults, one
+    quick retry. Tests reach it through our real client (stellar-sdk on ``upstream.stellar``);
+    ``simulators.horizon.testing`` (returned) seeds accounts and injects faults."""
+    from simulators.horizon import testing
+
+    answer_without_nagle(live_server)
+    settings.HORIZON_URL = f"{live_server.url}/sim/horizon"
+    settings.STELLAR_FRIENDBOT_URL = f"{live_server.url}/sim/horizon/friendbot"
+    settings.STELLAR_DEFAULT_ORGANIZATION = organization.slug
+    settings.UPSTREAM_READ_TIMEOUT = 3.0
+    settings.STELLAR_SUBMIT_TIMEOUT = 3.0
+    settings.UPSTREAM_MAX_RETRIES = 1
+    from payments.services.accounts import close_clients
+
+    testing.reset()
+    testing.seed_demo()
+    yield testing
+    testing.clear_faults()
+    close_clients()  # no keep-alive connection (and its server thread) outlives the test

@@ -63,6 +63,13 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Advance queued PMNL provisioning requests until they complete or fail.",
     ),
     Schedule(
+        name="follow-payments",
+        task="payments.tasks.follow_payments",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Settle submitted Stellar payments and attestations from the ledger.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

@@ -343,6 +343,8 @@ SPECTACULAR_SETTINGS = {
         "OutageStatusEnum": "outages.models.OutageStatus",
         "OutageSeverityEnum": "outages.models.Severity",
         "RootCauseCategoryEnum": "outages.models.RootCauseCategory",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "PaymentTypeEnum": "payments.models.PaymentType",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -521,6 +523,67 @@ PMNL_REQUEST_TIMEOUT_SECONDS = env.int("PMNL_REQUEST_TIMEOUT_SECONDS", default=3
 # Seed 003 section 6: per user, per minute.
 PMNL_SUBSCRIBER_RATE_PER_MINUTE = env.int("PMNL_SUBSCRIBER_RATE_PER_MINUTE", default=100)
 PMNL_REQUEST_POLL_RATE_PER_MINUTE = env.int("PMNL_REQUEST_POLL_RATE_PER_MINUTE", default=30)
+# --- Stellar (payments, wallets, SLA attestations) ---------------------------------------------
+# Horizon and the network passphrase: testnet unless set explicitly (the public network only
+# when STELLAR_NETWORK_PASSPHRASE is the public one). With the simulators on, Horizon defaults
+# to the Horizon simulator, which knows the demo keys below.
+_STELLAR_TESTNET = "Test SDF Network ; September 2015"
+HORIZON_URL = env.str(
+    "HORIZON_URL",
+    default=f"{SITE_URL}/sim/horizon"
+    if SIMULATORS_ENABLED
+    else "https://horizon-testnet.stellar.org",
+).rstrip("/")
+STELLAR_NETWORK_PASSPHRASE = env.str("STELLAR_NETWORK_PASSPHRASE", default=_STELLAR_TESTNET)
+# Friendbot funds new testnet accounts (empty: no fund action; never on the public network).
+STELLAR_FRIENDBOT_URL = env.str(
+    "STELLAR_FRIENDBOT_URL",
+    default=f"{HORIZON_URL}/friendbot"
+    if SIMULATORS_ENABLED
+    else (
+        "https://friendbot.stellar.org" if STELLAR_NETWORK_PASSPHRASE == _STELLAR_TESTNET else ""
+    ),
+)
+# The asset payouts and penalties are paid in: USDC (issuer below), XLM, or a custom asset
+# (STELLAR_CUSTOM_ASSET_CODE + STELLAR_CUSTOM_ASSET_ISSUER).
+STELLAR_PAYMENT_ASSET = env.str("STELLAR_PAYMENT_ASSET", default="USDC")
+STELLAR_USDC_ISSUER = env.str(
+    "STELLAR_USDC_ISSUER", default="GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
+)
+STELLAR_CUSTOM_ASSET_CODE = env.str("STELLAR_CUSTOM_ASSET_CODE", default="")
+STELLAR_CUSTOM_ASSET_ISSUER = env.str("STELLAR_CUSTOM_ASSET_ISSUER", default="")
+# The default Stellar account (organizations may connect their own in the console): the SLA
+# pool's and the operator's signing keys, owned by STELLAR_DEFAULT_ORGANIZATION. The demo keys
+# exist only on the simulator.
+STELLAR_POOL_SECRET = env.str(
+    "STELLAR_POOL_SECRET",
+    default="SD34CIQ6UVD4AUHS4C5TJU4XCHWVKRA3MJPYERVWE3PKPKMRQMNUHZEM"
+    if SIMULATORS_ENABLED
+    else "",
+)
+STELLAR_OPERATOR_SECRET = env.str(
+    "STELLAR_OPERATOR_SECRET",
+    default="SA53GH65CCX4JAUX5ELAN24BEAQ6OP5BAAGK3Q6GPDOQ6WEFYLKJGXKU"
+    if SIMULATORS_ENABLED
+    else "",
+)
+STELLAR_DEFAULT_ORGANIZATION = env.str(
+    "STELLAR_DEFAULT_ORGANIZATION", default="demo" if SIMULATORS_ENABLED else ""
+)
+# Links to a transaction: STELLAR_EXPLORER_URL + "/tx/" + hash.
+STELLAR_EXPLORER_URL = env.str(
+    "STELLAR_EXPLORER_URL", default="https://stellar.expert/explorer/testnet"
+).rstrip("/")
+STELLAR_BASE_FEE = env.int("STELLAR_BASE_FEE", default=100)  # stroops per operation
+# A signed transaction is valid this long (its time bounds); past it the network never applies
+# it, so a payment whose answer was lost can be rebuilt safely.
+STELLAR_TX_TIMEOUT_SECONDS = env.int("STELLAR_TX_TIMEOUT_SECONDS", default=120)
+# How long a submission waits for Horizon's verdict (Horizon itself gives up after ~30 s).
+STELLAR_SUBMIT_TIMEOUT = env.float("STELLAR_SUBMIT_TIMEOUT", default=30.0)
+# Pages of 200 transactions searched for a payment's memo before it is ever resubmitted.
+STELLAR_MEMO_SEARCH_PAGES = env.int("STELLAR_MEMO_SEARCH_PAGES", default=10)
+# Payment operations (settle, process-sla, execute-payment, wallet funding) per user a minute.
+PAYMENT_RATE_LIMIT_PER_MINUTE = env.int("PAYMENT_RATE_LIMIT_PER_MINUTE", default=10)
 
 # --- Jobs ---------------------------------------------------------------------------------
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)

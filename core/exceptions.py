@@ -29,6 +29,12 @@ from upstream.exceptions import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from upstream.stellar.exceptions import (
+    StellarInsufficientBalance,
+    StellarNoTrustline,
+    StellarTimeout,
+    StellarTransactionFailed,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -52,6 +58,11 @@ class ErrorCode:
     UPSTREAM_ERROR = "UPSTREAM_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     GATEWAY_TIMEOUT = "GATEWAY_TIMEOUT"
+    # Seed 004's Stellar errors
+    STELLAR_INSUFFICIENT_BALANCE = "STELLAR_INSUFFICIENT_BALANCE"
+    STELLAR_NO_TRUSTLINE = "STELLAR_NO_TRUSTLINE"
+    STELLAR_TRANSACTION_FAILED = "STELLAR_TRANSACTION_FAILED"
+    STELLAR_TIMEOUT = "STELLAR_TIMEOUT"
 
 
 class ApiError(exceptions.APIException):
@@ -97,7 +108,13 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
 ]
 
 # Upstream failures, by class, to (status, code). UpstreamError last: it is the base.
+# A Stellar transaction refused for the paying account's state (funds, trustline) is a
+# conflict the client can fix (409); any other refusal 502; no confirmation in time 504.
 _UPSTREAM_CODES: list[tuple[type[UpstreamError], int, str]] = [
+    (StellarInsufficientBalance, status.HTTP_409_CONFLICT, ErrorCode.STELLAR_INSUFFICIENT_BALANCE),
+    (StellarNoTrustline, status.HTTP_409_CONFLICT, ErrorCode.STELLAR_NO_TRUSTLINE),
+    (StellarTransactionFailed, status.HTTP_502_BAD_GATEWAY, ErrorCode.STELLAR_TRANSACTION_FAILED),
+    (StellarTimeout, status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.STELLAR_TIMEOUT),
     (UpstreamTimeout, status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.GATEWAY_TIMEOUT),
     (UpstreamUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE),
     (UpstreamNotFound, status.HTTP_404_NOT_FOUND, ErrorCode.NOT_FOUND),

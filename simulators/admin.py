@@ -1,6 +1,9 @@
 from django.contrib import admin
 
 from simulators.models import (
+    HorizonAccount,
+    HorizonFault,
+    HorizonTransaction,
     OnenceAccount,
     OnenceEvent,
     OnenceFault,
@@ -76,3 +79,29 @@ class OnenceRequestLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(HorizonAccount)
+class HorizonAccountAdmin(admin.ModelAdmin):
+    list_display = ["account_id", "sequence", "created_at"]
+    search_fields = ["account_id"]
+
+
+@admin.register(HorizonTransaction)
+class HorizonTransactionAdmin(admin.ModelAdmin):
+    list_display = ["hash", "ledger", "source_account", "successful", "memo_type", "created_at"]
+    list_filter = ["successful"]
+    search_fields = ["hash", "source_account", "memo"]
+
+
+@admin.register(HorizonFault)
+class HorizonFaultAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "latency_ms",
+        "error_rate",
+        "error_status",
+        "hang_seconds",
+        "apply_then",
+        "paths",
+    ]

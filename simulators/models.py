@@ -1,5 +1,12 @@
 """Models of the upstream simulators (each stand-in keeps its own tables)."""
 
+from simulators.horizon.models import (
+    HorizonAccount,
+    HorizonBalance,
+    HorizonFault,
+    HorizonRequestLog,
+    HorizonTransaction,
+)
 from simulators.onence.models import (
     OnenceAccount,
     OnenceEvent,
@@ -21,6 +28,11 @@ from simulators.pmnl.models import (
 )
 
 __all__ = [
+    "HorizonAccount",
+    "HorizonBalance",
+    "HorizonFault",
+    "HorizonRequestLog",
+    "HorizonTransaction",
     "OnenceAccount",
     "OnenceEvent",
     "OnenceFault",

@@ -7,4 +7,5 @@ app_name = "simulators"
 urlpatterns = [
     path("1nce/management-api/", include("simulators.onence.urls")),
     path("pmnl/", include("simulators.pmnl.urls")),
+    path("horizon/", include("simulators.horizon.urls")),
 ]

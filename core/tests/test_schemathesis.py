@@ -36,8 +36,9 @@ HEURISTIC_CHECKS = ("positive_data_acceptance", "negative_data_rejection")
 
 
 @pytest.fixture
-def api(live_server, onence_fleet, settings):
-    """The live server with 1NCE's simulator as the upstream and three mirrored SIMs."""
+def api(live_server, onence_fleet, horizon_simulator, settings):
+    """The live server with 1NCE's and Horizon's simulators as the upstreams and three
+    mirrored SIMs."""
     settings.RATE_LIMIT_ENABLED = False  # the Nagle delay is off: see answer_without_nagle
     return live_server
 

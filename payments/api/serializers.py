@@ -1,0 +1,158 @@
+from rest_framework import serializers
+
+from payments.models import Attestation, Payment, PaymentType, Wallet
+
+
+class AttestationSerializer(serializers.ModelSerializer):
+    explorer_url = serializers.CharField(read_only=True)
+    digest = serializers.CharField(source="memo", read_only=True)
+
+    class Meta:
+        model = Attestation
+        fields = [
+            "id",
+            "subject",
+            "outage_ref",
+            "digest",
+            "status",
+            "transaction_hash",
+            "ledger",
+            "explorer_url",
+            "created_at",
+            "confirmed_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """A payment in seed 004's history shape (amounts as decimal strings, 7 places)."""
+
+    type = serializers.ChoiceField(source="payment_type", choices=PaymentType.choices)
+    outage_id = serializers.CharField(source="outage_ref")
+    explorer_url = serializers.CharField(read_only=True)
+    attestation_tx_hash = serializers.CharField(
+        source="attestation.transaction_hash", default="", read_only=True
+    )
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "transaction_hash",
+            "type",
+            "amount",
+            "asset_code",
+            "asset_issuer",
+            "from_address",
+            "to_address",
+            "status",
+            "outage_id",
+            "memo",
+            "error_code",
+            "created_at",
+            "submitted_at",
+            "confirmed_at",
+            "explorer_url",
+            "attestation_tx_hash",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSummarySerializer(serializers.Serializer):
+    total_penalties = serializers.DecimalField(max_digits=24, decimal_places=7)
+    total_rewards = serializers.DecimalField(max_digits=24, decimal_places=7)
+    net_amount = serializers.DecimalField(max_digits=24, decimal_places=7)
+
+
+class PaymentHistorySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    transactions = PaymentSerializer(many=True)
+    summary = PaymentSummarySerializer()
+
+
+class AnalyticsSummarySerializer(PaymentSummarySerializer):
+    transaction_count = serializers.IntegerField()
+    average_transaction_amount = serializers.DecimalField(max_digits=24, decimal_places=7)
+
+
+class TrendSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    penalties = serializers.DecimalField(max_digits=24, decimal_places=7)
+    rewards = serializers.DecimalField(max_digits=24, decimal_places=7)
+    net = serializers.DecimalField(max_digits=24, decimal_places=7)
+    count = serializers.IntegerField()
+
+
+class AnalyticsPeriodSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(allow_null=True)
+    end = serializers.DateTimeField(allow_null=True)
+
+
+class PaymentAnalyticsSerializer(serializers.Serializer):
+    period = AnalyticsPeriodSerializer()
+    group_by = serializers.CharField()
+    summary = AnalyticsSummarySerializer()
+    trends = TrendSerializer(many=True)
+
+
+class WalletSerializer(serializers.ModelSerializer):
+    """A wallet in seed 004's shape. Never the secret: there is no field for it."""
+
+    user_id = serializers.IntegerField(source="user.pk", read_only=True)
+    last_updated = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = Wallet
+        fields = [
+            "user_id",
+            "public_key",
+            "custodial",
+            "created_at",
+            "last_updated",
+            "funded",
+            "active",
+        ]
+        read_only_fields = fields
+
+
+class WalletCreatedSerializer(WalletSerializer):
+    message = serializers.SerializerMethodField()
+
+    class Meta(WalletSerializer.Meta):
+        fields = [*WalletSerializer.Meta.fields, "message"]
+        read_only_fields = fields
+
+    def get_message(self, wallet) -> str:
+        from payments.services.wallets import ACTIVATION_MESSAGE
+
+        return "Wallet registered; it is funded." if wallet.funded else ACTIVATION_MESSAGE
+
+
+class WalletCreateSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(
+        required=False, help_text="The user the wallet is for (default: the caller)."
+    )
+    public_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=56,
+        help_text="The user's own Stellar public key; empty: a custodial key pair is created.",
+    )
+    fund = serializers.BooleanField(
+        default=False, help_text="Fund it through the network's friendbot (testnet only)."
+    )
+
+
+class BalanceEntrySerializer(serializers.Serializer):
+    balance = serializers.CharField()
+    asset_type = serializers.CharField()
+    asset_code = serializers.CharField(required=False)
+    asset_issuer = serializers.CharField(required=False)
+
+
+class WalletBalanceSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    balances = serializers.DictField(child=BalanceEntrySerializer())
+    last_updated = serializers.DateTimeField()

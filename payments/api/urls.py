@@ -1,3 +1,14 @@
+from django.urls import path
+
+from payments.api import views
+
 app_name = "payments-api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("payments/history", views.PaymentHistoryView.as_view(), name="payment-history"),
+    path("analytics/payments", views.PaymentAnalyticsView.as_view(), name="payment-analytics"),
+    path("wallets/create", views.WalletCreateView.as_view(), name="wallet-create"),
+    path("wallets/<str:address>/balance", views.WalletBalanceView.as_view(), name="wallet-balance"),
+    path("wallets/<str:user_id>/fund", views.WalletFundView.as_view(), name="wallet-fund"),
+    path("wallets/<str:user_id>", views.WalletDetailView.as_view(), name="wallet-detail"),
+]

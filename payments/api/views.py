@@ -1,0 +1,180 @@
+"""Payments API: history and analytics (seed 004), wallets (create, read, fund, balance)."""
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.models import Role
+from core.context import Context
+from core.errors import NotFound, PermissionDenied
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.pagination import FleetPagination
+from core.schema import answers_errors, calls_upstream
+from core.viewsets import FleetAPIView, scope_to_organization
+from payments import selectors, services
+from payments.api.serializers import (
+    PaymentAnalyticsSerializer,
+    PaymentHistorySerializer,
+    WalletBalanceSerializer,
+    WalletCreatedSerializer,
+    WalletCreateSerializer,
+    WalletSerializer,
+)
+from payments.api.throttling import PAYMENT_THROTTLES
+from payments.filters import PaymentFilterSet
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("start_date", str, description="From: a date or an ISO 8601 date-time."),
+    OpenApiParameter("end_date", str, description="To (inclusive): a date or date-time."),
+]
+
+
+class PaymentHistoryView(FleetAPIView):
+    """Seed 004's payment history: the page of payments and the summary of all that match
+    (confirmed penalties, rewards and their net)."""
+
+    @extend_schema(
+        operation_id="payments_history",
+        parameters=[
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("type", str, enum=["reward", "penalty", "manual"]),
+            OpenApiParameter("status", str, enum=["pending", "submitted", "confirmed", "failed"]),
+            OpenApiParameter("outage_id", str),
+            OpenApiParameter("limit", int, description="Page size (default 50, at most 100)."),
+            OpenApiParameter("offset", int, description="Items to skip."),
+        ],
+        responses=PaymentHistorySerializer,
+    )
+    @answers_errors(422)
+    def get(self, request):
+        filterset = PaymentFilterSet(
+            request.query_params, queryset=selectors.payments_for(request.user)
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        payments = filterset.qs.select_related("attestation")
+        paginator = FleetPagination()
+        page = paginator.paginate_queryset(payments, request, view=self)
+        body = {
+            "total": paginator.total,
+            "limit": paginator.size,
+            "offset": paginator.start,
+            "transactions": page,
+            "summary": selectors.summary(filterset.qs),
+        }
+        return Response(PaymentHistorySerializer(body).data)
+
+
+class PaymentAnalyticsView(FleetAPIView):
+    """Seed 004's payment analytics: the period's summary and its trend by day, week or month
+    (confirmed payments; computed in the database)."""
+
+    @extend_schema(
+        operation_id="payments_analytics",
+        parameters=[
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("group_by", str, enum=list(selectors.GROUPS), default="day"),
+        ],
+        responses=PaymentAnalyticsSerializer,
+    )
+    @answers_errors(422)
+    def get(self, request):
+        start = selectors.parse_moment(request.query_params.get("start_date"), name="start_date")
+        end = selectors.parse_moment(
+            request.query_params.get("end_date"), name="end_date", end=True
+        )
+        group_by = request.query_params.get("group_by") or "day"
+        payments = selectors.in_period(selectors.payments_for(request.user), start, end)
+        body = {
+            "period": {"start": start, "end": end},
+            "group_by": group_by,
+            "summary": selectors.summary(payments),
+            "trends": selectors.trends(payments, group_by=group_by),
+        }
+        return Response(PaymentAnalyticsSerializer(body).data)
+
+
+def _wallet_owner(request, user_id):
+    """The user a wallet request is about: the caller, or (admins) a user of their
+    organization; 404 for anyone else."""
+    if user_id is None or str(user_id) == str(request.user.pk):
+        return request.user
+    users = scope_to_organization(get_user_model().objects.all(), request.user)
+    user = users.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("No such user.", details={"user_id": user_id})
+    if not (request.user.is_superuser or request.user.role == Role.ADMIN):
+        raise PermissionDenied("Only an admin manages other users' wallets.")
+    return user
+
+
+class WalletCreateView(FleetAPIView):
+    """Register the user's own Stellar public key, or create a custodial key pair whose secret
+    is stored encrypted and never returned. ``fund`` funds it through friendbot (testnet)."""
+
+    throttle_classes = PAYMENT_THROTTLES
+
+    @calls_upstream
+    @extend_schema(
+        operation_id="wallets_create",
+        request=WalletCreateSerializer,
+        responses={201: WalletCreatedSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request):
+        serializer = WalletCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        context = Context.from_request(request)
+        wallet = services.create_wallet(
+            user=_wallet_owner(request, data.get("user_id")),
+            public_key=data.get("public_key") or "",
+            context=context,
+        )
+        if data["fund"] and not wallet.funded:
+            wallet = services.fund_wallet(wallet=wallet, context=context)
+        return Response(WalletCreatedSerializer(wallet).data, status=status.HTTP_201_CREATED)
+
+
+class WalletDetailView(FleetAPIView):
+    """The wallet of a user of the caller's organization (``funded`` refreshed from Horizon
+    while it is not yet funded)."""
+
+    @extend_schema(operation_id="wallets_retrieve", responses=WalletSerializer)
+    def get(self, request, user_id):
+        wallet = selectors.wallet_for_user(user_id=user_id, viewer=request.user)
+        if not wallet.funded:
+            services.refresh_funded(wallet)
+        return Response(WalletSerializer(wallet).data)
+
+
+class WalletFundView(FleetAPIView):
+    """Fund a wallet through the network's friendbot (testnet and the simulator only); a
+    custodial wallet then trusts the payment asset."""
+
+    throttle_classes = PAYMENT_THROTTLES
+
+    @calls_upstream
+    @extend_schema(operation_id="wallets_fund", request=None, responses=WalletSerializer)
+    def post(self, request, user_id):
+        wallet = selectors.wallet_for_user(user_id=user_id, viewer=request.user)
+        if wallet.user_id != request.user.pk:
+            _wallet_owner(request, wallet.user_id)
+        wallet = services.fund_wallet(wallet=wallet, context=Context.from_request(request))
+        return Response(WalletSerializer(wallet).data)
+
+
+class WalletBalanceView(FleetAPIView):
+    """Balances of any Stellar address, per asset, as the ledger has them now."""
+
+    @calls_upstream
+    @extend_schema(operation_id="wallets_balance", responses=WalletBalanceSerializer)
+    @answers_errors(400)
+    def get(self, request, address):
+        body = services.wallet_balance(address=address)
+        body["last_updated"] = timezone.now()
+        return Response(WalletBalanceSerializer(body).data)

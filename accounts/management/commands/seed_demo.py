@@ -70,6 +70,7 @@ class Command(BaseCommand):
         call_command(
             "simulate_1nce", "seed", "--sims", "200", "--days", "60", "--if-empty", verbosity=0
         )
+        call_command("simulate_horizon", "seed", verbosity=0)  # Stellar pool and operator
 
         # By name: the demo command does not import the domain apps' tasks.
         def first_syncs():

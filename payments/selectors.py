@@ -1,0 +1,114 @@
+"""Reads: payments in a caller's scope, history summaries and analytics, wallets."""
+
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from core.errors import InvalidInput, NotFound
+from core.viewsets import scope_to_organization
+from payments.models import LedgerStatus, Payment, PaymentType, Wallet
+
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=19, decimal_places=7))
+GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def payments_for(user) -> QuerySet[Payment]:
+    return scope_to_organization(Payment.objects.all(), user).order_by("-created_at", "-id")
+
+
+def parse_moment(value: str | None, *, name: str, end: bool = False) -> datetime | None:
+    """A date (``2026-01-16``: the day's start, or its end with ``end``) or an ISO 8601
+    date-time; 422 for anything else."""
+    if not value:
+        return None
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+        moment = parse_datetime(value) if day is None else None
+    except ValueError:
+        day = moment = None
+    if day is not None:
+        moment = datetime.combine(day, time.max if end else time.min)
+    if moment is None:
+        raise InvalidInput({name: "Use a date (YYYY-MM-DD) or an ISO 8601 date-time."})
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
+
+
+def in_period(queryset: QuerySet, start: datetime | None, end: datetime | None) -> QuerySet:
+    if start and end and start > end:
+        raise InvalidInput({"start_date": "start_date is after end_date."})
+    if start:
+        queryset = queryset.filter(created_at__gte=start)
+    if end:
+        queryset = queryset.filter(created_at__lte=end)
+    return queryset
+
+
+def _sum(payment_type: str | None = None):
+    condition = Q(status=LedgerStatus.CONFIRMED)
+    if payment_type:
+        condition &= Q(payment_type=payment_type)
+    return Coalesce(Sum("amount", filter=condition), ZERO)
+
+
+def summary(queryset: QuerySet[Payment]) -> dict:
+    """Confirmed penalties and rewards of ``queryset`` and their net (rewards - penalties),
+    in one query."""
+    totals = queryset.order_by().aggregate(
+        penalties=_sum(PaymentType.PENALTY),
+        rewards=_sum(PaymentType.REWARD),
+        total=_sum(),
+        count=Count("id", filter=Q(status=LedgerStatus.CONFIRMED)),
+    )
+    average = totals["total"] / totals["count"] if totals["count"] else Decimal("0")
+    return {
+        "total_penalties": totals["penalties"],
+        "total_rewards": totals["rewards"],
+        "net_amount": totals["rewards"] - totals["penalties"],
+        "transaction_count": totals["count"],
+        "average_transaction_amount": average.quantize(Decimal("0.0000001")),
+    }
+
+
+def trends(queryset: QuerySet[Payment], *, group_by: str) -> list[dict]:
+    """Confirmed penalties, rewards, net and count per day, week or month, oldest first, in
+    one query (periods without payments are absent)."""
+    if group_by not in GROUPS:
+        raise InvalidInput({"group_by": f"One of {', '.join(GROUPS)}."})
+    rows = (
+        queryset.filter(status=LedgerStatus.CONFIRMED)
+        .annotate(period=GROUPS[group_by]("created_at", tzinfo=UTC))
+        .values("period")
+        .annotate(
+            penalties=_sum(PaymentType.PENALTY), rewards=_sum(PaymentType.REWARD), count=Count("id")
+        )
+        .order_by("period")
+    )
+    return [
+        {
+            "date": row["period"].date().isoformat(),
+            "penalties": row["penalties"],
+            "rewards": row["rewards"],
+            "net": row["rewards"] - row["penalties"],
+            "count": row["count"],
+        }
+        for row in rows
+    ]
+
+
+def wallet_for_user(*, user_id, viewer) -> Wallet:
+    """The wallet of user ``user_id`` in the viewer's organization; 404 otherwise."""
+    try:
+        user_pk = int(user_id)
+    except (TypeError, ValueError):
+        raise NotFound("No wallet for this user.") from None
+    wallets = scope_to_organization(Wallet.objects.select_related("user", "organization"), viewer)
+    wallet = wallets.filter(user_id=user_pk).first()
+    if wallet is None:
+        raise NotFound("No wallet for this user.", details={"user_id": user_id})
+    return wallet

@@ -1,0 +1,1 @@
+"""A stand-in for Stellar Horizon: accounts, balances, trustlines and a ledger of transactions."""
