@@ -3,7 +3,6 @@
 from celery import shared_task
 
 from alerts import services
-from alerts.services.notifications import NotificationFailed
 from core.taskbase import FleetTask
 
 
@@ -13,21 +12,20 @@ def deliver_webhook(delivery_pk: int) -> str | None:
     return services.deliver(delivery_pk)
 
 
-@shared_task(
-    base=FleetTask,
-    name="alerts.tasks.send_notification",
-    autoretry_for=(NotificationFailed,),
-    retry_backoff=30,
-    max_retries=5,
-)
+@shared_task(base=FleetTask, name="alerts.tasks.send_notification", max_retries=0)
 def send_notification(notification_pk: int) -> str | None:
+    """One attempt of one alert notification (its retries are scheduled on the row)."""
     return services.send(notification_pk)
 
 
 @shared_task(base=FleetTask, name="alerts.tasks.sweep_deliveries", max_retries=0)
 def sweep_deliveries() -> dict:
-    """Every minute: deliveries that are due (retries) or whose worker died mid-send."""
-    return {"enqueued": services.sweep_due_deliveries()}
+    """Every minute: deliveries and notifications that are due (retries) or whose worker
+    died mid-send."""
+    return {
+        "deliveries": services.sweep_due_deliveries(),
+        "notifications": services.sweep_due_notifications(),
+    }
 
 
 @shared_task(base=FleetTask, name="alerts.tasks.open_due_alerts", max_retries=0)

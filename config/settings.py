@@ -339,6 +339,9 @@ SPECTACULAR_SETTINGS = {
         "SimWritableStatusEnum": ["Enabled", "Disabled"],
         "ResetStatusEnum": "sims.models.ResetStatus",
         "OrderStatusEnum": "sims.models.OrderStatus",
+        # Alerts and webhooks
+        "AlertStatusEnum": "alerts.models.AlertStatus",
+        "DeliveryStatusEnum": "alerts.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,7 +1,7 @@
 """The alerts app's services: webhooks and deliveries, rules and alerts, notifications."""
 
 from alerts.services.defaults import ensure_default_rules
-from alerts.services.notifications import notify, send
+from alerts.services.notifications import notify, send, sweep_due_notifications
 from alerts.services.rules import (
     acknowledge,
     create_rule,
@@ -41,6 +41,7 @@ __all__ = [
     "send",
     "send_test_event",
     "sweep_due_deliveries",
+    "sweep_due_notifications",
     "update_rule",
     "update_webhook",
 ]

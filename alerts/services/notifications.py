@@ -1,18 +1,20 @@
 """Telling people about alerts: e-mail, Slack incoming webhooks, signed webhook posts.
 
 ``notify`` writes one ``Notification`` per channel of the alert's rule in the caller's
-transaction and sends each after the commit (a task with retries); a notification is sent at
-most once: its row is claimed before sending.
+transaction and sends each after the commit; a failed send is retried with backoff by the
+periodic sweep (the retry lives on the row, so a lost task loses nothing). A row is claimed
+before sending, so two workers never send one notification.
 """
 
 import json
+from datetime import timedelta
 
 import requests
 import structlog
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts.models import (
@@ -32,10 +34,13 @@ logger = structlog.get_logger(__name__)
 
 SEND_TASK = "alerts.tasks.send_notification"
 MAX_ATTEMPTS = 5
+FIRST_RETRY_SECONDS = 60
+# A claimed send belongs to its worker this long; after it the sweep takes it over.
+LEASE_SECONDS = 120
 
 
 class NotificationFailed(Exception):
-    """A channel refused or could not be reached; the task retries it."""
+    """A channel refused or could not be reached."""
 
 
 def notify(alert: Alert, kind: str) -> list[Notification]:
@@ -55,12 +60,21 @@ def _enqueue(pks: list[int]) -> None:
             logger.warning("notification_not_enqueued", notification=pk, error=str(exc))
 
 
+def _due() -> Q:
+    now = timezone.now()
+    return Q(status=DeliveryStatus.PENDING) | Q(
+        status__in=[DeliveryStatus.RETRYING, DeliveryStatus.SENDING], next_attempt_at__lte=now
+    )
+
+
 def send(notification_pk: int) -> str | None:
-    """Send one notification unless it was sent or given up; raises ``NotificationFailed``
-    for the task to retry."""
-    claimed = Notification.objects.filter(
-        pk=notification_pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
+    """Send one notification if it is due and nobody holds it; returns the status it ends in
+    (None when there was nothing to do)."""
+    claimed = Notification.objects.filter(_due(), pk=notification_pk).update(
+        status=DeliveryStatus.SENDING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=timezone.now() + timedelta(seconds=LEASE_SECONDS),
+    )
     if not claimed:
         return None
     notification = Notification.objects.select_related("alert__organization", "alert__rule").get(
@@ -70,18 +84,30 @@ def send(notification_pk: int) -> str | None:
         _SENDERS[notification.channel["type"]](notification)
     except Exception as exc:
         final = notification.attempts >= MAX_ATTEMPTS
+        status = DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING
+        delay = FIRST_RETRY_SECONDS * 2 ** (notification.attempts - 1)
         Notification.objects.filter(pk=notification.pk).update(
-            status=DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING,
+            status=status,
             error=str(exc)[:500],
+            next_attempt_at=None if final else timezone.now() + timedelta(seconds=delay),
         )
         logger.warning("notification_failed", notification=notification.pk, error=str(exc))
-        if final:
-            return DeliveryStatus.FAILED
-        raise NotificationFailed(str(exc)) from exc
+        return status
     Notification.objects.filter(pk=notification.pk).update(
-        status=DeliveryStatus.SUCCEEDED, sent_at=timezone.now(), error=""
+        status=DeliveryStatus.SUCCEEDED, sent_at=timezone.now(), error="", next_attempt_at=None
     )
     return DeliveryStatus.SUCCEEDED
+
+
+def sweep_due_notifications(*, limit: int = 500) -> int:
+    """Enqueue notifications due for a retry or whose worker died mid-send."""
+    pks = list(
+        Notification.objects.filter(_due())
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    _enqueue(pks)
+    return len(pks)
 
 
 def message(notification: Notification) -> tuple[str, str]:

@@ -20,6 +20,6 @@ def create_default_rules(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("alerts", "0002_initial"), ("accounts", "0003_refreshtoken_family")]
+    dependencies = [("alerts", "0001_initial"), ("accounts", "0003_refreshtoken_family")]
 
     operations = [migrations.RunPython(create_default_rules, migrations.RunPython.noop)]
