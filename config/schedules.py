@@ -70,6 +70,27 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Settle submitted Stellar payments and attestations from the ledger.",
     ),
     Schedule(
+        name="dispatch-events",
+        task="core.tasks.dispatch_events",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Hand domain events whose dispatch was not enqueued to alerts and webhooks.",
+    ),
+    Schedule(
+        name="sweep-webhook-deliveries",
+        task="alerts.tasks.sweep_deliveries",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Send webhook deliveries that are due for a retry or lost their worker.",
+    ),
+    Schedule(
+        name="open-due-alerts",
+        task="alerts.tasks.open_due_alerts",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Open and notify alerts whose condition has lasted the rule's wait.",
+    ),
+    Schedule(
         name="cleanup",
         task="core.tasks.cleanup",
         crontab="0 2 * * *",

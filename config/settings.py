@@ -345,6 +345,9 @@ SPECTACULAR_SETTINGS = {
         "RootCauseCategoryEnum": "outages.models.RootCauseCategory",
         "PaymentStatusEnum": "payments.models.PaymentStatus",
         "PaymentTypeEnum": "payments.models.PaymentType",
+        # Alerts and webhooks
+        "AlertStatusEnum": "alerts.models.AlertStatus",
+        "DeliveryStatusEnum": "alerts.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -411,6 +414,27 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Where the periodic tasks are declared (its PERIODIC_TASKS list); core finds them here.
 PERIODIC_TASKS_MODULE = "config.schedules"
+# The task that hands outbox events to their consumers (core.events), enqueued after each commit.
+EVENT_DISPATCH_TASK = "core.tasks.dispatch_events"
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+
+# Webhooks and alert notifications (alerts/). Outside production, http:// and private or
+# loopback receivers are allowed (the demo and tests deliver to 127.0.0.1); in production a
+# receiver must be https:// on a public address unless these say otherwise, so FleetOps cannot
+# be pointed at its own network.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=not PRODUCTION)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Attempts of one delivery, spread with exponential backoff over about a day.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
+# Deliveries in a row that exhaust their retries before a webhook is disabled.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+
+# Alert e-mail: EMAIL_URL such as smtp+tls://user:password@smtp.example.com:587 (django-environ);
+# by default messages are printed to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FleetOps <fleetops@localhost>")
 # Keep our structured logging in workers too (Celery would replace the root handlers).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"

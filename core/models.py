@@ -169,3 +169,53 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+class DomainEvent(models.Model):
+    """The outbox: one typed domain event (``quota.threshold_reached``, ``outage.resolved``, ...)
+    written in the transaction of the change that caused it (``core.events.publish``), then
+    handed to every registered consumer (alert rules, webhooks) exactly once by
+    ``core.events.dispatch_pending``."""
+
+    id = models.BigAutoField(primary_key=True)  # insertion order, for the dispatcher
+    event_id = models.CharField(max_length=40, unique=True, default=new_event_id, editable=False)
+    name = models.CharField(max_length=64, db_index=True)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the event is about, for grouping ("sim:8988...", "outage:OUT000123").
+    subject = models.CharField(max_length=128, blank=True, db_index=True)
+    data = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="core_event_pending",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+            models.Index(fields=["organization", "name", "-occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.subject}"
+
+    @property
+    def payload(self) -> dict:
+        """The event as receivers get it (seed 001's and seed 004's webhook payload shape)."""
+        return {
+            "id": self.event_id,
+            "event": self.name,
+            "timestamp": self.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "data": self.data,
+        }

@@ -51,6 +51,8 @@ class Quota(models.Model):
     expiry_date = models.DateTimeField(null=True, blank=True)
     last_status_change_date = models.DateTimeField(null=True, blank=True)
     threshold_crossed_at = models.DateTimeField(null=True, blank=True)
+    # When the quota ran out; cleared when it has volume again (one quota.depleted each time).
+    depleted_at = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
 from core.errors import DomainError
+from core.events import publish
 from core.exceptions import ApiError, UpstreamWriteFailed
 from quotas.models import AutoTopUpRule, Quota, QuotaType, TopUp, TopUpSource, TopUpStatus
 from quotas.services.quota import packages_for, refresh_quotas, threshold_for
@@ -153,6 +154,7 @@ def _evaluate(*, quota: Quota, sim: Sim, rule: AutoTopUpRule | None, stats: dict
     used = quota.percentage_used
     if used is None:
         return
+    _flag_depletion(quota=quota, sim=sim)
     if used < threshold:
         if quota.threshold_crossed_at is not None:  # back under: re-arm for the next crossing
             Quota.objects.filter(pk=quota.pk).update(threshold_crossed_at=None)
@@ -179,6 +181,30 @@ def _evaluate(*, quota: Quota, sim: Sim, rule: AutoTopUpRule | None, stats: dict
             )
     if rule is not None and not _topped_up_since(rule, quota.threshold_crossed_at):
         _auto_top_up(rule=rule, sim=sim, used=used, stats=stats)
+
+
+def _flag_depletion(*, quota: Quota, sim: Sim) -> None:
+    """Publish ``quota.depleted`` once when the quota runs out; re-arm when it has volume."""
+    depleted = quota.remaining is not None and quota.remaining <= 0
+    if depleted == (quota.depleted_at is not None):
+        return
+    quota.depleted_at = timezone.now() if depleted else None
+    with transaction.atomic():
+        Quota.objects.filter(pk=quota.pk).update(depleted_at=quota.depleted_at)
+        if depleted:
+            publish(
+                "quota.depleted",
+                organization_id=sim.organization_id,
+                subject=f"sim:{sim.iccid}",
+                data={
+                    "iccid": sim.iccid,
+                    "quota_type": quota.quota_type,
+                    "current_usage": quota.used,
+                    "total_quota": quota.volume,
+                    "severity": "critical",
+                    "tags": sim.tags or [],
+                },
+            )
 
 
 def _topped_up_since(rule: AutoTopUpRule, crossed_at) -> bool:

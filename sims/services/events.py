@@ -3,7 +3,7 @@
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from sims.events import EVENT_KINDS
+from sims.events import EVENT_KINDS, publish_sim_events
 from sims.models import EventSource, EventType, Severity, Sim, SimEvent
 from sims.services.clients import onence_client_for
 from upstream.exceptions import UpstreamError
@@ -94,7 +94,7 @@ def store_upstream_events(*, sim: Sim, events) -> int:
         return 0
     try:
         with transaction.atomic():
-            SimEvent.objects.bulk_create(rows)
+            publish_sim_events(SimEvent.objects.bulk_create(rows))
     except IntegrityError:  # a concurrent refresh stored them first
         return 0
     return len(rows)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from sims import cache as sim_cache
-from sims.events import EVENT_KINDS
+from sims.events import EVENT_KINDS, publish_sim_events
 from sims.models import EventSource, EventType, Sim, SimEvent, SimStatus
 from sims.selectors import connected_organizations
 from sims.services.clients import onence_client_for
@@ -129,9 +129,11 @@ def upsert_page(*, organization: Organization, sims: list[UpstreamSim], result: 
             ids = dict(
                 Sim.objects.filter(iccid__in=[c[0] for c in changes]).values_list("iccid", "id")
             )
-            SimEvent.objects.bulk_create(
-                status_event(ids[iccid], organization.pk, old, new, now)
-                for iccid, old, new in changes
+            publish_sim_events(
+                SimEvent.objects.bulk_create(
+                    status_event(ids[iccid], organization.pk, old, new, now)
+                    for iccid, old, new in changes
+                )
             )
             result.status_changes += len(changes)
     result.seen += len(sims)
