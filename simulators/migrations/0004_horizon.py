@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('simulators', '0002_onencefault_hang_rate'),
+        ('simulators', '0003_pmnl'),
     ]
 
     operations = [
