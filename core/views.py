@@ -62,6 +62,10 @@ def health_ready(request):
     return JsonResponse(body, status=503 if failing else 200)
 
 
+# Answered whatever the Host header (core.middleware.HealthProbeMiddleware).
+HEALTH_VIEWS = frozenset({health, health_live, health_ready})
+
+
 def metrics_allowed(request) -> bool:
     """The ``METRICS_TOKEN`` bearer token, or (outside production) an allowed address.
 
