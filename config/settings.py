@@ -348,6 +348,7 @@ SPECTACULAR_SETTINGS = {
         "ResetStatusEnum": "sims.models.ResetStatus",
         "OrderStatusEnum": "sims.models.OrderStatus",
     },
+    "PREPROCESSING_HOOKS": ["core.schema.one_path_form"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.wrap_in_envelope",
