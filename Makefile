@@ -46,6 +46,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "FleetOps is starting on http://127.0.0.1:$(PORT)"
+	@echo "  Home     http://127.0.0.1:$(PORT)/"
 	@echo "  API      http://127.0.0.1:$(PORT)/api/v1/"
 	@echo "  Docs     http://127.0.0.1:$(PORT)/docs  (ReDoc: /redoc)"
 	@echo "  Admin    http://127.0.0.1:$(PORT)/admin/"
