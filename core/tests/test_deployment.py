@@ -270,3 +270,65 @@ def test_health_answers_whatever_the_host(client, settings, path):
 def test_other_paths_still_refuse_a_host_not_allowed(client, settings, path):
     settings.ALLOWED_HOSTS = ["fleetops.example.com"]
     assert client.get(path, HTTP_HOST="172.18.0.5:8000").status_code == 400
+
+
+# --- Admin login through the TLS proxy ----------------------------------------------------------
+
+PUBLIC_HOST = "fleetops.example.com"
+# What Caddy adds: the scheme it served and the address it saw (replacing any the client sent).
+THROUGH_PROXY = {
+    "HTTP_HOST": PUBLIC_HOST,
+    "HTTP_X_FORWARDED_PROTO": "https",
+    "HTTP_X_FORWARDED_FOR": "203.0.113.7",
+    "REMOTE_ADDR": "172.18.0.9",  # the proxy's container
+}
+
+
+@pytest.fixture
+def behind_the_proxy(settings, compose):
+    """The settings the compose environment gives (production transport security)."""
+    env = service_env(compose, "web")
+    settings.ALLOWED_HOSTS = [PUBLIC_HOST]
+    settings.CSRF_TRUSTED_ORIGINS = [f"https://{PUBLIC_HOST}"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.NUM_PROXIES = int(env["NUM_PROXIES"])
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    return settings
+
+
+@pytest.mark.django_db
+def test_admin_login_works_through_the_tls_proxy(behind_the_proxy, make_user):
+    from django.test import Client
+
+    from accounts.models import AuditLog
+
+    user = make_user(username="operator1", is_staff=True, is_superuser=True)
+    user.set_password("correct-horse-battery")
+    user.save()
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/admin/login/", **THROUGH_PROXY)
+    assert page.status_code == 200  # HTTPS as far as Django knows: no redirect
+    assert page.cookies["csrftoken"]["secure"]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {
+            "username": "operator1",
+            "password": "correct-horse-battery",
+            "csrfmiddlewaretoken": token.group(1),
+        },
+        HTTP_ORIGIN=f"https://{PUBLIC_HOST}",
+        **THROUGH_PROXY,
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/", response.content
+    assert response.cookies["sessionid"]["secure"]
+    entry = AuditLog.objects.filter(user=user).latest("id")
+    assert entry.ip_address == "203.0.113.7"  # the client, not the proxy
+
+
+@pytest.mark.django_db
+def test_plain_http_to_the_app_redirects_to_https(behind_the_proxy, client):
+    response = client.get("/admin/login/", HTTP_HOST=PUBLIC_HOST)
+    assert response.status_code == 301
+    assert response["Location"] == f"https://{PUBLIC_HOST}/admin/login/"
