@@ -195,3 +195,7 @@ def test_redoc_page_and_bundle_are_offline(client):
 def test_swagger_page_is_offline(client):
     html = client.get("/docs").content.decode()
     assert not re.search(r'(src|href)="https?://', html)
+    script = re.search(r'<script src="([^"]*\?script=[^"]*)"', html).group(1)
+    init = client.get(script.replace("&amp;", "&")).content.decode()
+    # Swagger UI's default validator badge is an image from validator.swagger.io.
+    assert '"validatorUrl": null' in init
