@@ -8,24 +8,34 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: run test install install-dev services lint format migrate seed clean
+.PHONY: run test install install-dev lock services lint format migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-base: requirements/base.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements/base.txt
+# The locks pin the whole tree with hashes: what is installed is exactly what was reviewed.
+$(VENV)/.installed-base: requirements/base.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements/base.txt requirements/dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements/dev.txt
+$(VENV)/.installed-dev: requirements/base.lock requirements/dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
 	touch $@ $(VENV)/.installed-base
 
+## Production's packages (requirements/base.lock), or development's too (dev.lock).
 install: $(VENV)/.installed-base
 install-dev: $(VENV)/.installed-dev
 
-migrate: install
+## After changing requirements/base.txt or dev.txt: compile both locks (existing pins kept where
+## they fit; core/tests/test_deployment.py checks that they agree with each other and the .txt).
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+lock: install-dev
+	$(PIP_COMPILE) -o requirements/base.lock requirements/base.txt
+	$(PIP_COMPILE) -o requirements/dev.lock requirements/dev.txt
+
+# `make run` is development: honcho (dev.lock) starts its processes.
+migrate: install-dev
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_periodic_tasks
 
@@ -36,6 +46,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "FleetOps is starting on http://127.0.0.1:$(PORT)"
+	@echo "  Home     http://127.0.0.1:$(PORT)/"
 	@echo "  API      http://127.0.0.1:$(PORT)/api/v1/"
 	@echo "  Docs     http://127.0.0.1:$(PORT)/docs  (ReDoc: /redoc)"
 	@echo "  Admin    http://127.0.0.1:$(PORT)/admin/"

@@ -1,7 +1,14 @@
 """gunicorn configuration for the web process (``gunicorn -c config/gunicorn.py``).
 
-Used by the Dockerfile and docker-compose.yml; every setting can still be overridden by
-``GUNICORN_CMD_ARGS``. Its point beyond the defaults: gunicorn's own log lines (the access
+Used by the Dockerfile and docker-compose.yml, and the one place the worker timeout is set
+(``GUNICORN_TIMEOUT``; the settings read it from here to keep ``REQUEST_DEADLINE_SECONDS``
+under it). Every setting can still be overridden by ``GUNICORN_CMD_ARGS``.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (docker-compose.yml), ``/metrics`` adds up every
+worker's counters from files there: the directory is emptied when gunicorn starts and a dead
+worker's live gauges are dropped.
+
+Its point beyond the defaults: gunicorn's own log lines (the access
 log and the error log, which quotes the URL of a failed request) never carry a secret, by the
 same ``core.logging.redact_query`` our structured lines use. API keys may come as
 ``?api_key=``, so a raw request line is a leak.
@@ -9,6 +16,7 @@ same ``core.logging.redact_query`` our structured lines use. API keys may come a
 
 import logging
 import os
+import shutil
 
 from gunicorn.glogging import Logger
 
@@ -16,10 +24,28 @@ from core.logging import REDACTED, is_secret_name, redact_query
 
 wsgi_app = "config.wsgi:application"
 bind = "0.0.0.0:8000"  # the container's port; GUNICORN_CMD_ARGS="--bind ..." to change it
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# An empty value counts as unset, as in the settings (a .env copied from .env.example).
+workers = int(os.environ.get("WEB_CONCURRENCY") or 3)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 accesslog = "-"
 errorlog = "-"
+
+
+def on_starting(server):
+    """Start the multi-process metrics from an empty directory (counters of an earlier run
+    would otherwise add up with this one's)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges leave /metrics with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def _atom_name(atom: str) -> str | None:

@@ -4,12 +4,12 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
-    SpectacularJSONAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
 from core import views as core_views
+from core.api.views import ApiRootView
 
 # Any order works: /sims/{iccid} routes never take a fixed path (core.identifiers.ICCID_SEGMENT).
 api_v1 = [
@@ -26,12 +26,13 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", core_views.landing, name="landing"),
     path("health", core_views.health, name="health"),
     path("health/live", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
+    path("openapi.json", core_views.OpenApiJsonView.as_view(), name="openapi-json"),
     path(
         "docs",
         core_views.docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")),
@@ -44,6 +45,8 @@ urlpatterns = [
         ),
         name="redoc",
     ),
+    path("redoc/redoc.standalone.js", core_views.redoc_bundle, name="redoc-bundle"),
+    re_path(r"^api/v1/?$", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include(api_v1)),
     path("api/auth/", include("accounts.api.legacy_urls")),
     path("api/pmnl/", include("provisioning.api.legacy_urls")),

@@ -1,5 +1,5 @@
-"""Request id, access log, the request's upstream deadline and the guard that refuses
-malformed API requests up front.
+"""Request id, access log, the request's upstream deadline, the guard that refuses
+malformed API requests up front and the health probes' way past the Host check.
 
 The request id comes from a sanitised ``X-Request-ID`` header or is made here; it is bound to
 the logging context, put on ``request.request_id`` (the envelope's ``meta.request_id``) and
@@ -12,10 +12,11 @@ import uuid
 
 import structlog
 from django.conf import settings
+from django.urls import Resolver404, resolve
 
 from core.exceptions import ErrorCode
 from core.logging import redact_query
-from core.views import error_json
+from core.views import HEALTH_VIEWS, error_json
 from upstream.deadline import deadline
 
 logger = structlog.get_logger("fleetops.access")
@@ -119,3 +120,27 @@ class RequestDeadlineMiddleware:
     def __call__(self, request):
         with deadline(settings.REQUEST_DEADLINE_SECONDS):
             return self.get_response(request)
+
+
+class HealthProbeMiddleware:
+    """The health endpoints answer whatever the ``Host`` header: a container healthcheck or a
+    load balancer probes ``127.0.0.1:8000`` or the instance's own address, which
+    ``ALLOWED_HOSTS`` (the public names) rightly refuses with 400 everywhere else.
+
+    It sits just before ``CommonMiddleware``, the first to check the Host, and calls the health
+    view itself; the middleware above it (request id, access log, metrics, security headers)
+    still see the probe. The views read nothing from the request but its method.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith("/health"):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+            if match is not None and match.func in HEALTH_VIEWS:
+                return match.func(request, *match.args, **match.kwargs)
+        return self.get_response(request)

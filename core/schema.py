@@ -6,14 +6,23 @@ error statuses it can answer, in the error envelope. Most are derived from the v
 ``answers_errors(...)``, or ``calls_upstream`` for handlers that call an upstream (1NCE, PMNL,
 Stellar) during the request.
 
+Every operation is tagged with its app (the console's names for the areas), summarised by the
+first sentence of its handler's docstring and described by the rest (see
+``FleetAutoSchema.get_summary``); the standard actions of a viewset that keep DRF's handlers
+are described from their model. The ``one_path_form`` pre-processing hook writes every path
+without a trailing slash, as the README and the seeds do (the routes accept both).
+
 The ``wrap_in_envelope`` post-processing hook then wraps every 2xx JSON answer in
 ``{success, data, meta}`` unless the operation says ``extensions={"x-envelope": False}`` (token
 endpoints, legacy shapes). Paginated lists are already documented in their envelope
 (``core.pagination``): ``data`` is the item array, ``pagination`` sits beside it.
 """
 
+import inspect
+import re
 from http import HTTPStatus
 
+from django.apps import apps
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
@@ -129,8 +138,122 @@ def error_response(status: int) -> dict:
     return response
 
 
+# The viewset actions whose handler is DRF's own (no docstring of ours): summary and what the
+# operation does, from the model's names; the view's docstring (the resource) follows.
+STANDARD_ACTIONS = {
+    "list": (
+        "List {plural}",
+        "The {plural} of the caller's organization, one page at a time (filter, search and"
+        " sort with the query parameters).",
+    ),
+    "retrieve": (
+        "Get {name}",
+        "Answers {name} by its identifier; another organization's answers 404.",
+    ),
+    "create": ("Create {name}", "Creates {name} in the caller's organization."),
+    "update": (
+        "Replace {name}",
+        "Replaces every writable field; the whole body is validated first.",
+    ),
+    "partial_update": ("Update {name}", "Changes the fields sent and keeps the others."),
+    "destroy": ("Delete {name}", "Deletes {name} of the caller's organization."),
+}
+# How these words are written in prose, whatever the model's or app's verbose name says.
+_WORDS = {"sim": "SIM", "sims": "SIMs", "sms": "SMS", "api": "API", "mt": "MT", "mo": "MO"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
+
+
+def prose(name: str) -> str:
+    """``sim`` -> ``SIM``, ``api key`` -> ``API key``, ``Sms`` -> ``SMS``."""
+    return " ".join(_WORDS.get(word.lower(), word) for word in name.split())
+
+
+def with_article(name: str) -> str:
+    return f"{'an' if name[:1].lower() in 'aeio' else 'a'} {name}"
+
+
+def own_doc(obj) -> str:
+    """``obj``'s own docstring, cleaned: a class's not inherited from its bases (a base view's
+    text says nothing of this one), a handler's only when it is ours (DRF's have none)."""
+    if obj is None:
+        return ""
+    doc = obj.__dict__.get("__doc__") if inspect.isclass(obj) else getattr(obj, "__doc__", None)
+    return inspect.cleandoc(doc) if doc else ""
+
+
+def method_doc(doc: str, method: str) -> str:
+    """The part of a handler's docstring about ``method``: a handler that serves several
+    methods starts a paragraph per method with ``GET:``, ``PUT:``, ...; the paragraphs without
+    such a prefix are about all of them and follow."""
+    paragraphs = [p.strip() for p in doc.split("\n\n") if p.strip()]
+    prefixed = re.compile(r"^(GET|POST|PUT|PATCH|DELETE):\s*")
+    own = [prefixed.sub("", p) for p in paragraphs if p.startswith(f"{method}:")]
+    if not own:
+        return doc
+    return "\n\n".join(own + [p for p in paragraphs if not prefixed.match(p)])
+
+
+def split_doc(doc: str) -> tuple[str, str]:
+    """A docstring's summary (its first sentence, without the full stop) and the rest."""
+    first, _, rest = doc.strip().partition("\n\n")
+    sentences = _SENTENCE_END.split(" ".join(first.split()), maxsplit=1)
+    description = "\n\n".join(part for part in (*sentences[1:], rest.strip()) if part)
+    return sentences[0].rstrip("."), description
+
+
+def area(view_class: type) -> str:
+    """The API area a view belongs to: its app, by the console's name for it (``SIMs``)."""
+    app = apps.get_containing_app_config(view_class.__module__)
+    return prose(str(app.verbose_name)) if app else ""
+
+
 class FleetAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema plus every error status the operation can answer."""
+    """drf-spectacular's AutoSchema plus every error status the operation can answer, a tag
+    per app and a summary and description per operation from the handler's docstring."""
+
+    def get_tags(self) -> list[str]:
+        name = area(type(self.view))
+        return [name] if name else super().get_tags()
+
+    def get_summary(self) -> str:
+        return self._summary_and_description()[0]
+
+    def get_description(self) -> str:
+        return self._summary_and_description()[1]
+
+    def _summary_and_description(self) -> tuple[str, str]:
+        """The handler's docstring: its first sentence is the summary, the rest the description,
+        or the view's docstring when the handler's says nothing more. A handler serving several
+        methods has a paragraph per method (see ``method_doc``). A standard action on DRF's
+        handler gets its words from ``STANDARD_ACTIONS``."""
+        action = getattr(self.view, "action", None)
+        handler = getattr(self.view, action or self.method.lower(), None)
+        view_doc = own_doc(type(self.view))
+        handler_doc = own_doc(getattr(handler, "__func__", handler))
+        if not handler_doc and action in STANDARD_ACTIONS:
+            summary, text = STANDARD_ACTIONS[action]
+            names = self._model_names()
+            return summary.format(**names), "\n\n".join(
+                part for part in (text.format(**names), view_doc) if part
+            )
+        summary, description = split_doc(method_doc(handler_doc, self.method) or view_doc)
+        if handler_doc and not description:
+            description = view_doc
+        return summary, description
+
+    def _model_names(self) -> dict[str, str]:
+        """``name`` (with its article) and ``plural`` of the view's model."""
+        model = getattr(getattr(self.view, "queryset", None), "model", None)
+        if model is None:
+            serializer = getattr(self.view, "serializer_class", None)
+            model = getattr(getattr(serializer, "Meta", None), "model", None)
+        if model is None:
+            return {"name": "an item", "plural": "items"}
+        meta = model._meta
+        return {
+            "name": with_article(prose(str(meta.verbose_name))),
+            "plural": prose(str(meta.verbose_name_plural)),
+        }
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -184,6 +307,15 @@ class FleetAutoSchema(AutoSchema):
         )
 
 
+def one_path_form(endpoints):
+    """Pre-processing hook: every path without a trailing slash, the form the README and the
+    seeds write (the routes answer both: ``core.routers.FleetRouter``)."""
+    return [
+        (path.rstrip("/") if len(path) > 1 else path, path_regex, method, callback)
+        for path, path_regex, method, callback in endpoints
+    ]
+
+
 def wrap_in_envelope(result, generator, request, public):
     """Post-processing hook: the envelope around 2xx answers, and its components."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -194,7 +326,8 @@ def wrap_in_envelope(result, generator, request, public):
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            enveloped = operation.pop("x-envelope", True) and path.startswith("/api/v1/")
+            in_api = path == "/api/v1" or path.startswith("/api/v1/")
+            enveloped = operation.pop("x-envelope", True) and in_api
             for code, response in operation["responses"].items():
                 if not str(code).startswith("2") or not enveloped:
                     continue

@@ -1,16 +1,22 @@
-"""Plain Django views outside /api/v1: health, metrics, the docs' CSP and the envelope for
-unknown API paths."""
+"""Plain Django views outside /api/v1: the landing page, health, metrics, the docs (CSP,
+/openapi.json, the offline ReDoc bundle) and the envelope for unknown API paths."""
 
+import functools
 import hmac
+from pathlib import Path
 
 from csp.decorators import csp_update
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import View
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 
 from core.exceptions import ErrorCode, error_payload
 from core.health import DEGRADED, UNHEALTHY, readiness_checks, run_checks
@@ -28,6 +34,13 @@ def error_json(
         "meta": meta_for(request),
     }
     return JsonResponse(body, status=status)
+
+
+@require_GET
+def landing(request):
+    """``/``: what FleetOps is and the way to the console, the API, its docs and health (the
+    admin's "View site" link comes here)."""
+    return render(request, "core/landing.html", {"simulators": settings.SIMULATORS_ENABLED})
 
 
 @never_cache
@@ -60,6 +73,10 @@ def health_ready(request):
     if degraded:
         body["degraded"] = degraded
     return JsonResponse(body, status=503 if failing else 200)
+
+
+# Answered whatever the Host header (core.middleware.HealthProbeMiddleware).
+HEALTH_VIEWS = frozenset({health, health_live, health_ready})
 
 
 def metrics_allowed(request) -> bool:
@@ -97,6 +114,43 @@ def metrics(request):
 # and, for ReDoc's search, a worker started from a blob: URL. Scripts stay 'self' only (Swagger
 # UI's init script is served as a file by SpectacularSwaggerSplitView).
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+
+
+# The one thing ReDoc's bundle loads from outside: the "API docs by Redocly" footer logo, drawn
+# unconditionally (no option turns it off). Pointed at an empty data URI, the image fails at
+# once and ReDoc drops it, with no request leaving the browser.
+REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+REDOC_REMOTE_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.cache
+def offline_redoc_bundle() -> bytes:
+    """The sidecar's ReDoc bundle with its remote logo taken out (read once per process)."""
+    bundle = Path(finders.find(REDOC_BUNDLE)).read_bytes()
+    return bundle.replace(REDOC_REMOTE_LOGO, b"data:,")
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def redoc_bundle(request):
+    return HttpResponse(offline_redoc_bundle(), content_type="text/javascript; charset=utf-8")
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """Answers with the view's first renderer whatever the ``Accept`` header asks for."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class OpenApiJsonView(SpectacularJSONAPIView):
+    """``/openapi.json``: the schema in JSON for any client (tools go by the name, and a
+    browser's ``Accept`` would otherwise get 406); ``/api/schema/`` negotiates JSON or YAML."""
+
+    content_negotiation_class = FirstRenderer
 
 
 class ApiNotFoundView(View):

@@ -28,8 +28,10 @@ class OpenRegistrationClosed(PermissionDenied):
 
 
 class LegacyRegisterView(FleetAPIView):
-    """Self-registration (when ``OPEN_REGISTRATION`` is on): an active viewer in no organization,
-    who sees nothing until an organization admin adds them."""
+    """Self-registration (seed 003), when ``OPEN_REGISTRATION`` is on.
+
+    Creates an active viewer in no organization, who sees nothing until an organization
+    admin adds them; 403 while open registration is off. Seed 003's shape, no envelope."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -54,14 +56,23 @@ class LegacyRegisterView(FleetAPIView):
 
 
 class LegacyLoginView(views.LoginView):
-    pass
+    """Log in (seed 003's path).
+
+    The same login and token pair as ``POST /api/v1/auth/login``, for seed 003's clients."""
 
 
 class LegacyRefreshView(views.RefreshView):
-    pass
+    """Rotate a refresh token (seed 003's path).
+
+    The same rotation as ``POST /api/v1/auth/refresh``, for seed 003's clients."""
 
 
 class LegacyLogoutView(FleetAPIView):
+    """Log out (seed 003's path).
+
+    Revokes the refresh token sent, as ``POST /api/v1/auth/logout`` does, in seed 003's
+    answer shape."""
+
     permission_classes = [IsAuthenticated]
     envelope = False
 

@@ -51,7 +51,11 @@ def token_response(pair: services.TokenPair) -> Response:
 
 
 class LoginView(FleetAPIView):
-    """Log in with ``username`` or ``email`` and ``password``; answers a token pair."""
+    """Log in with ``username`` or ``email`` and ``password``; answers a token pair.
+
+    The answer is not wrapped in the envelope (seed 001's token shape): ``access_token``,
+    ``refresh_token``, ``token_type``, ``expires_in`` and ``user``. At most
+    ``RATE_LIMIT_LOGIN_PER_MINUTE`` attempts a minute per address."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -75,7 +79,10 @@ class LoginView(FleetAPIView):
 
 
 class RefreshView(FleetAPIView):
-    """Rotate a refresh token: a new access and refresh token; the one sent stops working."""
+    """Rotate a refresh token: a new access and refresh token; the one sent stops working.
+
+    Not wrapped in the envelope, like login. Sending a rotated refresh token again revokes
+    the whole session (401, audited as ``REFRESH_TOKEN_REUSE``)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -96,7 +103,9 @@ class RefreshView(FleetAPIView):
 
 
 class LogoutView(FleetAPIView):
-    """Revoke one of the caller's refresh tokens (and the access tokens issued from it)."""
+    """Revoke one of the caller's refresh tokens (and the access tokens issued from it).
+
+    Ends the session of that refresh token; the caller's other sessions stay."""
 
     permission_classes = [IsAuthenticated]
 
@@ -117,14 +126,21 @@ class LogoutView(FleetAPIView):
 
 
 class MeView(FleetAPIView):
+    """Describe the caller.
+
+    The authenticated user (or the API key's owner): username, e-mail, name, role,
+    organization, whether active or a platform superuser, and when the account was created."""
+
     @extend_schema(responses={200: UserSerializer})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
 
 class RegisterView(FleetAPIView):
-    """An organization admin creates a user, with a role, in the admin's organization (a
-    platform superuser names the organization with ``organization_id``)."""
+    """Create a user in the organization (admins).
+
+    An organization admin creates a user, with a role, in the admin's organization; a
+    platform superuser names the organization with ``organization_id``."""
 
     permission_classes = [IsOrganizationAdmin]
 
@@ -181,6 +197,10 @@ class APIKeyViewSet(
     @answers_errors(409)  # the user holds API_KEY_MAX_PER_USER live keys already
     @extend_schema(responses={201: APIKeyCreatedSerializer})
     def create(self, request, *args, **kwargs):
+        """Issue an API key.
+
+        The answer holds the key, ``sk_live_<prefix>.<secret>``, once; only its prefix is kept
+        readable. At most ``API_KEY_MAX_PER_USER`` live keys per user (409 beyond)."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -197,6 +217,10 @@ class APIKeyViewSet(
 
     @answers_errors(409)  # the key is already revoked
     def destroy(self, request, *args, **kwargs):
+        """Revoke an API key.
+
+        By its prefix; it stops working at once on every process. An organization admin may
+        revoke the organization's keys. Audited."""
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
@@ -252,5 +276,8 @@ class OrganizationViewSet(FleetViewSet):
     @answers_errors(404)  # a platform superuser outside any organization
     @action(detail=False, methods=["get"])
     def current(self, request):
+        """Get the caller's own organization.
+
+        The organization the caller belongs to (404 for a superuser in none)."""
         organization = get_object_or_404(self.get_queryset(), pk=request.user.organization_id)
         return Response(self.get_serializer(organization).data)

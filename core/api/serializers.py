@@ -78,3 +78,23 @@ class ScheduledJobSerializer(serializers.Serializer):
 class SchedulerStatusSerializer(serializers.Serializer):
     timezone = serializers.CharField()
     jobs = ScheduledJobSerializer(many=True)
+
+
+class ApiResourceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The path under /api/v1, e.g. ``sims``.")
+    url = serializers.URLField()
+    methods = serializers.ListField(child=serializers.CharField())
+    area = serializers.CharField(help_text="The documentation's tag for it.")
+
+
+class ApiDocumentationSerializer(serializers.Serializer):
+    swagger = serializers.URLField()
+    redoc = serializers.URLField()
+    openapi = serializers.URLField()
+
+
+class ApiRootSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    version = serializers.CharField()
+    documentation = ApiDocumentationSerializer()
+    resources = ApiResourceSerializer(many=True)

@@ -1,12 +1,76 @@
+import functools
+
 from django.conf import settings
 from django.db.models import Prefetch
+from django.urls import reverse
+from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from core.api.serializers import JobSerializer, JobSummarySerializer, SchedulerStatusSerializer
+from core.api.serializers import (
+    ApiRootSerializer,
+    JobSerializer,
+    JobSummarySerializer,
+    SchedulerStatusSerializer,
+)
 from core.models import Job, JobItem
 from core.scheduler import scheduler_status
+from core.schema import area, one_path_form
 from core.viewsets import FleetAPIView, FleetReadOnlyViewSet
+
+API_ROOT = "/api/v1"
+
+
+@functools.cache
+def api_resources() -> tuple[dict, ...]:
+    """Every path under /api/v1 without a path parameter, with its methods and area, as the
+    routers and the apps' urls register it (in the schema's one path form), by path."""
+    found: dict[str, dict] = {}
+    for path, _regex, method, callback in one_path_form(EndpointEnumerator().get_api_endpoints()):
+        if not path.startswith(f"{API_ROOT}/") or "{" in path:
+            continue
+        entry = found.setdefault(
+            path,
+            {"name": path.removeprefix(f"{API_ROOT}/"), "path": path, "methods": []},
+        )
+        entry["methods"].append(method)
+        entry["area"] = area(callback.cls)
+    return tuple(found[path] for path in sorted(found))
+
+
+class ApiRootView(FleetAPIView):
+    """Get the API's index.
+
+    Every resource without a path parameter, with its link, methods and area (the
+    documentation's tag), and the links to the documentation. Built from the registered routes,
+    so it lists what is served. Anyone may read it.
+    """
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ApiRootSerializer, operation_id="api_root")
+    def get(self, request):
+        link = request.build_absolute_uri
+        payload = {
+            "name": settings.SPECTACULAR_SETTINGS["TITLE"],
+            "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+            "documentation": {
+                "swagger": link(reverse("docs")),
+                "redoc": link(reverse("redoc")),
+                "openapi": link(reverse("openapi-json")),
+            },
+            "resources": [
+                {
+                    "name": resource["name"],
+                    "url": link(resource["path"]),
+                    "methods": resource["methods"],
+                    "area": resource["area"],
+                }
+                for resource in api_resources()
+            ],
+        }
+        return Response(ApiRootSerializer(payload).data)
 
 
 class JobViewSet(FleetReadOnlyViewSet):
@@ -30,10 +94,11 @@ class JobViewSet(FleetReadOnlyViewSet):
 
 
 class SchedulerStatusView(FleetAPIView):
-    """Every periodic job: schedule, last run (start, duration, outcome) and next run.
+    """Get every periodic job's status.
 
-    Operational information, the same for every organization: any authenticated user reads it.
-    """
+    Each job's schedule in words, whether it is enabled, its last run (start, duration,
+    outcome, error) and its next run. Operational information, the same for every
+    organization: any authenticated user reads it."""
 
     @extend_schema(responses=SchedulerStatusSerializer, operation_id="scheduler_status")
     def get(self, request):

@@ -68,9 +68,9 @@ TRANSPORT = (
 )
 
 
-def test_production_sends_hsts_by_default():
+def test_production_sends_hsts_and_redirects_to_https_by_default():
     values = settings_values(TRANSPORT, FLEETOPS_ENV="production", SECRET_KEY="x" * 50)
-    assert values == "[31536000, False, False, False, None, True]"
+    assert values == "[31536000, False, False, True, None, True]"
 
 
 def test_production_transport_security_is_configurable():

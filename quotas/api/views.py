@@ -68,15 +68,32 @@ class QuotaView(ParentLookupMixin, FleetAPIView):
 
 
 class DataQuotaView(QuotaView):
+    """Get a SIM's data quota.
+
+    Volumes in bytes: total, used, remaining, percent used, threshold and auto-reload
+    settings. Refreshed from 1NCE when the stored one is older than
+    ``QUOTA_REFRESH_SECONDS``; the stored one, flagged ``stale``, while 1NCE is down."""
+
     quota_type = "data"
 
 
 class SmsQuotaView(QuotaView):
+    """Get a SIM's SMS quota.
+
+    Volumes in messages: total, used, remaining, percent used, threshold and auto-reload
+    settings. Refreshed from 1NCE when the stored one is older than
+    ``QUOTA_REFRESH_SECONDS``; the stored one, flagged ``stale``, while 1NCE is down."""
+
     quota_type = "sms"
 
 
 class SimTopUpView(ParentLookupMixin, FleetAPIView):
-    """Buy 1NCE top-up packages for one SIM (one upstream order per package)."""
+    """Top up one SIM.
+
+    ``volume`` must be a whole number of 1NCE top-up packages of the ``quota_type``; each
+    package is one 1NCE order, recorded before the call so none is ever bought twice. Send
+    an ``Idempotency-Key`` to retry safely. Audited; answers the amount added, the new
+    totals and the ``transaction_id``."""
 
     parent_lookup = staticmethod(sim_for_user)
 
@@ -109,7 +126,11 @@ class SimTopUpView(ParentLookupMixin, FleetAPIView):
 
 
 class SimTopUpDetailView(ParentLookupMixin, FleetAPIView):
-    """One top-up of the SIM by ``transaction_id``: its status and each package's call."""
+    """Get one top-up of a SIM.
+
+    By ``transaction_id``: its status (``unknown`` until 1NCE's orders settle a lost
+    answer, with ``settles_by``), the volume added and each package call with its order
+    number or error."""
 
     parent_lookup = staticmethod(sim_for_user)
 
@@ -124,7 +145,11 @@ class SimTopUpDetailView(ParentLookupMixin, FleetAPIView):
 
 
 class BulkTopUpView(FleetAPIView):
-    """Top up many SIMs as a job (``GET /api/v1/jobs/{job_id}`` has per-SIM results)."""
+    """Top up many SIMs as a job.
+
+    Up to ``TOPUP_BULK_MAX_SIMS`` SIMs, each with its quota type and volume; 202 with the
+    job, whose per-SIM results ``GET /api/v1/jobs/{job_id}`` shows. Honours
+    ``Idempotency-Key``."""
 
     @calls_upstream
     @extend_schema(
@@ -153,7 +178,11 @@ class BulkTopUpView(FleetAPIView):
 
 
 class AutoTopUpView(FleetAPIView):
-    """Configure auto top-up rules for one or more SIMs."""
+    """Configure auto top-up for SIMs.
+
+    For each SIM listed: top up ``topup_amount`` of the quota type once it is
+    ``threshold_percentage`` used (or stop, with ``enabled: false``); answers which SIMs
+    were configured and which failed, and why."""
 
     @calls_upstream
     @extend_schema(

@@ -126,7 +126,11 @@ class SimViewSet(FleetViewSet):
         parameters=[ORGANIZATION_ID_PARAMETER],
     )
     def create(self, request, *args, **kwargs):
-        """Configure up to 1,000 SIMs; more than 50 run as a job (202)."""
+        """Configure up to 1,000 SIMs; more than 50 run as a job (202).
+
+        Each SIM's label, IMEI lock, status, tags and metadata are set at 1NCE first, then in
+        the mirror; the answer lists each SIM's result (200, or 422 when none was configured).
+        Over 50 SIMs the answer is 202 with the job's ``job_id`` and ``status_url``."""
         serializer = SimConfigureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data["sims"]
@@ -144,6 +148,10 @@ class SimViewSet(FleetViewSet):
     @extend_schema(responses={200: SimStatusSerializer})
     @action(detail=True, methods=["get"])
     def status(self, request, iccid=None):
+        """Get a SIM's status from the mirror.
+
+        The status as last synced from 1NCE with what it means (active, expired, suspended,
+        missing at 1NCE), the activation date and when it was last checked; 1NCE is not called."""
         sim = self.get_object()
         return Response(
             {
@@ -164,12 +172,21 @@ class SimViewSet(FleetViewSet):
     @extend_schema(responses={200: ConnectivitySerializer})
     @action(detail=True, methods=["get"])
     def connectivity(self, request, iccid=None):
+        """Get a SIM's live connectivity from 1NCE.
+
+        Network registration, session and location as 1NCE sees them now, cached for
+        ``CONNECTIVITY_CACHE_SECONDS`` (30 s); while 1NCE is down or slow, the last stored
+        snapshot flagged ``stale: true``."""
         return Response(services.live_connectivity(sim=self.get_object()))
 
     @calls_upstream
     @extend_schema(request=ResetRequestSerializer, responses={202: ResetSerializer})
     @action(detail=True, methods=["post"])
     def reset(self, request, iccid=None):
+        """Reset a SIM's connectivity.
+
+        Asks 1NCE to drop the SIM's network registration so the device reattaches; answers 202
+        with ``expected_completion`` and the ``status_url`` to follow it. Audited."""
         sim = self.get_object()
         ResetRequestSerializer(data=request.data).is_valid(raise_exception=True)
         reset = services.request_reset(sim=sim, actor=request.user, request=request)
@@ -179,12 +196,21 @@ class SimViewSet(FleetViewSet):
     @extend_schema(request=ResetRequestSerializer, responses={202: ResetSerializer})
     @action(detail=True, methods=["post"], url_path="connectivity/reset")
     def connectivity_reset(self, request, iccid=None):
+        """Reset a SIM's connectivity (seed 001's path).
+
+        The same reset as ``POST /api/v1/sims/{iccid}/reset``, under the path seed 001's clients
+        call: 202 with ``expected_completion`` and the ``status_url``."""
         return self.reset(request, iccid=iccid)
 
     @calls_upstream
     @extend_schema(responses={200: ResetSerializer})
     @action(detail=True, methods=["get"], url_path="reset/status")
     def reset_status(self, request, iccid=None):
+        """Follow a SIM's latest connectivity reset.
+
+        ``pending`` until a new session shows up at 1NCE (then ``completed``), or ``failed``
+        when none has ``RESET_GRACE_SECONDS`` after the expected completion; 404 when the SIM
+        was never reset."""
         sim = self.get_object()
         reset = get_object_or_404(ConnectivityReset.objects.filter(sim=sim)[:1])
         reset = services.check_reset(reset=reset)
@@ -194,6 +220,10 @@ class SimViewSet(FleetViewSet):
     @extend_schema(request=None, responses={200: SimDetailSerializer})
     @action(detail=True, methods=["post"])
     def sync(self, request, iccid=None):
+        """Sync one SIM from 1NCE now.
+
+        Reads the SIM at 1NCE, updates the mirror (status changes become events) and answers
+        the SIM's detail."""
         sim = services.sync_one(sim=self.get_object())
         return Response(SimDetailSerializer(sim).data)
 
@@ -203,8 +233,10 @@ class SimViewSet(FleetViewSet):
     )
     @action(detail=False, methods=["post"], url_path="sync-all")
     def sync_all(self, request):
-        """Sync every SIM of the organization as a job; while one is queued or running, its
-        job is answered instead of queuing another."""
+        """Sync every SIM of the organization as a job.
+
+        202 with the job (``GET /api/v1/jobs/{id}`` follows it); while a sync of the
+        organization is queued or running, its job is answered instead of queuing another."""
         job, _ = start_sync_all(organization=self.target_organization(), actor=request.user)
         return job_accepted(job)
 
@@ -219,7 +251,11 @@ class SimViewSet(FleetViewSet):
     )
     @action(detail=True, methods=["get"])
     def events(self, request, iccid=None):
-        """The SIM's events: 1NCE's (refreshed at most once a minute) merged with ours."""
+        """List a SIM's events.
+
+        1NCE's events (refreshed at most once a minute) merged with ours (status and
+        configuration changes, top-ups, resets), newest first; filter with ``event_type``,
+        ``start_date`` and ``end_date``."""
         sim = self.get_object()
         refresh_upstream_events(sim=sim)
         events = SimEvent.objects.filter(sim=sim)
@@ -244,6 +280,11 @@ class SimViewSet(FleetViewSet):
     )
     @action(detail=False, methods=["get", "post"], url_path="limits")
     def global_limits(self, request):
+        """GET: Get the organization's SIM limits. The SMS destination allow and deny lists
+        every SIM of the organization follows unless it has its own.
+
+        POST: Set the organization's SIM limits. Sets the fields sent, keeps the others, and
+        applies to every SIM without its own; audited."""
         organization = self.target_organization()
         if request.method == "GET":
             return Response(LimitsSerializer(global_limits(organization=organization)).data)
@@ -261,6 +302,11 @@ class SimViewSet(FleetViewSet):
     @extend_schema(methods=["PUT"], request=LimitsSerializer, responses={200: SimLimitsSerializer})
     @action(detail=True, methods=["get", "put"], url_path="limits")
     def limits(self, request, iccid=None):
+        """GET: Get a SIM's limits. The SIM's own overrides (``limits``, null without any) and
+        the ``effective`` ones: its own where set, else the organization's.
+
+        PUT: Set a SIM's own limits. Sets the fields sent as the SIM's overrides of the
+        organization's limits; answers them with the effective limits. Audited."""
         sim = self.get_object()
         if request.method == "PUT":
             serializer = LimitsSerializer(data=request.data, partial=True)
@@ -299,6 +345,10 @@ class OrderViewSet(
 
     @calls_upstream
     def retrieve(self, request, *args, **kwargs):
+        """Get an order, refreshed from 1NCE.
+
+        The order as 1NCE has it now (status, items, price); the stored one when 1NCE cannot be
+        read."""
         order = refresh_order(order=self.get_object())
         return Response(OrderSerializer(order).data)
 
@@ -309,6 +359,10 @@ class OrderViewSet(
         parameters=[ORGANIZATION_ID_PARAMETER],
     )
     def create(self, request, *args, **kwargs):
+        """Place an order with 1NCE.
+
+        The items are validated against the product catalogue (top-up and extension products
+        are refused with 422 before 1NCE is called), priced, placed and audited."""
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = place_order(
@@ -321,7 +375,10 @@ class OrderViewSet(
 
 
 class ProductListView(FleetAPIView):
-    """1NCE's product catalogue (cached for an hour)."""
+    """List 1NCE's product catalogue.
+
+    The products of the organization's 1NCE account, cached for an hour. ``orderable`` is
+    false for top-up and extension products, which ``POST /api/v1/orders`` refuses."""
 
     @calls_upstream
     @extend_schema(

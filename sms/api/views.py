@@ -53,6 +53,10 @@ class SimSmsViewSet(
 
     @calls_upstream
     def retrieve(self, request, *args, **kwargs):
+        """Get an SMS of a SIM.
+
+        By id or 1NCE's ``sms_id``; an MT message still on its way is refreshed from 1NCE when
+        its status is older than ``SMS_STATUS_REFRESH_SECONDS``."""
         sms = services.fresh_status(sms=self.get_object())
         return Response(self.get_serializer(sms).data)
 
@@ -64,6 +68,10 @@ class SimSmsViewSet(
     )
     @idempotent
     def create(self, request, *args, **kwargs):
+        """Send an SMS to a SIM (MT).
+
+        Checked against the SIM's limits, then handed to 1NCE: 202 with the message and its
+        status. Send an ``Idempotency-Key``: a retry never sends the message twice."""
         sim = self.get_parent()
         serializer = SmsSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -82,5 +90,9 @@ class SimSmsViewSet(
 
     @calls_upstream
     def destroy(self, request, *args, **kwargs):
+        """Cancel an MT SMS.
+
+        Only while 1NCE has not delivered it; a delivered or otherwise final message answers
+        409. Audited."""
         services.cancel_sms(sms=self.get_object(), actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -23,7 +23,11 @@ def _query(serializer_class, request) -> dict:
 
 
 class SimUsageView(ParentLookupMixin, FleetAPIView):
-    """A SIM's usage per day, ISO week or calendar month, with totals, average and peak day."""
+    """Get a SIM's usage.
+
+    Data and SMS per day, ISO week or calendar month between ``start_date`` and
+    ``end_date`` (default the last 30 days), from the mirror the hourly usage sync fills,
+    with totals, the average per day and the peak day."""
 
     parent_lookup = staticmethod(sim_for_user)
 
@@ -38,7 +42,10 @@ class SimUsageView(ParentLookupMixin, FleetAPIView):
 
 
 class SimUsageSyncView(ParentLookupMixin, FleetAPIView):
-    """Sync a SIM's usage from 1NCE now: the days since its last stored day (operators)."""
+    """Sync a SIM's usage from 1NCE now.
+
+    Fetches the days since its last stored day (operators); answers the records added and
+    updated and the latest day."""
 
     parent_lookup = staticmethod(sim_for_user)
 
@@ -50,7 +57,10 @@ class SimUsageSyncView(ParentLookupMixin, FleetAPIView):
 
 
 class FleetUsageView(FleetAPIView):
-    """The caller's organization's usage per day, week or month, optionally by status or tag."""
+    """Get the organization's usage.
+
+    Totals per day, week or month from the per-organization daily rollup, or grouped by
+    SIM status or tag (``group_by``); a SIM counts in each of its tags."""
 
     @answers_errors(403)  # a platform superuser outside any organization
     @extend_schema(
