@@ -41,6 +41,7 @@ EVENT_NAMES: tuple[str, ...] = (
     "outage.created",
     "outage.assigned",
     "outage.resolved",
+    "outage.reopened",
     "outage.breach_imminent",
     "outage.breached",
     "sla.calculated",

@@ -337,8 +337,9 @@ class OutageEventKind(models.TextChoices):
 
 
 class OutageEvent(models.Model):
-    """A typed domain event of an outage, written in the transaction of its change: the outbox
-    alerting reads from (``outages.events``). Never sent for a change that rolled back."""
+    """A typed domain event of an outage, written in the transaction of its change and
+    published on the one event stream (``core.events``) by ``emit_event`` in the same
+    transaction; kept here as the outage's own history (the watch flags each kind once)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="events")

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from core.context import Context
+from core.events import publish
 from outages.models import Outage, OutageEvent, TimelineEntry, TimelineKind
 
 SYSTEM_NAME = "system"
@@ -37,17 +38,39 @@ def add_timeline_entry(
     )
 
 
+# Outage event kinds by the stable name they are published under (``core.events``).
+PUBLISHED_AS = {
+    "sla.warning": "outage.breach_imminent",
+    "sla.breached": "outage.breached",
+}
+
+
 def emit_event(
     *, outage: Outage, kind: str, payload: dict | None = None, at: datetime | None = None
 ) -> OutageEvent:
-    """A typed domain event into the outbox (``outages.events`` hands it to alerting)."""
-    return OutageEvent.objects.create(
+    """Record a typed event of the outage and publish it on the one event stream
+    (``core.events``: alert rules and webhooks) in the same transaction."""
+    event = OutageEvent.objects.create(
         organization_id=outage.organization_id,
         outage=outage,
         kind=kind,
-        payload={"outage_id": outage.public_id, **(payload or {})},
+        payload={
+            "outage_id": outage.public_id,
+            "site_id": outage.site_id,
+            "severity": outage.severity,
+            **(payload or {}),
+        },
         occurred_at=at or timezone.now(),
+        published_at=timezone.now(),
     )
+    publish(
+        PUBLISHED_AS.get(kind, kind),
+        organization_id=outage.organization_id,
+        subject=f"outage:{outage.public_id}",
+        data=event.payload,
+        occurred_at=event.occurred_at,
+    )
+    return event
 
 
 def audit(*, operation: str, outage: Outage, context: Context, body=None) -> None:

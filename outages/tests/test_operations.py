@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from outages import services
-from outages.events import publish_outage_events
 from outages.models import OutageEvent, RcaAction, SlaReport, TimelineEntry
 from outages.tests.factories import OutageFactory
 
@@ -262,27 +261,16 @@ def test_monthly_job_keeps_the_previous_month(organization, other_organization, 
     assert SlaReport.objects.count() == 2
 
 
-# --- Outbox hook ---------------------------------------------------------------------------
+# --- Event stream --------------------------------------------------------------------------
 
 
-def test_publish_hook_hands_each_event_once(organization, operator_context):
-    services.create_outage(
+def test_outage_events_are_published_on_the_event_stream(organization, operator_context):
+    from core.models import DomainEvent
+
+    outage = services.create_outage(
         organization=organization, site_name="S", severity="low", context=operator_context
     )
-    seen = []
-    assert publish_outage_events(seen.append) == 1
-    assert publish_outage_events(seen.append) == 0
-    assert [e.kind for e in seen] == ["outage.created"]
-
-
-def test_failed_publish_keeps_the_event(organization, operator_context):
-    services.create_outage(
-        organization=organization, site_name="S", severity="low", context=operator_context
-    )
-
-    def broken(event):
-        raise RuntimeError("alerts down")
-
-    with pytest.raises(RuntimeError):
-        publish_outage_events(broken)
-    assert OutageEvent.objects.filter(published_at__isnull=True).count() == 1
+    event = DomainEvent.objects.get(name="outage.created")
+    assert event.subject == f"outage:{outage.public_id}"
+    assert event.organization_id == organization.pk
+    assert event.data["outage_id"] == outage.public_id and event.data["severity"] == "low"
