@@ -1,19 +1,20 @@
-"""Provisioning's domain events: written in the transaction of the change that caused them,
-read later by whoever publishes them (alert rules, webhooks).
-
-The hook for a publisher: ``unpublished_events()`` gives the events not yet handed on, oldest
-first; after publishing one, ``mark_published(event_ids)``. Nothing here sends anything.
-"""
-
-from collections.abc import Iterable
+"""Provisioning's domain events: a request's outcome, recorded once with the change that
+caused it and published on the one event stream (``core.events``: alert rules, webhooks) in the
+same transaction."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.events import publish
 from provisioning.models import ProvisioningEvent, ProvisioningEventKind, ProvisioningRequest
 
 REQUEST_COMPLETED = ProvisioningEventKind.REQUEST_COMPLETED
 REQUEST_FAILED = ProvisioningEventKind.REQUEST_FAILED
+# Published under seed 003's roadmap names.
+PUBLISHED_AS = {
+    REQUEST_COMPLETED: "provisioning.request.completed",
+    REQUEST_FAILED: "provisioning.request.failed",
+}
 
 
 def record_request_outcome(request: ProvisioningRequest) -> ProvisioningEvent | None:
@@ -34,22 +35,19 @@ def record_request_outcome(request: ProvisioningRequest) -> ProvisioningEvent | 
     }
     try:
         with transaction.atomic():
-            return ProvisioningEvent.objects.create(
-                organization_id=request.organization_id, request=request, kind=kind, payload=payload
+            event = ProvisioningEvent.objects.create(
+                organization_id=request.organization_id,
+                request=request,
+                kind=kind,
+                payload=payload,
+                published_at=timezone.now(),
             )
+            publish(
+                PUBLISHED_AS[kind],
+                organization_id=request.organization_id,
+                subject=f"provisioning-request:{request.id}",
+                data=payload,
+            )
+            return event
     except IntegrityError:
         return None  # already recorded by another poll
-
-
-def unpublished_events(*, limit: int = 500) -> list[ProvisioningEvent]:
-    return list(
-        ProvisioningEvent.objects.filter(published_at__isnull=True)
-        .select_related("request")
-        .order_by("created_at", "id")[:limit]
-    )
-
-
-def mark_published(event_ids: Iterable[int]) -> int:
-    return ProvisioningEvent.objects.filter(
-        pk__in=list(event_ids), published_at__isnull=True
-    ).update(published_at=timezone.now())

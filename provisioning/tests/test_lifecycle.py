@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from core.models import DomainEvent
 from provisioning import tasks
 from provisioning.models import ProvisioningEvent, ProvisioningRequest, Subscriber
 from provisioning.tests.conftest import create_body
@@ -62,6 +63,9 @@ def test_queued_create_answers_202_and_completes_through_polling(pmnl, api):
     assert Subscriber.objects.get(iccid=body["iccid"]).imsi
     event = ProvisioningEvent.objects.get(request=request)
     assert event.kind == "provisioning.request_completed"
+    published = DomainEvent.objects.get(name="provisioning.request.completed")
+    assert published.data["request_id"] == str(request.id)
+    assert published.organization_id == request.organization_id
 
 
 def test_queued_create_that_pmnl_fails_records_failure_event_and_no_mirror(pmnl, api):
@@ -78,6 +82,7 @@ def test_queued_create_that_pmnl_fails_records_failure_event_and_no_mirror(pmnl,
     # A second poll neither changes it nor writes a second event.
     tasks.poll_pending_requests()
     assert ProvisioningEvent.objects.filter(request=request).count() == 1
+    assert DomainEvent.objects.filter(name="provisioning.request.failed").count() == 1
 
 
 def test_updates_each_aspect_and_delete(pmnl, api):
