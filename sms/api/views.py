@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from core.context import Context
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import calls_upstream
@@ -70,9 +71,8 @@ class SimSmsViewSet(
         sms = services.send_sms(
             sim=sim,
             **serializer.validated_data,
-            actor=request.user,
             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
-            request=request,
+            context=Context.from_request(request),
         )
         response = Response(SmsAcceptedSerializer(sms).data, status=status.HTTP_202_ACCEPTED)
         # A send whose outcome is pending is not kept as the key's answer: a retry after it
@@ -82,5 +82,5 @@ class SimSmsViewSet(
 
     @calls_upstream
     def destroy(self, request, *args, **kwargs):
-        services.cancel_sms(sms=self.get_object(), actor=request.user, request=request)
+        services.cancel_sms(sms=self.get_object(), context=Context.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
