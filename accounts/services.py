@@ -20,13 +20,13 @@ from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 from accounts.audit import record_audit
 from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
+from accounts.selectors import KEY_USES_KEY, find_user_for_login, live_api_keys
 from core.context import SYSTEM, Context
 from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
 from core.errors import Conflict, InvalidInput
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
-KEY_USES_KEY = "auth:apikey-uses:{}"
 KEY_FLUSH_LOCK = "auth:apikey-flush:{}"
 API_KEY_CACHE_KEY = "auth:apikey:{}"
 
@@ -57,14 +57,6 @@ def token_hash(raw: str) -> str:
 
 def access_lifetime_seconds() -> int:
     return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
-
-
-def find_user_for_login(identifier: str) -> User | None:
-    """A user by username, or by e-mail address (seed 004 logs in by e-mail)."""
-    lookup = Q(username=identifier)
-    if "@" in identifier:
-        lookup |= Q(email__iexact=identifier)
-    return User.objects.filter(lookup).select_related("organization").first()
 
 
 def login(*, identifier: str, password: str, context: Context) -> TokenPair:
@@ -301,13 +293,6 @@ def issue_api_key(
     return api_key, f"{API_KEY_PREFIX}{raw}"
 
 
-def live_api_keys(user: User):
-    """The user's keys that still authenticate (neither revoked nor expired)."""
-    return APIKey.objects.filter(user=user, revoked=False).filter(
-        Q(expiry_date__isnull=True) | Q(expiry_date__gt=timezone.now())
-    )
-
-
 @transaction.atomic
 def revoke_api_key(*, api_key: APIKey, context: Context) -> None:
     if api_key.revoked:
@@ -389,10 +374,6 @@ def flush_api_key_uses(prefix: str) -> None:
         APIKey.objects.filter(prefix=prefix).update(
             usage_count=F("usage_count") + pending, last_used_at=timezone.now()
         )
-
-
-def pending_api_key_uses(prefix: str) -> int:
-    return cache.get(KEY_USES_KEY.format(prefix)) or 0
 
 
 def prune_expired_tokens(*, older_than: timedelta = timedelta(days=30)) -> int:

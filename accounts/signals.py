@@ -15,7 +15,8 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.audit import record_audit
 from accounts.models import APIKey, AuditStatus, User
-from accounts.services import find_user_for_login, forget_cached_api_keys
+from accounts.selectors import find_user_for_login
+from accounts.services import forget_cached_api_keys
 from core.context import Context
 from core.degraded import CACHE_ERRORS
 

@@ -6,6 +6,7 @@ import structlog
 from django.conf import settings
 from django.utils import timezone
 
+from core.errors import NotFound
 from quotas.models import AutoTopUpRule, Quota, TopUp, TopUpStatus
 from sims.models import Sim
 from sims.selectors import EffectiveLimits, effective_limits
@@ -32,6 +33,19 @@ def threshold_for(*, sim: Sim, quota_type: str) -> int:
     if rule is not None:
         return rule.threshold_percentage
     return effective_limits(sim=sim).threshold_percent
+
+
+def topup_of(*, sim: Sim, transaction_id: str) -> TopUp:
+    """The SIM's top-up ``transaction_id`` with its package calls; ``NotFound`` otherwise."""
+    topup = (
+        TopUp.objects.select_related("sim")
+        .prefetch_related("orders")
+        .filter(sim=sim, transaction_id=transaction_id)
+        .first()
+    )
+    if topup is None:
+        raise NotFound("Not found.")
+    return topup
 
 
 def last_completed_topup(*, sim: Sim) -> TopUp | None:

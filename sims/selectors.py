@@ -10,7 +10,7 @@ from accounts.models import Organization
 from core.errors import NotFound
 from core.identifiers import normalize_iccid
 from core.tenancy import scope_to_organization
-from sims.models import LimitSet, Sim
+from sims.models import ConnectivityReset, LimitSet, Sim, SimEvent
 from sims.services.clients import ONENCE_ACCOUNTS
 
 
@@ -41,6 +41,19 @@ def sim_for_user(iccid: str, *, user) -> Sim:
     if sim is None:
         raise NotFound("Not found.")
     return sim
+
+
+def latest_reset(*, sim: Sim) -> ConnectivityReset:
+    """The SIM's latest connectivity reset; ``NotFound`` when it never had one."""
+    reset = ConnectivityReset.objects.filter(sim=sim).first()
+    if reset is None:
+        raise NotFound("Not found.")
+    return reset
+
+
+def sim_events(*, sim: Sim) -> QuerySet[SimEvent]:
+    """The SIM's events (1NCE's and ours), newest first."""
+    return SimEvent.objects.filter(sim=sim).order_by("-occurred_at", "-id")
 
 
 # --- Limits --------------------------------------------------------------------------------
@@ -154,12 +167,6 @@ def effective_limits_for(sims: Iterable[Sim]) -> dict[int, EffectiveLimits]:
 def effective_limits(*, sim: Sim) -> EffectiveLimits:
     """The SIM's limits after inheritance (see :class:`EffectiveLimits`)."""
     return effective_limits_for([sim])[sim.pk]
-
-
-def global_limits(*, organization) -> LimitSet:
-    """The organization's own limit set (an unsaved empty one until any is set)."""
-    limits = LimitSet.objects.filter(organization=organization, sim__isnull=True).first()
-    return limits or LimitSet(organization=organization)
 
 
 def sim_limits(*, sim: Sim) -> LimitSet | None:

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Organization, Role, User
 from sims.tests.factories import SimFactory
+from simulators.onence.models import OnenceSim
 
 RECORDING = Path(__file__).with_name("answers") / "endpoints.json"
 PASSWORD = "correct-horse-battery"
@@ -99,6 +100,8 @@ def scenario(onence_simulator, settings):
     iccids = onence_simulator.seed_fleet(sims=3, days=10, seed=7)
     for n, iccid in enumerate(iccids):
         fixed_sim(organization, iccid, n)
+    # The simulator's sessions come and go with the clock; a recording needs them still.
+    OnenceSim.objects.filter(iccid__in=iccids).update(connectivity_override="ONLINE")
     stranger_org = Organization.objects.create(name="Strangers", slug="strangers")
     foreign = fixed_sim(stranger_org, "8988228066000099999", 9)
     admin = User.objects.create_user(

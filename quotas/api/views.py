@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -20,7 +19,7 @@ from quotas.api.serializers import (
     TopUpRequestSerializer,
     TopUpResultSerializer,
 )
-from quotas.models import TopUp, TopUpStatus
+from quotas.models import TopUpStatus
 from sims.selectors import effective_limits, sim_for_user
 
 
@@ -112,11 +111,7 @@ class SimTopUpDetailView(ParentLookupMixin, FleetAPIView):
 
     @extend_schema(operation_id="sims_topup_retrieve", responses=TopUpDetailSerializer)
     def get(self, request, iccid, transaction_id):
-        topup = get_object_or_404(
-            TopUp.objects.select_related("sim").prefetch_related("orders"),
-            sim=self.get_parent(),
-            transaction_id=transaction_id,
-        )
+        topup = selectors.topup_of(sim=self.get_parent(), transaction_id=transaction_id)
         return Response(TopUpDetailSerializer(topup).data)
 
 

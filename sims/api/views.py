@@ -31,11 +31,16 @@ from sims.api.serializers import (
     SimStatusSerializer,
 )
 from sims.filters import SimEventFilterSet, SimFilterSet
-from sims.models import ConnectivityReset, Order, Sim, SimEvent, SimStatus
-from sims.selectors import effective_limits, global_limits, sim_limits
+from sims.models import Order, Sim, SimStatus
+from sims.selectors import (
+    effective_limits,
+    latest_reset,
+    sim_events,
+    sim_limits,
+)
 from sims.services.events import refresh_upstream_events
 from sims.services.jobs import start_configure_sims, start_sync_all
-from sims.services.limits import set_limits
+from sims.services.limits import global_limits, set_limits
 from sims.services.orders import list_products, place_order, refresh_order
 
 # Larger batches of POST /sims run as a job.
@@ -180,8 +185,7 @@ class SimViewSet(FleetViewSet):
     @action(detail=True, methods=["get"], url_path="reset/status")
     def reset_status(self, request, iccid=None):
         sim = self.get_object()
-        reset = get_object_or_404(ConnectivityReset.objects.filter(sim=sim)[:1])
-        reset = services.check_reset(reset=reset)
+        reset = services.check_reset(reset=latest_reset(sim=sim))
         return Response(ResetSerializer(reset).data)
 
     @calls_upstream
@@ -218,11 +222,10 @@ class SimViewSet(FleetViewSet):
         """The SIM's events: 1NCE's (refreshed at most once a minute) merged with ours."""
         sim = self.get_object()
         refresh_upstream_events(sim=sim)
-        events = SimEvent.objects.filter(sim=sim)
-        filterset = SimEventFilterSet(request.query_params, queryset=events)
+        filterset = SimEventFilterSet(request.query_params, queryset=sim_events(sim=sim))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs.order_by("-occurred_at", "-id"))
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(SimEventSerializer(page, many=True).data)
 
     @extend_schema(

@@ -9,10 +9,20 @@ from core.context import Context
 from sims.models import LimitSet, Sim
 
 
+def global_limits(*, organization) -> LimitSet:
+    """The organization's own limit set, created empty on first use (its ``updated_at`` then
+    says since when the organization's limits stand as they are)."""
+    limits, _ = LimitSet.objects.get_or_create(organization=organization, sim=None)
+    return limits
+
+
 @transaction.atomic
 def set_limits(*, organization, values: dict, context: Context, sim: Sim | None = None):
     """Replace the given limits (global when ``sim`` is None); audited with before/after."""
-    limits, _ = LimitSet.objects.get_or_create(organization=organization, sim=sim)
+    if sim is None:
+        limits = global_limits(organization=organization)
+    else:
+        limits, _ = LimitSet.objects.get_or_create(organization=organization, sim=sim)
     before = {name: getattr(limits, name) for name in values}
     for name, value in values.items():
         setattr(limits, name, value)

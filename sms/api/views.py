@@ -14,6 +14,7 @@ from sms import services
 from sms.api.serializers import SmsAcceptedSerializer, SmsMessageSerializer, SmsSendSerializer
 from sms.filters import SmsMessageFilterSet
 from sms.models import SmsMessage
+from sms.selectors import messages_of
 
 SMS_ID_PARAMETER = OpenApiParameter(
     "id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The sms_id, or the numeric id."
@@ -43,7 +44,7 @@ class SimSmsViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SmsMessage.objects.none()
-        return SmsMessage.objects.filter(sim=self.get_parent()).select_related("sim")
+        return messages_of(sim=self.get_parent())
 
     def get_object(self):
         lookup = self.kwargs["id"]

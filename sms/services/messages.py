@@ -24,6 +24,7 @@ from sms.models import (
     SmsStatus,
     SmsSubmission,
 )
+from sms.selectors import QUEUED_GRACE, unsettled
 from sms.services.validation import check_can_receive, validate_message
 from upstream.exceptions import (
     UpstreamError,
@@ -38,8 +39,6 @@ logger = structlog.get_logger(__name__)
 DCS = {SmsEncoding.GSM7: 0, SmsEncoding.UCS2: 8}
 # 1NCE's submit dates may differ from our clock by this much when matching a lost answer.
 MATCH_SKEW = timedelta(minutes=5)
-# A queued row younger than this may belong to a send still in flight.
-QUEUED_GRACE = timedelta(minutes=2)
 NEVER_RECEIVED = "1NCE never received the message (nothing in its list {seconds} s after the send)."
 NOT_REACHED = "1NCE could not be reached; the message was not sent."
 
@@ -191,18 +190,6 @@ def _audit(sms, context: Context, audit_status, error="") -> None:
         response_status=202 if audit_status == AuditStatus.SUCCESS else None,
         error_message=error,
     )
-
-
-def unsettled(*, sims=None):
-    """MT messages whose send outcome is not settled: unknown ones, and queued ones left by a
-    process that died (younger queued ones may still be on their way)."""
-    wanted = Q(submission=SmsSubmission.UNKNOWN) | Q(
-        submission=SmsSubmission.QUEUED, created_at__lt=timezone.now() - QUEUED_GRACE
-    )
-    rows = SmsMessage.objects.filter(wanted, direction=SmsDirection.MT).exclude(
-        status__in=FINAL_STATUSES
-    )
-    return rows if sims is None else rows.filter(sim__in=sims)
 
 
 def reconcile_unknown(
