@@ -158,7 +158,7 @@ def _resumable(*, sim: Sim, idempotency_key: str, job_item, actor) -> TopUp | No
     (keys are per user, as in ``core.idempotency``)."""
     if job_item is not None:
         return TopUp.objects.filter(job_item=job_item).first()
-    if idempotency_key and getattr(actor, "is_authenticated", False):
+    if idempotency_key and actor is not None:  # an anonymous caller has no keys
         return (
             TopUp.objects.filter(sim=sim, idempotency_key=idempotency_key, requested_by=actor)
             .order_by("-created_at", "-id")
