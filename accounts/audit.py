@@ -3,8 +3,8 @@
 from typing import Any
 
 from accounts.models import AuditLog, AuditStatus
+from core.context import SYSTEM, Context
 from core.logging import redact_value
-from core.net import client_address
 
 # Deeper than any body we accept; beyond it a member is replaced, so redaction can neither
 # recurse without bound nor fail the audit entry of a change already made upstream.
@@ -21,15 +21,19 @@ def record_audit(
     operation: str,
     resource_type: str,
     resource_id: str = "",
+    context: Context = SYSTEM,
     user=None,
     organization=None,
     status: str = AuditStatus.SUCCESS,
-    request=None,
     request_body: Any = None,
     response_status: int | None = None,
     error_message: str = "",
 ) -> AuditLog:
-    """Write one audit entry. ``request`` (Django or DRF) supplies IP, user agent, request id."""
+    """Write one audit entry. ``context`` supplies the actor, address, user agent and request
+    id; ``user`` names someone else when the entry is about them rather than by the actor (a
+    login, whose context has no actor yet)."""
+    if user is None:
+        user = context.actor
     if user is not None and not user.is_authenticated:
         user = None
     if organization is None and user is not None:
@@ -45,7 +49,7 @@ def record_audit(
         request_body=redact(request_body) if request_body is not None else None,
         response_status=response_status,
         error_message=error_message[:2000],
-        ip_address=client_address(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
-        request_id=getattr(request, "request_id", "") or "",
+        ip_address=context.ip_address,
+        user_agent=context.user_agent,
+        request_id=context.request_id,
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,13 +20,13 @@ from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 from accounts.audit import record_audit
 from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
+from accounts.selectors import KEY_USES_KEY, find_user_for_login, live_api_keys
+from core.context import SYSTEM, Context
 from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
-from core.exceptions import Conflict
-from core.net import client_address
+from core.errors import Conflict, InvalidInput
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
-KEY_USES_KEY = "auth:apikey-uses:{}"
 KEY_FLUSH_LOCK = "auth:apikey-flush:{}"
 API_KEY_CACHE_KEY = "auth:apikey:{}"
 
@@ -59,16 +59,9 @@ def access_lifetime_seconds() -> int:
     return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
 
 
-def find_user_for_login(identifier: str) -> User | None:
-    """A user by username, or by e-mail address (seed 004 logs in by e-mail)."""
-    lookup = Q(username=identifier)
-    if "@" in identifier:
-        lookup |= Q(email__iexact=identifier)
-    return User.objects.filter(lookup).select_related("organization").first()
-
-
-def login(*, identifier: str, password: str, request=None) -> TokenPair:
-    """Check credentials, issue an access/refresh pair and keep at most N refresh tokens."""
+def login(*, identifier: str, password: str, context: Context) -> TokenPair:
+    """Check credentials, issue an access/refresh pair and keep at most N refresh tokens
+    (each remembers the context's address and user agent)."""
     user = find_user_for_login(identifier)
     if user is None or not user.is_active or not user.check_password(password):
         LOGINS.labels(outcome="failure").inc()
@@ -78,22 +71,22 @@ def login(*, identifier: str, password: str, request=None) -> TokenPair:
             resource_id=identifier[:128],
             user=user if user is not None and user.is_active else None,
             status=AuditStatus.FAILED,
-            request=request,
+            context=context,
             response_status=401,
             error_message="Invalid credentials.",
         )
         raise InvalidCredentials
     with transaction.atomic():
-        pair = _issue_tokens(user, request=request)
+        pair = _issue_tokens(user, context=context)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         record_audit(
-            operation="LOGIN", resource_type="user", resource_id=user.pk, user=user, request=request
+            operation="LOGIN", resource_type="user", resource_id=user.pk, user=user, context=context
         )
     LOGINS.labels(outcome="success").inc()
     return pair
 
 
-def _issue_tokens(user: User, *, request=None, family: str | None = None) -> TokenPair:
+def _issue_tokens(user: User, *, context: Context, family: str | None = None) -> TokenPair:
     """A new access/refresh pair; ``family`` continues a session, None starts one."""
     refresh = JWTRefreshToken.for_user(user)
     refresh["username"] = user.get_username()
@@ -107,8 +100,8 @@ def _issue_tokens(user: User, *, request=None, family: str | None = None) -> Tok
         jti=refresh["jti"],
         family=family,
         token_hash=token_hash(raw_refresh),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
-        ip_address=client_address(request),
+        user_agent=context.user_agent,
+        ip_address=context.ip_address,
         expires_at=timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
     )
     _revoke_beyond_limit(user)
@@ -151,7 +144,7 @@ def is_session_revoked(sid: str) -> bool:
     )
 
 
-def refresh_access_token(*, raw_refresh: str, request=None) -> TokenPair:
+def refresh_access_token(*, raw_refresh: str, context: Context) -> TokenPair:
     """Rotate a refresh token: revoke it and answer a new access/refresh pair of its session.
 
     simplejwt's rotation semantics, with reuse detection: a refresh token works once. Presenting
@@ -178,12 +171,12 @@ def refresh_access_token(*, raw_refresh: str, request=None) -> TokenPair:
             revoked_at=now, last_used_at=now
         )
         if rotated:
-            return _issue_tokens(record.user, request=request, family=record.family)
-    _refuse_reuse(record, request=request)
+            return _issue_tokens(record.user, context=context, family=record.family)
+    _refuse_reuse(record, context=context)
     raise InvalidRefreshToken("Refresh token is revoked or unknown.")
 
 
-def _refuse_reuse(record: RefreshToken, *, request=None) -> None:
+def _refuse_reuse(record: RefreshToken, *, context: Context) -> None:
     """A rotated or revoked refresh token came back: end its session if it is still live."""
     with transaction.atomic():
         if not _revoke_session(record.family):
@@ -194,7 +187,7 @@ def _refuse_reuse(record: RefreshToken, *, request=None) -> None:
             resource_id=record.user_id,
             user=record.user,
             status=AuditStatus.FAILED,
-            request=request,
+            context=context,
             response_status=401,
             error_message="A rotated refresh token was used again; the session was revoked.",
         )
@@ -207,14 +200,14 @@ def _active_tokens_for_hash(raw: str):
 
 
 @transaction.atomic
-def logout(*, user: User, raw_refresh: str, request=None) -> None:
+def logout(*, user: User, raw_refresh: str, context: Context) -> None:
     """End the session of a live refresh token: its tokens and access tokens stop working."""
     record = _active_tokens_for_hash(raw_refresh).filter(user=user).first()
     if record is None:
         raise TokenNotFound
     _revoke_session(record.family)
     record_audit(
-        operation="LOGOUT", resource_type="user", resource_id=user.pk, user=user, request=request
+        operation="LOGOUT", resource_type="user", resource_id=user.pk, user=user, context=context
     )
 
 
@@ -230,10 +223,10 @@ def create_user(
     full_name: str = "",
     role: str = Role.VIEWER,
     organization: Organization | None = None,
-    actor: User | None = None,
-    request=None,
+    context: Context,
 ) -> User:
-    """Create a user; raises ``Conflict`` for a taken username or e-mail address."""
+    """Create a user (audited with the context's actor, None for open registration); raises
+    ``Conflict`` for a taken username or e-mail address, ``InvalidInput`` for a weak password."""
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict("Username already exists.", details={"field": "username"})
     if email and User.objects.filter(email__iexact=email).exists():
@@ -243,17 +236,16 @@ def create_user(
     )
     try:
         password_validation.validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
+    except DjangoValidationError as exc:
+        raise InvalidInput({"password": exc.messages}) from None
     user.set_password(password)
     user.save()
     record_audit(
         operation="CREATE",
         resource_type="user",
         resource_id=user.pk,
-        user=actor,
         organization=organization,
-        request=request,
+        context=context,
         request_body={"username": username, "email": email, "role": role, "password": password},
         response_status=201,
     )
@@ -270,7 +262,7 @@ def issue_api_key(
     name: str,
     expires_at=None,
     read_only: bool = False,
-    request=None,
+    context: Context = SYSTEM,
 ) -> tuple[APIKey, str]:
     """Create a key; the full key is returned once and never stored.
 
@@ -294,22 +286,15 @@ def issue_api_key(
         resource_type="api_key",
         resource_id=api_key.prefix,
         user=user,
-        request=request,
+        context=context,
         request_body={"name": name, "read_only": read_only, "expires_at": str(expires_at or "")},
         response_status=201,
     )
     return api_key, f"{API_KEY_PREFIX}{raw}"
 
 
-def live_api_keys(user: User):
-    """The user's keys that still authenticate (neither revoked nor expired)."""
-    return APIKey.objects.filter(user=user, revoked=False).filter(
-        Q(expiry_date__isnull=True) | Q(expiry_date__gt=timezone.now())
-    )
-
-
 @transaction.atomic
-def revoke_api_key(*, api_key: APIKey, actor: User, request=None) -> None:
+def revoke_api_key(*, api_key: APIKey, context: Context) -> None:
     if api_key.revoked:
         raise Conflict("API key is already revoked.")
     api_key.revoked = True
@@ -321,9 +306,8 @@ def revoke_api_key(*, api_key: APIKey, actor: User, request=None) -> None:
         operation="REVOKE",
         resource_type="api_key",
         resource_id=api_key.prefix,
-        user=actor,
         organization=api_key.user.organization,
-        request=request,
+        context=context,
         response_status=204,
     )
 
@@ -390,10 +374,6 @@ def flush_api_key_uses(prefix: str) -> None:
         APIKey.objects.filter(prefix=prefix).update(
             usage_count=F("usage_count") + pending, last_used_at=timezone.now()
         )
-
-
-def pending_api_key_uses(prefix: str) -> int:
-    return cache.get(KEY_USES_KEY.format(prefix)) or 0
 
 
 def prune_expired_tokens(*, older_than: timedelta = timedelta(days=30)) -> int:

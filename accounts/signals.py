@@ -15,7 +15,9 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.audit import record_audit
 from accounts.models import APIKey, AuditStatus, User
-from accounts.services import find_user_for_login, forget_cached_api_keys
+from accounts.selectors import find_user_for_login
+from accounts.services import forget_cached_api_keys
+from core.context import Context
 from core.degraded import CACHE_ERRORS
 
 ADMIN_LOGIN = "ADMIN_LOGIN"
@@ -67,7 +69,7 @@ def audit_admin_login(sender, request, user, **kwargs):
             resource_type="user",
             resource_id=user.pk,
             user=user,
-            request=request,
+            context=Context.from_request(request, via="console"),
             response_status=302,
         )
 
@@ -86,7 +88,7 @@ def audit_failed_admin_login(sender, credentials, request=None, **kwargs):
         resource_id=identifier[:128],
         user=user if user is not None and user.is_active else None,
         status=AuditStatus.FAILED,
-        request=request,
+        context=Context.from_request(request, via="console"),
         response_status=429 if locked_out else 200,
         error_message=reason,
     )

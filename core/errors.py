@@ -47,8 +47,10 @@ class InvalidInput(DomainError):
         *,
         message: str | None = None,
         details: dict | None = None,
+        kind: str | None = None,
     ):
-        self.errors = field_errors(errors) if errors is not None else []
+        # ``kind`` names the rule that refused (``type`` "value_error.<kind>"; "invalid" else).
+        self.errors = field_errors(errors, kind=kind) if errors is not None else []
         merged = dict(details or {})
         if self.errors:
             merged.setdefault("errors", self.errors)
@@ -57,6 +59,13 @@ class InvalidInput(DomainError):
 
 class BadRequest(DomainError):
     """A malformed request that is not a field's fault (400)."""
+
+
+class InvalidIccid(BadRequest):
+    """An ICCID that is not 19 digits, or 20 with the right Luhn digit (400, seed 001)."""
+
+    code = "INVALID_ICCID"
+    default_message = "The provided ICCID is invalid."
 
 
 class Conflict(DomainError):
@@ -91,20 +100,21 @@ class UpstreamWriteFailed(DomainError):
         self.cause = cause
 
 
-def field_errors(errors: Any, loc: tuple = ()) -> list[dict]:
+def field_errors(errors: Any, loc: tuple = (), kind: str | None = None) -> list[dict]:
     """``[{"loc", "msg", "type"}]`` from a mapping of field to message(s), nested mappings and
-    lists, or a plain message. Entries already in that shape pass through."""
+    lists, or a plain message (``type`` from the message's own ``code``, else ``kind``, else
+    "invalid"). Entries already in that shape pass through."""
     if isinstance(errors, dict):
         if {"loc", "msg"} <= errors.keys():
             return [{"type": "value_error", **errors}]
         out = []
         for key, value in errors.items():
             path = key if isinstance(key, tuple) else (key,)
-            out.extend(field_errors(value, (*loc, *path)))
+            out.extend(field_errors(value, (*loc, *path), kind))
         return out
     if isinstance(errors, list | tuple):
         if all(isinstance(item, str) for item in errors):
-            return [e for item in errors for e in field_errors(item, loc)]
-        return [e for i, item in enumerate(errors) for e in field_errors(item, (*loc, i))]
-    code = getattr(errors, "code", None) or "invalid"
+            return [e for item in errors for e in field_errors(item, loc, kind)]
+        return [e for i, item in enumerate(errors) for e in field_errors(item, (*loc, i), kind)]
+    code = getattr(errors, "code", None) or kind or "invalid"
     return [{"loc": list(loc) or ["body"], "msg": str(errors), "type": f"value_error.{code}"}]

@@ -17,6 +17,7 @@ from core import errors
 from core.degraded import CACHE_ERRORS, DATABASE_ERRORS
 from core.errors import (  # noqa: F401  (the names callers import from here)
     Conflict,
+    InvalidIccid,
     UpstreamNotConnected,
     UpstreamWriteFailed,
     field_errors,
@@ -75,11 +76,6 @@ class ApiError(exceptions.APIException):
     def __init__(self, message: str | None = None, *, details: dict | None = None):
         super().__init__(message or self.default_detail)
         self.details = details or {}
-
-
-class InvalidIccid(ApiError):
-    error_code = ErrorCode.INVALID_ICCID
-    default_detail = "The provided ICCID is invalid."
 
 
 class PayloadTooLarge(ApiError):

@@ -5,7 +5,7 @@ The ICCID rule itself is written once, in ``upstream.onence.formats`` (the lowes
 400 ``INVALID_ICCID``.
 """
 
-from core.exceptions import InvalidIccid
+from core.errors import InvalidIccid
 from upstream.onence.formats import (
     IccidCheckDigitError,
     InvalidIccidError,

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from core.exceptions import ServiceUnavailable
+from core.errors import Unavailable as ServiceUnavailable
 from core.locks import HeartbeatLock, is_locked
 from core.models import Job, JobItem, JobItemStatus, JobStatus, TaskRun
 

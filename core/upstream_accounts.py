@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from django.db.models import Q
 
-from core.exceptions import UpstreamNotConnected
+from core.errors import UpstreamNotConnected
 
 C = TypeVar("C")
 

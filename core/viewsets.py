@@ -17,17 +17,9 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.views import APIView
 
 from core.exceptions import Unprocessable
+from core.tenancy import scope_to_organization
 
 ORGANIZATION_PARAMETER = "organization_id"
-
-
-def scope_to_organization(queryset, user, field: str = "organization"):
-    if user.is_superuser:
-        return queryset
-    organization_id = getattr(user, "organization_id", None)
-    if organization_id is None:
-        return queryset.none()
-    return queryset.filter(**{f"{field}_id": organization_id})
 
 
 class ParentLookupMixin:

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from core.admin import ReadOnlyAdmin
+from core.context import Context
 from sims import services
 from sims.api.serializers import SimChangeSerializer
 from sims.models import ONENCE_DEFAULT_BASE_URL, LimitSet, OnenceAccount, Order, Sim, SimEvent
@@ -143,7 +144,9 @@ class SimAdmin(admin.ModelAdmin):
         changes = {k: v for k, v in form.validated_changes.items() if k in form.changed_data}
         if changes:
             sim = Sim.objects.select_related("organization").get(pk=obj.pk)
-            services.update_sim(sim=sim, changes=changes, actor=request.user, request=request)
+            services.update_sim(
+                sim=sim, changes=changes, context=Context.from_request(request, via="console")
+            )
 
     def _each(self, request, queryset, verb, operation):
         done, failed = 0, 0
@@ -166,7 +169,9 @@ class SimAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Reset",
-            lambda sim: services.request_reset(sim=sim, actor=request.user, request=request),
+            lambda sim: services.request_reset(
+                sim=sim, context=Context.from_request(request, via="console")
+            ),
         )
 
     @admin.action(description="Enable at 1NCE")
@@ -184,7 +189,9 @@ class SimAdmin(admin.ModelAdmin):
     @staticmethod
     def _set_status(request, sim, status):
         services.update_sim(
-            sim=sim, changes={"status": status}, actor=request.user, request=request
+            sim=sim,
+            changes={"status": status},
+            context=Context.from_request(request, via="console"),
         )
 
 

@@ -6,6 +6,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from accounts.models import Organization
+from core.context import Context
 from core.models import Job
 from core.services import ItemFailed, ItemRetryLater, run_job_task
 from core.taskbase import MAX_RETRIES, RETRY_BACKOFF_MAX_SECONDS, FleetTask, JobTask
@@ -70,7 +71,9 @@ def sync_organization_job(self, job_id: str) -> None:
 def _configure_sims_handler(job: Job):
     def handle(item):
         result = services.configure_sims(
-            organization=job.organization, items=[item.payload], actor=job.created_by
+            organization=job.organization,
+            items=[item.payload],
+            context=Context.system(actor=job.created_by, via="task"),
         )
         outcome = result["sims"][0]
         if outcome["status"] == "failed":

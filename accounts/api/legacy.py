@@ -16,6 +16,7 @@ from accounts.api.serializers import (
     RefreshSerializer,
 )
 from accounts.models import Role
+from core.context import Context
 from core.schema import answers_errors
 from core.viewsets import FleetAPIView
 
@@ -50,7 +51,10 @@ class LegacyRegisterView(FleetAPIView):
         serializer = OpenRegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.create_user(
-            **serializer.validated_data, role=Role.VIEWER, organization=None, request=request
+            **serializer.validated_data,
+            role=Role.VIEWER,
+            organization=None,
+            context=Context.from_request(request),
         )
         return Response(OpenRegisterResponseSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -89,7 +93,7 @@ class LegacyLogoutView(FleetAPIView):
             services.logout(
                 user=request.user,
                 raw_refresh=serializer.validated_data["refresh_token"],
-                request=request,
+                context=Context.from_request(request),
             )
         except services.TokenNotFound:
             raise NotFound("Token not found or already revoked.") from None

@@ -2,7 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import APIKey, AuditLog, Organization, Role, User
-from accounts.services import pending_api_key_uses
+from accounts.selectors import pending_api_key_uses
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

@@ -27,6 +27,7 @@ from accounts.permissions import (
     WritableCredential,
     effective_role,
 )
+from core.context import Context
 from core.pagination import FleetPagination
 from core.schema import ORGANIZATION_ID_PARAMETER, answers_errors
 from core.throttling import FleetRateThrottle, LoginRateThrottle
@@ -71,7 +72,7 @@ class LoginView(FleetAPIView):
             pair = services.login(
                 identifier=serializer.validated_data["identifier"],
                 password=serializer.validated_data["password"],
-                request=request,
+                context=Context.from_request(request),
             )
         except services.InvalidCredentials:
             raise AuthenticationFailed("Invalid username or password.") from None
@@ -95,7 +96,8 @@ class RefreshView(FleetAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             pair = services.refresh_access_token(
-                raw_refresh=serializer.validated_data["refresh_token"], request=request
+                raw_refresh=serializer.validated_data["refresh_token"],
+                context=Context.from_request(request),
             )
         except services.InvalidRefreshToken:
             raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
@@ -118,7 +120,7 @@ class LogoutView(FleetAPIView):
             services.logout(
                 user=request.user,
                 raw_refresh=serializer.validated_data["refresh_token"],
-                request=request,
+                context=Context.from_request(request),
             )
         except services.TokenNotFound:
             raise NotFound("Token not found or already revoked.") from None
@@ -155,8 +157,7 @@ class RegisterView(FleetAPIView):
         user = services.create_user(
             **serializer.validated_data,
             organization=self.target_organization(),
-            actor=request.user,
-            request=request,
+            context=Context.from_request(request),
         )
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -209,7 +210,7 @@ class APIKeyViewSet(
             name=data["name"],
             expires_at=data.get("expiry_date"),
             read_only=data.get("read_only", False),
-            request=request,
+            context=Context.from_request(request),
         )
         body = APIKeyCreatedSerializer(api_key).data
         body["key"] = raw
@@ -224,7 +225,7 @@ class APIKeyViewSet(
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        services.revoke_api_key(api_key=instance, actor=self.request.user, request=self.request)
+        services.revoke_api_key(api_key=instance, context=Context.from_request(self.request))
 
 
 class AuditPagination(FleetPagination):

@@ -163,3 +163,23 @@ class TestAuditList(ListObjectsCases):
             resource_type="sim",
             status=AuditStatus.SUCCESS,
         )
+
+
+def test_record_audit_takes_who_and_where_from_the_context(make_user, rf):
+    from core.context import Context
+
+    user = make_user()
+    request = rf.post("/api/v1/sims", HTTP_USER_AGENT="curl/8", REMOTE_ADDR="192.0.2.7")
+    request.user, request.request_id = user, "req_abc"
+    entry = record_audit(
+        operation="UPDATE", resource_type="sim", context=Context.from_request(request)
+    )
+    entry.refresh_from_db()
+    assert (entry.user, entry.organization) == (user, user.organization)
+    assert (entry.ip_address, entry.user_agent, entry.request_id) == (
+        "192.0.2.7",
+        "curl/8",
+        "req_abc",
+    )
+    system = record_audit(operation="UPDATE", resource_type="sim", context=Context.system())
+    assert (system.user, system.ip_address, system.user_agent) == (None, None, "")

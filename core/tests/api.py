@@ -28,6 +28,21 @@ def assert_error_envelope(body: dict, code: str) -> None:
     assert body["meta"]["request_id"]
 
 
+def assert_job_accepted(response, *, total: int) -> dict:
+    """The one 202 of a started job (``core.responses.job_accepted``): ``job_id``,
+    ``status``, ``total``, an absolute ``status_url`` and a ``Location`` header naming it.
+    Returns the body's data."""
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert_success_envelope(body)
+    data = body["data"]
+    assert set(data) == {"job_id", "status", "total", "status_url"}
+    assert data["total"] == total
+    assert data["status_url"] == f"http://testserver/api/v1/jobs/{data['job_id']}"
+    assert response.headers["Location"] == data["status_url"]
+    return data
+
+
 class APITestBase:
     url_name: str  # "<app>-api:<basename>"
     lookup_field = "pk"

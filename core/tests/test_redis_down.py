@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import APIKey, RefreshToken, Role
 from accounts.services import issue_api_key, login
+from core.context import SYSTEM
 from core.tests.test_health import REDIS_DOWN
 from core.throttling import local_windows
 from sims.tests.factories import SimFactory
@@ -89,8 +90,8 @@ def test_a_wrong_api_key_is_still_refused(raw_key, redis_down):
 
 
 def test_jwt_sessions_are_checked_in_the_database(user, redis_down):
-    ended = login(identifier=user.username, password=PASSWORD)
-    live = login(identifier=user.username, password=PASSWORD)
+    ended = login(identifier=user.username, password=PASSWORD, context=SYSTEM)
+    live = login(identifier=user.username, password=PASSWORD, context=SYSTEM)
     bearer(ended.access_token).post(
         "/api/v1/auth/logout", {"refresh_token": ended.refresh_token}, format="json"
     )
@@ -110,7 +111,7 @@ def test_rate_limit_holds_per_process(raw_key, redis_down, settings):
 
 
 def test_logout_needs_redis_and_answers_503_changing_nothing(user, redis_down):
-    pair = login(identifier=user.username, password=PASSWORD)
+    pair = login(identifier=user.username, password=PASSWORD, context=SYSTEM)
     redis_down()
     response = bearer(pair.access_token).post(
         "/api/v1/auth/logout", {"refresh_token": pair.refresh_token}, format="json"

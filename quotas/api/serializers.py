@@ -3,11 +3,21 @@ from datetime import datetime
 from django.conf import settings
 from rest_framework import serializers
 
-from core.exceptions import InvalidIccid
+from core.errors import InvalidIccid, InvalidInput
 from core.identifiers import normalize_iccid
 from quotas import services
 from quotas.models import QuotaStatus, QuotaType, TopUp, TopUpOrder, TopUpOrderStatus
 from quotas.services import package_size, packages_for
+
+
+def whole_packages(**kwargs) -> None:
+    """``packages_for``'s refusal as this serializer's field error (so a list item's error
+    keeps its place: ``sims[0].volume``)."""
+    try:
+        packages_for(**kwargs)
+    except InvalidInput as exc:
+        errors = {e["loc"][-1]: [e["msg"]] for e in exc.errors}
+        raise serializers.ValidationError(errors, code="package_size") from None
 
 
 class IccidField(serializers.CharField):
@@ -57,7 +67,7 @@ class TopUpRequestSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        packages_for(quota_type=attrs["quota_type"], volume=attrs["volume"])
+        whole_packages(quota_type=attrs["quota_type"], volume=attrs["volume"])
         return attrs
 
 
@@ -169,7 +179,7 @@ class BulkTopUpItemSerializer(serializers.Serializer):
     volume = serializers.IntegerField(min_value=1)
 
     def validate(self, attrs):
-        packages_for(quota_type=attrs["quota_type"], volume=attrs["volume"])
+        whole_packages(quota_type=attrs["quota_type"], volume=attrs["volume"])
         return attrs
 
 
@@ -191,13 +201,6 @@ class BulkTopUpRequestSerializer(serializers.Serializer):
         return items
 
 
-class BulkTopUpAcceptedSerializer(serializers.Serializer):
-    job_id = serializers.CharField()
-    status = serializers.CharField()
-    total_sims = serializers.IntegerField()
-    status_url = serializers.CharField()
-
-
 class AutoTopUpRequestSerializer(serializers.Serializer):
     sims = serializers.ListField(
         child=IccidField(), allow_empty=False, max_length=settings.TOPUP_BULK_MAX_SIMS
@@ -215,7 +218,7 @@ class AutoTopUpRequestSerializer(serializers.Serializer):
         return list(dict.fromkeys(iccids))
 
     def validate(self, attrs):
-        packages_for(
+        whole_packages(
             quota_type=attrs["quota_type"], volume=attrs["topup_amount"], field="topup_amount"
         )
         return attrs

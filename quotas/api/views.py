@@ -1,17 +1,17 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from core.context import Context
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.responses import JobAcceptedSerializer, job_accepted
 from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
 from core.viewsets import FleetAPIView, ParentLookupMixin
-from quotas import services
+from quotas import selectors, services
 from quotas.api.serializers import (
     AutoTopUpRequestSerializer,
     AutoTopUpResultSerializer,
-    BulkTopUpAcceptedSerializer,
     BulkTopUpRequestSerializer,
     QuotaSerializer,
     TopUpDetailSerializer,
@@ -19,8 +19,8 @@ from quotas.api.serializers import (
     TopUpRequestSerializer,
     TopUpResultSerializer,
 )
-from quotas.models import AutoTopUpRule, TopUp, TopUpStatus
-from sims.selectors import sim_for_user
+from quotas.models import TopUpStatus
+from sims.selectors import effective_limits, sim_for_user
 
 
 class QuotaView(ParentLookupMixin, FleetAPIView):
@@ -35,14 +35,11 @@ class QuotaView(ParentLookupMixin, FleetAPIView):
     @extend_schema(responses=QuotaSerializer)
     def get(self, request, iccid):
         sim = self.get_parent()
-        quota, stale = services.current_quota(sim=sim, quota_type=self.quota_type)
-        rule = AutoTopUpRule.objects.filter(sim=sim, quota_type=self.quota_type).first()
-        threshold = services.threshold_for(sim=sim, quota_type=self.quota_type, rule=rule)
-        last_topup = (
-            TopUp.objects.filter(sim=sim, status=TopUpStatus.COMPLETED)
-            .order_by("-completed_at", "-id")
-            .first()
-        )
+        quota, stale = selectors.current_quota(sim=sim, quota_type=self.quota_type)
+        rule = selectors.rule_for(sim=sim, quota_type=self.quota_type)
+        limits = effective_limits(sim=sim) if rule is None else None
+        threshold = selectors.threshold_percent(rule=rule, limits=limits)
+        last_topup = selectors.last_completed_topup(sim=sim)
         percentage = quota.percentage_used
         data = {
             "iccid": sim.iccid,
@@ -112,9 +109,8 @@ class SimTopUpView(ParentLookupMixin, FleetAPIView):
         topup = services.top_up_sim(
             sim=sim,
             **serializer.validated_data,
-            actor=request.user,
             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
-            request=request,
+            context=Context.from_request(request),
         )
         if topup.status != TopUpStatus.COMPLETED:
             # An earlier call's outcome is pending: nothing was bought. Not kept as the key's
@@ -136,11 +132,7 @@ class SimTopUpDetailView(ParentLookupMixin, FleetAPIView):
 
     @extend_schema(operation_id="sims_topup_retrieve", responses=TopUpDetailSerializer)
     def get(self, request, iccid, transaction_id):
-        topup = get_object_or_404(
-            TopUp.objects.select_related("sim").prefetch_related("orders"),
-            sim=self.get_parent(),
-            transaction_id=transaction_id,
-        )
+        topup = selectors.topup_of(sim=self.get_parent(), transaction_id=transaction_id)
         return Response(TopUpDetailSerializer(topup).data)
 
 
@@ -155,7 +147,7 @@ class BulkTopUpView(FleetAPIView):
     @extend_schema(
         operation_id="sims_topup_bulk",
         request=BulkTopUpRequestSerializer,
-        responses={202: BulkTopUpAcceptedSerializer},
+        responses={202: JobAcceptedSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER, ORGANIZATION_ID_PARAMETER],
     )
     @idempotent
@@ -165,16 +157,9 @@ class BulkTopUpView(FleetAPIView):
         job = services.start_bulk_topup(
             organization=self.target_organization(),
             items=serializer.validated_data["sims"],
-            actor=request.user,
-            request=request,
+            context=Context.from_request(request),
         )
-        body = {
-            "job_id": job.pk,
-            "status": job.status,
-            "total_sims": job.total,
-            "status_url": f"/api/v1/jobs/{job.pk}",
-        }
-        return Response(BulkTopUpAcceptedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        return job_accepted(request, job)
 
 
 class AutoTopUpView(FleetAPIView):
@@ -201,7 +186,6 @@ class AutoTopUpView(FleetAPIView):
             threshold_percentage=data["threshold_percentage"],
             topup_amount=data["topup_amount"],
             enabled=data["enabled"],
-            actor=request.user,
-            request=request,
+            context=Context.from_request(request),
         )
         return Response(AutoTopUpResultSerializer(result).data)

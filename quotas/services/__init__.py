@@ -4,11 +4,9 @@ from quotas.services.auto import check_quotas, configure_auto_topup
 from quotas.services.bulk import BULK_TOPUP_KIND, run_bulk_topup, start_bulk_topup
 from quotas.services.quota import (
     allowed_volumes,
-    current_quota,
     package_size,
     packages_for,
     refresh_quotas,
-    threshold_for,
 )
 from quotas.services.reconcile import SettleResult, settle_topups
 from quotas.services.topups import settles_by, status_url, top_up_sim
@@ -19,7 +17,6 @@ __all__ = [
     "allowed_volumes",
     "check_quotas",
     "configure_auto_topup",
-    "current_quota",
     "package_size",
     "packages_for",
     "refresh_quotas",
@@ -28,6 +25,5 @@ __all__ = [
     "settles_by",
     "start_bulk_topup",
     "status_url",
-    "threshold_for",
     "top_up_sim",
 ]

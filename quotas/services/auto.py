@@ -10,19 +10,19 @@ another.
 import structlog
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
-from core.errors import DomainError
+from core.context import SYSTEM, Context
+from core.errors import DomainError, UpstreamWriteFailed
 from core.events import publish
-from core.exceptions import ApiError, UpstreamWriteFailed
 from quotas.models import AutoTopUpRule, Quota, QuotaType, TopUp, TopUpSource, TopUpStatus
-from quotas.services.quota import packages_for, refresh_quotas, threshold_for
+from quotas.selectors import threshold_percent
+from quotas.services.quota import packages_for, refresh_quotas
 from quotas.services.reconcile import settle_topups
 from quotas.services.topups import top_up_sim
 from sims.events import record_event
 from sims.models import EventType, Sim
-from sims.selectors import connected_sims
+from sims.selectors import connected_sims, effective_limits_for
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError
 
@@ -37,8 +37,7 @@ def configure_auto_topup(
     threshold_percentage: int,
     topup_amount: int,
     enabled: bool,
-    actor=None,
-    request=None,
+    context: Context,
 ) -> dict:
     """Create or change the rule of each SIM (seed 001's answer: counts and per-SIM details).
 
@@ -71,7 +70,7 @@ def configure_auto_topup(
                     "threshold_percentage": threshold_percentage,
                     "topup_amount": topup_amount,
                     "enabled": enabled,
-                    "updated_by": actor if getattr(actor, "is_authenticated", False) else None,
+                    "updated_by": context.actor,
                 },
             )
             details.append(
@@ -87,9 +86,8 @@ def configure_auto_topup(
             operation="AUTO_TOPUP_CONFIGURE",
             resource_type="sim",
             resource_id=",".join(known)[:128],
-            user=actor,
             organization=organization,
-            request=request,
+            context=context,
             request_body={
                 "sims": iccids,
                 "quota_type": quota_type,
@@ -133,7 +131,10 @@ def check_quotas(*, organization=None) -> dict:
             continue
         for rule in sim_rules:
             stats["checked"] += 1
-            _evaluate(quota=quotas[rule.quota_type], sim=sim, rule=rule, stats=stats)
+            quota = quotas[rule.quota_type]
+            _evaluate(
+                quota=quota, sim=sim, rule=rule, threshold=rule.threshold_percentage, stats=stats
+            )
     others = (
         Quota.objects.exclude(sim_id__in=list(by_sim))
         .filter(volume__gt=0, remaining__isnull=False)
@@ -142,15 +143,40 @@ def check_quotas(*, organization=None) -> dict:
     )
     if organization is not None:
         others = others.filter(sim__organization=organization)
-    for quota in others.iterator(chunk_size=500):
-        stats["checked"] += 1
-        _evaluate(quota=quota, sim=quota.sim, rule=None, stats=stats)
+    for batch in _batches(others, CHECK_BATCH):
+        # Two queries per batch, however many quotas: their (disabled) rules and limits.
+        sims = {quota.sim_id: quota.sim for quota in batch}
+        rules = {
+            (rule.sim_id, rule.quota_type): rule
+            for rule in AutoTopUpRule.objects.filter(sim_id__in=list(sims))
+        }
+        limits = effective_limits_for(sims.values())
+        for quota in batch:
+            stats["checked"] += 1
+            rule = rules.get((quota.sim_id, quota.quota_type))
+            threshold = threshold_percent(rule=rule, limits=limits[quota.sim_id])
+            _evaluate(quota=quota, sim=quota.sim, rule=None, threshold=threshold, stats=stats)
     logger.info("check_quotas_finished", **stats)
     return stats
 
 
-def _evaluate(*, quota: Quota, sim: Sim, rule: AutoTopUpRule | None, stats: dict) -> None:
-    threshold = threshold_for(sim=sim, quota_type=quota.quota_type, rule=rule)
+CHECK_BATCH = 500
+
+
+def _batches(queryset, size: int):
+    batch = []
+    for row in queryset.iterator(chunk_size=size):
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _evaluate(
+    *, quota: Quota, sim: Sim, rule: AutoTopUpRule | None, threshold: int, stats: dict
+) -> None:
     used = quota.percentage_used
     if used is None:
         return
@@ -226,12 +252,16 @@ def _auto_top_up(*, rule: AutoTopUpRule, sim: Sim, used: float, stats: dict) -> 
     topup = None
     try:
         topup = top_up_sim(
-            sim=sim, quota_type=rule.quota_type, volume=rule.topup_amount, source=TopUpSource.AUTO
+            sim=sim,
+            quota_type=rule.quota_type,
+            volume=rule.topup_amount,
+            source=TopUpSource.AUTO,
+            context=SYSTEM,
         )
     except UpstreamWriteFailed as exc:
         topup = TopUp.objects.filter(transaction_id=exc.details.get("transaction_id")).first()
         logger.warning("auto_topup_not_completed", iccid=sim.iccid, error=str(exc))
-    except (ApiError, DomainError, ValidationError, UpstreamError) as exc:
+    except (DomainError, UpstreamError) as exc:
         stats["errors"] += 1
         logger.warning("auto_topup_failed", iccid=sim.iccid, error=str(exc))
         return

@@ -1,11 +1,10 @@
 """Bulk top-up (US-014): one job, one item per SIM, run by a Celery task."""
 
 import structlog
-from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
-from core.errors import DomainError
-from core.exceptions import ApiError, UpstreamWriteFailed
+from core.context import Context
+from core.errors import DomainError, InvalidInput, UpstreamWriteFailed
 from core.models import Job, JobItem
 from core.services import ItemFailed, ItemUnknown, run_job, start_job
 from quotas.models import TopUpSource, TopUpStatus
@@ -21,7 +20,7 @@ BULK_TOPUP_KIND = "quota.bulk_topup"
 BULK_TOPUP_TASK = "quotas.tasks.run_bulk_topup"
 
 
-def start_bulk_topup(*, organization, items: list[dict], actor=None, request=None) -> Job:
+def start_bulk_topup(*, organization, items: list[dict], context: Context) -> Job:
     """Record a bulk top-up job (``items``: validated ``iccid``/``quota_type``/``volume``) and
     enqueue it, together or not at all (503 when the broker cannot take it)."""
     onence_credentials_for(organization=organization)  # not connected: refused, nothing queued
@@ -31,9 +30,8 @@ def start_bulk_topup(*, organization, items: list[dict], actor=None, request=Non
             operation="BULK_TOPUP",
             resource_type="job",
             resource_id=job.pk,
-            user=actor,
             organization=organization,
-            request=request,
+            context=context,
             request_body={"sims": items},
             response_status=202,
         )
@@ -43,7 +41,7 @@ def start_bulk_topup(*, organization, items: list[dict], actor=None, request=Non
         task=BULK_TOPUP_TASK,
         items=[(item["iccid"], dict(item)) for item in items],
         organization=organization,
-        created_by=actor,
+        created_by=context.actor,
         params={"total_sims": len(items)},
         on_created=audit,
     )
@@ -78,7 +76,7 @@ def topup_job_item(*, job: Job, item: JobItem) -> dict:
             sim=sim,
             quota_type=payload["quota_type"],
             volume=int(payload["volume"]),
-            actor=job.created_by,
+            context=Context.system(actor=job.created_by, via="task"),
             source=TopUpSource.BULK,
             job_item=item,
         )
@@ -86,10 +84,10 @@ def topup_job_item(*, job: Job, item: JobItem) -> dict:
         if exc.details.get("status") == TopUpStatus.UNKNOWN:
             raise ItemUnknown(str(exc)) from exc
         raise ItemFailed(str(exc)) from exc
-    except (ApiError, DomainError) as exc:
-        raise ItemFailed(str(exc.detail if isinstance(exc, ApiError) else exc)) from exc
-    except ValidationError as exc:
-        raise ItemFailed(f"Invalid top-up: {exc.detail}") from exc
+    except InvalidInput as exc:
+        raise ItemFailed("Invalid top-up: " + "; ".join(e["msg"] for e in exc.errors)) from exc
+    except DomainError as exc:
+        raise ItemFailed(str(exc)) from exc
     except UpstreamError as exc:
         raise ItemFailed(exc.public_message) from exc
     if topup.status != TopUpStatus.COMPLETED:

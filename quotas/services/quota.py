@@ -1,19 +1,15 @@
 """Reading and mirroring quotas: packages, thresholds, ``refresh_quotas``."""
 
-from datetime import timedelta
-
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from quotas.models import AutoTopUpRule, Quota, QuotaStatus, QuotaType
+from core.errors import InvalidInput
+from quotas.models import Quota, QuotaStatus, QuotaType
 from sims import cache as sims_cache
-from sims.models import LimitSet, Sim
+from sims.models import Sim
 from sims.services import onence_client_for
-from upstream.exceptions import UpstreamError
 
 logger = structlog.get_logger(__name__)
 
@@ -47,33 +43,16 @@ def packages_for(*, quota_type: str, volume: int, field: str = "volume") -> int:
     allowed = allowed_volumes(quota_type)
     if volume <= 0 or volume % size or volume // size > settings.TOPUP_MAX_PACKAGES:
         shown = ", ".join(str(v) for v in allowed[:3])
-        raise ValidationError(
+        raise InvalidInput(
             {
                 field: [
                     f"A {quota_type} top-up must be a whole number of {size}-{unit} packages "
                     f"(1 to {settings.TOPUP_MAX_PACKAGES}): {shown}, ... up to {allowed[-1]}."
                 ]
             },
-            code="package_size",
+            kind="package_size",
         )
     return volume // size
-
-
-def threshold_for(*, sim: Sim, quota_type: str, rule: AutoTopUpRule | None = None) -> int:
-    """Percent used at which the SIM's quota counts as "threshold reached": the auto top-up
-    rule's, else the SIM's or organization's alert threshold, else the default."""
-    if rule is None:
-        rule = AutoTopUpRule.objects.filter(sim=sim, quota_type=quota_type).first()
-    if rule is not None:
-        return rule.threshold_percentage
-    limit_sets = LimitSet.objects.filter(
-        Q(sim=sim) | Q(sim__isnull=True), organization_id=sim.organization_id
-    )
-    # The SIM's own set first, then the organization's.
-    for limits in sorted(limit_sets, key=lambda row: row.sim_id is None):
-        if limits.alert_threshold_percent:
-            return limits.alert_threshold_percent
-    return settings.QUOTA_THRESHOLD_PERCENT
 
 
 def refresh_quotas(*, sim: Sim) -> dict[str, Quota]:
@@ -128,22 +107,3 @@ def refresh_quotas(*, sim: Sim) -> dict[str, Quota]:
     sim.sms_quota_remaining, sim.sms_quota_total = sms.remaining, sms.total
     sims_cache.invalidate(sim.organization_id)
     return quotas
-
-
-def current_quota(*, sim: Sim, quota_type: str) -> tuple[Quota, bool]:
-    """The SIM's quota for the API: refreshed from 1NCE when older than
-    ``QUOTA_REFRESH_SECONDS``; the stored one (``stale`` True) when 1NCE cannot be read.
-
-    Raises the upstream error only when nothing was ever stored.
-    """
-    quota = Quota.objects.filter(sim=sim, quota_type=quota_type).first()
-    fresh_after = timezone.now() - timedelta(seconds=settings.QUOTA_REFRESH_SECONDS)
-    if quota is not None and quota.refreshed_at and quota.refreshed_at >= fresh_after:
-        return quota, False
-    try:
-        return refresh_quotas(sim=sim)[quota_type], False
-    except UpstreamError as exc:
-        if quota is None or quota.refreshed_at is None:
-            raise
-        logger.warning("quota_refresh_failed", iccid=sim.iccid, error=str(exc))
-        return quota, True

@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
-from core.exceptions import UpstreamNotConnected
+from core.errors import UpstreamNotConnected
 from core.services import settle_job_item
 from quotas.models import QuotaType, TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.services.quota import package_size

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from accounts.models import AuditStatus
-from core.exceptions import Conflict, UpstreamWriteFailed
+from core.context import Context
+from core.errors import Conflict, UpstreamWriteFailed
 from quotas.models import (
     TopUp,
     TopUpOrder,
@@ -54,23 +55,24 @@ def top_up_sim(
     sim: Sim,
     quota_type: str,
     volume: int,
-    actor=None,
+    context: Context,
     source: str = TopUpSource.API,
     idempotency_key: str = "",
     job_item=None,
-    request=None,
 ) -> TopUp:
     """Buy ``volume`` (a whole number of packages) of ``quota_type`` for ``sim`` at 1NCE.
 
     Returns the ``TopUp``: ``completed`` (with the refreshed totals), or, for a retry (same
     ``Idempotency-Key`` or job item) whose earlier call is still open, ``unknown`` with
     nothing sent: its outcome is pending (see ``quotas.services.reconcile``). Raises
-    ``ValidationError`` (422) for a bad volume, ``Conflict`` while another top-up of the SIM
+    ``InvalidInput`` (422) for a bad volume, ``Conflict`` while another top-up of the SIM
     is mid-call or its outcome is pending, and ``UpstreamWriteFailed`` when a package failed or
     its outcome was lost just now (what was applied stays recorded).
     """
     packages = packages_for(quota_type=quota_type, volume=volume)
-    topup = _resumable(sim=sim, idempotency_key=idempotency_key, job_item=job_item, actor=actor)
+    topup = _resumable(
+        sim=sim, idempotency_key=idempotency_key, job_item=job_item, actor=context.actor
+    )
     if topup is not None and (topup.quota_type, topup.volume) != (quota_type, volume):
         raise Conflict(
             "This retry asks for a different top-up than the one it resumes.",
@@ -94,12 +96,12 @@ def top_up_sim(
             volume=volume,
             packages=packages,
             source=source,
-            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            requested_by=context.actor,
             idempotency_key=idempotency_key,
             job_item=job_item,
         )
     found = _completed(topup) - before  # found applied since the last attempt
-    return _perform(topup=topup, client=client, actor=actor, request=request, found=found)
+    return _perform(topup=topup, client=client, context=context, found=found)
 
 
 def status_url(topup: TopUp) -> str:
@@ -156,7 +158,7 @@ def _resumable(*, sim: Sim, idempotency_key: str, job_item, actor) -> TopUp | No
     (keys are per user, as in ``core.idempotency``)."""
     if job_item is not None:
         return TopUp.objects.filter(job_item=job_item).first()
-    if idempotency_key and getattr(actor, "is_authenticated", False):
+    if idempotency_key and actor is not None:  # an anonymous caller has no keys
         return (
             TopUp.objects.filter(sim=sim, idempotency_key=idempotency_key, requested_by=actor)
             .order_by("-created_at", "-id")
@@ -165,7 +167,7 @@ def _resumable(*, sim: Sim, idempotency_key: str, job_item, actor) -> TopUp | No
     return None
 
 
-def _perform(*, topup: TopUp, client, actor, request, found: int = 0) -> TopUp:
+def _perform(*, topup: TopUp, client, context: Context, found: int = 0) -> TopUp:
     sim = topup.sim
     rows = {row.sequence: row for row in topup.orders.all()}
     topup.status = TopUpStatus.PROCESSING
@@ -198,9 +200,7 @@ def _perform(*, topup: TopUp, client, actor, request, found: int = 0) -> TopUp:
             number = str(receipt.order_number) if receipt.order_number is not None else ""
             _settle_row(row, TopUpOrderStatus.COMPLETED, order_number=number)
             applied_now += 1
-    return _finish(
-        topup=topup, applied_now=applied_now, found=found, error=error, actor=actor, request=request
-    )
+    return _finish(topup=topup, applied_now=applied_now, found=found, error=error, context=context)
 
 
 def _start_call(*, topup: TopUp, sequence: int) -> TopUpOrder:
@@ -240,7 +240,7 @@ def _settle_row(row: TopUpOrder, status_: str, *, error: str = "", order_number:
     row.save(update_fields=["status", "error", "order_number", "settled_at"])
 
 
-def _finish(*, topup: TopUp, applied_now: int, found: int, error, actor, request) -> TopUp:
+def _finish(*, topup: TopUp, applied_now: int, found: int, error, context: Context) -> TopUp:
     sim = topup.sim
     topup.status = status_of(topup)
     if applied_now or found:
@@ -261,12 +261,11 @@ def _finish(*, topup: TopUp, applied_now: int, found: int, error, actor, request
             operation="TOPUP",
             resource_type="sim",
             resource_id=sim.iccid,
-            user=actor,
             organization=sim.organization,
+            context=context,
             status=AuditStatus.SUCCESS
             if topup.status == TopUpStatus.COMPLETED
             else AuditStatus.FAILED,
-            request=request,
             request_body={
                 "quota_type": topup.quota_type,
                 "volume": topup.volume,

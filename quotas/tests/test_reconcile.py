@@ -7,6 +7,7 @@ import time
 import pytest
 from django.test import Client
 
+from core.context import SYSTEM
 from core.models import Job, JobItem, JobItemStatus, JobStatus
 from quotas.models import TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.services import settle_topups, top_up_sim
@@ -87,7 +88,7 @@ def lose_every_answer():
 def test_one_order_read_settles_unknown_packages_of_many_sims_inside_1nces_limit(six_sims):
     testing.set_faults(enforce_rate_limit=True)  # 1NCE's 100 order calls per 5 minutes
     for sim in six_sims:
-        top_up_sim(sim=sim, quota_type="data", volume=2 * PACKAGE)
+        top_up_sim(sim=sim, quota_type="data", volume=2 * PACKAGE, context=SYSTEM)
     bought = dict(TopUpOrder.objects.values_list("pk", "order_number"))
     lose_every_answer()
     OnenceRequestLog.objects.all().delete()
@@ -111,7 +112,7 @@ def test_one_order_read_settles_unknown_packages_of_many_sims_inside_1nces_limit
 
 def test_a_spent_order_budget_settles_nothing_as_not_applied(six_sims, settings):
     for sim in six_sims:
-        top_up_sim(sim=sim, quota_type="data", volume=2 * PACKAGE)
+        top_up_sim(sim=sim, quota_type="data", volume=2 * PACKAGE, context=SYSTEM)
     lose_every_answer()
     OnenceRequestLog.objects.all().delete()
     settings.TOPUP_SETTLE_SECONDS = 0  # every call is past its window

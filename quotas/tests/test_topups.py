@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import AuditLog
 from core.models import Job, JobItem, JobItemStatus, JobStatus
+from core.tests.api import assert_job_accepted
 from quotas.models import TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.tasks import reconcile_topups, run_bulk_topup_task
 from quotas.tests.conftest import PACKAGE, topup_posts
@@ -232,10 +233,7 @@ def test_bulk_top_up_runs_as_a_job_with_per_sim_results(
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = operator_client.post("/api/v1/sims/topup", body, format="json")
-    assert response.status_code == 202, response.content
-    data = response.json()["data"]
-    assert data["total_sims"] == 3
-    assert data["status_url"] == f"/api/v1/jobs/{data['job_id']}"
+    data = assert_job_accepted(response, total=3)
     assert data["status"] in {"pending", "processing"}
     job = operator_client.get(data["status_url"]).json()["data"]
     assert job["status"] == JobStatus.PARTIAL

@@ -292,10 +292,3 @@ class ProductSerializer(serializers.Serializer):
     def get_orderable(self, product) -> bool:
         """Whether ``POST /api/v1/orders`` accepts it (top-ups and extensions: no)."""
         return is_orderable(product)
-
-
-class JobAcceptedSerializer(serializers.Serializer):
-    job_id = serializers.CharField()
-    status = serializers.CharField()
-    total = serializers.IntegerField()
-    status_url = serializers.CharField()

@@ -5,15 +5,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.context import Context
 from core.exceptions import Unprocessable
 from core.identifiers import ICCID_SEGMENT, normalize_iccid
+from core.responses import JobAcceptedSerializer, job_accepted
 from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
 from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
 from sims import cache as sim_cache
 from sims import services
 from sims.api.serializers import (
     ConnectivitySerializer,
-    JobAcceptedSerializer,
     LimitsSerializer,
     OrderCreateSerializer,
     OrderSerializer,
@@ -30,24 +31,20 @@ from sims.api.serializers import (
     SimStatusSerializer,
 )
 from sims.filters import SimEventFilterSet, SimFilterSet
-from sims.models import ConnectivityReset, Order, Sim, SimEvent, SimStatus
+from sims.models import Order, Sim, SimStatus
+from sims.selectors import (
+    effective_limits,
+    latest_reset,
+    sim_events,
+    sim_limits,
+)
 from sims.services.events import refresh_upstream_events
 from sims.services.jobs import start_configure_sims, start_sync_all
-from sims.services.limits import effective_limits, global_limits, set_limits, sim_limits
+from sims.services.limits import global_limits, set_limits
 from sims.services.orders import list_products, place_order, refresh_order
 
 # Larger batches of POST /sims run as a job.
 INLINE_CONFIGURE_LIMIT = 50
-
-
-def job_accepted(job) -> Response:
-    body = {
-        "job_id": job.pk,
-        "status": job.status,
-        "total": job.total,
-        "status_url": f"/api/v1/jobs/{job.pk}",
-    }
-    return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class SimViewSet(FleetViewSet):
@@ -113,7 +110,7 @@ class SimViewSet(FleetViewSet):
         changes = SimChangeSerializer(data=request.data)
         changes.is_valid(raise_exception=True)
         sim = services.update_sim(
-            sim=sim, changes=changes.validated_data, actor=request.user, request=request
+            sim=sim, changes=changes.validated_data, context=Context.from_request(request)
         )
         return Response(SimDetailSerializer(sim).data)
 
@@ -136,10 +133,12 @@ class SimViewSet(FleetViewSet):
         items = serializer.validated_data["sims"]
         organization = self.target_organization()
         if len(items) > INLINE_CONFIGURE_LIMIT:
-            job = start_configure_sims(organization=organization, items=items, actor=request.user)
-            return job_accepted(job)
+            job = start_configure_sims(
+                organization=organization, items=items, context=Context.from_request(request)
+            )
+            return job_accepted(request, job)
         result = services.configure_sims(
-            organization=organization, items=items, actor=request.user, request=request
+            organization=organization, items=items, context=Context.from_request(request)
         )
         if result["failed"] == len(items):
             raise Unprocessable(message="No SIM could be configured.", details=result)
@@ -189,7 +188,7 @@ class SimViewSet(FleetViewSet):
         with ``expected_completion`` and the ``status_url`` to follow it. Audited."""
         sim = self.get_object()
         ResetRequestSerializer(data=request.data).is_valid(raise_exception=True)
-        reset = services.request_reset(sim=sim, actor=request.user, request=request)
+        reset = services.request_reset(sim=sim, context=Context.from_request(request))
         return Response(ResetSerializer(reset).data, status=status.HTTP_202_ACCEPTED)
 
     @calls_upstream
@@ -212,8 +211,7 @@ class SimViewSet(FleetViewSet):
         when none has ``RESET_GRACE_SECONDS`` after the expected completion; 404 when the SIM
         was never reset."""
         sim = self.get_object()
-        reset = get_object_or_404(ConnectivityReset.objects.filter(sim=sim)[:1])
-        reset = services.check_reset(reset=reset)
+        reset = services.check_reset(reset=latest_reset(sim=sim))
         return Response(ResetSerializer(reset).data)
 
     @calls_upstream
@@ -237,8 +235,10 @@ class SimViewSet(FleetViewSet):
 
         202 with the job (``GET /api/v1/jobs/{id}`` follows it); while a sync of the
         organization is queued or running, its job is answered instead of queuing another."""
-        job, _ = start_sync_all(organization=self.target_organization(), actor=request.user)
-        return job_accepted(job)
+        job, _ = start_sync_all(
+            organization=self.target_organization(), context=Context.from_request(request)
+        )
+        return job_accepted(request, job)
 
     @calls_upstream
     @extend_schema(
@@ -258,11 +258,10 @@ class SimViewSet(FleetViewSet):
         ``start_date`` and ``end_date``."""
         sim = self.get_object()
         refresh_upstream_events(sim=sim)
-        events = SimEvent.objects.filter(sim=sim)
-        filterset = SimEventFilterSet(request.query_params, queryset=events)
+        filterset = SimEventFilterSet(request.query_params, queryset=sim_events(sim=sim))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs.order_by("-occurred_at", "-id"))
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(SimEventSerializer(page, many=True).data)
 
     @extend_schema(
@@ -293,8 +292,7 @@ class SimViewSet(FleetViewSet):
         limits = set_limits(
             organization=organization,
             values=serializer.validated_data,
-            actor=request.user,
-            request=request,
+            context=Context.from_request(request),
         )
         return Response(LimitsSerializer(limits).data)
 
@@ -315,15 +313,14 @@ class SimViewSet(FleetViewSet):
                 organization=sim.organization,
                 sim=sim,
                 values=serializer.validated_data,
-                actor=request.user,
-                request=request,
+                context=Context.from_request(request),
             )
         own = sim_limits(sim=sim)
         return Response(
             {
                 "iccid": sim.iccid,
                 "limits": LimitsSerializer(own).data if own else None,
-                "effective": effective_limits(sim=sim),
+                "effective": effective_limits(sim=sim).as_dict(),
             }
         )
 
@@ -368,8 +365,7 @@ class OrderViewSet(
         order = place_order(
             organization=self.target_organization(),
             items=serializer.validated_data["items"],
-            actor=request.user,
-            request=request,
+            context=Context.from_request(request),
         )
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 

@@ -4,8 +4,8 @@ from django.db import transaction
 
 from accounts.audit import record_audit
 from accounts.models import AuditStatus
+from core.context import Context
 from core.errors import DomainError
-from core.exceptions import ApiError
 from core.identifiers import normalize_iccid
 from sims import cache as sim_cache
 from sims.events import record_event
@@ -23,7 +23,7 @@ def _snapshot(sim, fields) -> dict:
     return {name: getattr(sim, name) for name in fields}
 
 
-def update_sim(*, sim, changes: dict, actor=None, request=None):
+def update_sim(*, sim, changes: dict, context: Context):
     """Change a SIM: label, IMEI lock and status go to 1NCE first; tags and metadata are ours.
 
     On an upstream failure the typed exception propagates and nothing here changes. On
@@ -51,9 +51,8 @@ def update_sim(*, sim, changes: dict, actor=None, request=None):
                 operation="UPDATE",
                 resource_type="sim",
                 resource_id=sim.iccid,
-                user=actor,
                 organization=sim.organization,
-                request=request,
+                context=context,
                 request_body=diff,
                 response_status=200,
             )
@@ -71,9 +70,8 @@ def update_sim(*, sim, changes: dict, actor=None, request=None):
                 operation="UPDATE",
                 resource_type="sim",
                 resource_id=sim.iccid,
-                user=actor,
                 organization=sim.organization,
-                request=request,
+                context=context,
                 request_body={"before": {f: before[f] for f in upstream}, "after": upstream},
                 status=AuditStatus.FAILED,
                 response_status=500,
@@ -83,7 +81,7 @@ def update_sim(*, sim, changes: dict, actor=None, request=None):
     return sim
 
 
-def configure_sims(*, organization, items: list[dict], actor=None, request=None) -> dict:
+def configure_sims(*, organization, items: list[dict], context: Context) -> dict:
     """Configure many SIMs: each item is ``{"iccid", ...changes}``. A SIM not yet mirrored is
     fetched from 1NCE and ``created``; a known one is ``updated``; anything that fails is
     reported with its reason and the others go on."""
@@ -107,8 +105,8 @@ def configure_sims(*, organization, items: list[dict], actor=None, request=None)
                 sim = Sim.objects.select_related("organization").get(iccid=iccid)
                 outcome = "created"
             changes = {k: v for k, v in item.items() if k != "iccid"}
-            update_sim(sim=sim, changes=changes, actor=actor, request=request)
-        except (LookupError, ApiError, UpstreamError) as exc:
+            update_sim(sim=sim, changes=changes, context=context)
+        except (LookupError, DomainError, UpstreamError) as exc:
             failed += 1
             results.append({"iccid": raw, "status": "failed", "reason": _reason(exc)})
             continue
@@ -125,8 +123,6 @@ def configure_sims(*, organization, items: list[dict], actor=None, request=None)
 def _reason(exc: Exception) -> str:
     if isinstance(exc, UpstreamNotFound | LookupError):
         return "SIM not found"
-    if isinstance(exc, ApiError):
-        return str(exc.detail)
     if isinstance(exc, DomainError):
         return str(exc)
     if isinstance(exc, UpstreamError):

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import record_audit
+from core.context import Context
 from core.degraded import CACHE_ERRORS, cache_get, cache_set
 from sims.events import record_event
 from sims.models import ConnectivityReset, ConnectivitySnapshot, EventType, ResetStatus, Sim
@@ -124,14 +125,14 @@ def snapshot_answer(sim, snapshot, *, stale: bool, age_seconds: int) -> dict:
 # --- Connectivity reset --------------------------------------------------------------------
 
 
-def request_reset(*, sim, actor=None, request=None):
+def request_reset(*, sim, context: Context):
     """Ask 1NCE to reset the SIM's connectivity; completion is detected later
     (:func:`check_reset`)."""
     onence_client_for(organization=sim.organization).reset_connectivity(sim.iccid)
     with transaction.atomic():
         reset = ConnectivityReset.objects.create(
             sim=sim,
-            requested_by=actor if actor is not None and actor.is_authenticated else None,
+            requested_by=context.actor,
             expected_completion=timezone.now() + timedelta(seconds=settings.RESET_EXPECTED_SECONDS),
         )
         record_event(sim=sim, event_type=EventType.CONNECTIVITY_RESET, details={"reset": reset.pk})
@@ -139,9 +140,8 @@ def request_reset(*, sim, actor=None, request=None):
             operation="RESET",
             resource_type="sim",
             resource_id=sim.iccid,
-            user=actor,
             organization=sim.organization,
-            request=request,
+            context=context,
             response_status=202,
         )
     return reset

@@ -5,9 +5,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
 from accounts.audit import record_audit
+from core.context import Context
+from core.errors import InvalidInput
 from sims.models import Order, OrderStatus
 from sims.services.clients import onence_client_for, onence_credentials_for
 from upstream.onence.models import OrderedProduct, Product
@@ -38,15 +39,15 @@ def list_products(*, organization) -> list[Product]:
 
 def price_order(*, products: list[Product], items: list[dict]) -> tuple[Decimal, str, list[dict]]:
     """Validate ``[{"product_id", "quantity"}]`` against the catalogue; the total of one-time
-    charges and the priced lines. Raises ValidationError naming the bad item."""
+    charges and the priced lines. Raises ``InvalidInput`` naming the bad item."""
     catalogue = {p.id: p for p in products}
     total, currency, lines = Decimal("0"), "", []
     for index, item in enumerate(items):
         product = catalogue.get(item["product_id"])
         if product is None:
-            raise ValidationError({"items": {index: {"product_id": ["Unknown product."]}}})
+            raise InvalidInput({"items": {index: {"product_id": ["Unknown product."]}}})
         if not is_orderable(product):
-            raise ValidationError(
+            raise InvalidInput(
                 {
                     "items": {
                         index: {
@@ -62,7 +63,7 @@ def price_order(*, products: list[Product], items: list[dict]) -> tuple[Decimal,
         low, high = product.min_quantity or 1, product.max_quantity
         if quantity < low or (high is not None and quantity > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ValidationError({"items": {index: {"quantity": [f"Must be {bound}."]}}})
+            raise InvalidInput({"items": {index: {"quantity": [f"Must be {bound}."]}}})
         unit = sum((c.amount_net or Decimal("0")) for c in product.one_time_charges)
         currency = currency or next((c.currency for c in product.one_time_charges), "")
         line_total = unit * quantity
@@ -79,7 +80,7 @@ def price_order(*, products: list[Product], items: list[dict]) -> tuple[Decimal,
     return total, currency, lines
 
 
-def place_order(*, organization, items: list[dict], actor=None, request=None) -> Order:
+def place_order(*, organization, items: list[dict], context: Context) -> Order:
     """Validate and price an order, place it with 1NCE, then store and audit it."""
     total, currency, lines = price_order(
         products=list_products(organization=organization), items=items
@@ -90,7 +91,7 @@ def place_order(*, organization, items: list[dict], actor=None, request=None) ->
     with transaction.atomic():
         order = Order.objects.create(
             organization=organization,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_by=context.actor,
             order_number=str(receipt.order_number or ""),
             order_type="SIM order",
             status=OrderStatus.PLACED,
@@ -102,9 +103,8 @@ def place_order(*, organization, items: list[dict], actor=None, request=None) ->
             operation="CREATE",
             resource_type="order",
             resource_id=order.order_number or order.pk,
-            user=actor,
             organization=organization,
-            request=request,
+            context=context,
             request_body={"items": items},
             response_status=201,
         )

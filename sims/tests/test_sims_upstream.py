@@ -4,7 +4,9 @@ import time
 
 import pytest
 
+from core.context import SYSTEM
 from core.models import Job, JobStatus
+from core.tests.api import assert_job_accepted
 from sims.models import EventSource, EventType, Sim, SimEvent
 from sims.services.sync import sync_organization
 
@@ -116,9 +118,7 @@ def test_sync_one_sim_now(fleet, operator_client):
 
 def test_sync_all_runs_as_a_job(fleet, operator_client):
     response = operator_client.post("/api/v1/sims/sync-all")
-    assert response.status_code == 202
-    body = response.json()["data"]
-    assert body["status_url"] == f"/api/v1/jobs/{body['job_id']}"
+    body = assert_job_accepted(response, total=1)
     job = Job.objects.get(pk=body["job_id"])
     assert job.status == JobStatus.COMPLETED
     detail = operator_client.get(body["status_url"]).json()["data"]
@@ -201,6 +201,15 @@ def test_bulk_configure_reports_each_sim(fleet, operator_client, other_organizat
     assert Sim.objects.get(iccid=fleet[0]).label == "One"
     foreign.refresh_from_db()
     assert foreign.label != "not yours"
+
+
+def test_a_large_bulk_configure_answers_the_job_202(fleet, operator_client):
+    items = [{"iccid": fleet[0], "label": f"bulk {i}"} for i in range(51)]
+    response = operator_client.post("/api/v1/sims", {"sims": items}, format="json")
+    data = assert_job_accepted(response, total=51)
+    job = operator_client.get(data["status_url"]).json()["data"]
+    assert (job["kind"], job["done"]) == ("sims.configure", 51)
+    assert Sim.objects.get(iccid=fleet[0]).label == "bulk 50"
 
 
 def test_products_and_orders(fleet, operator_client, onence_simulator):
@@ -294,7 +303,7 @@ def test_a_change_1nce_applied_is_audited_even_when_storing_it_fails(
     sim = Sim.objects.get(iccid=fleet[0])
     unstorable = {"status": "Disabled", "metadata": {"text": "\u0000"}}  # jsonb refuses NUL
     with pytest.raises(DataError):
-        update_sim(sim=sim, changes=unstorable)
+        update_sim(sim=sim, changes=unstorable, context=SYSTEM)
     assert onence_simulator.get_sim(fleet[0])["status"] == "Disabled"
     entry = AuditLog.objects.get(resource_id=fleet[0])
     assert entry.status == AuditStatus.FAILED

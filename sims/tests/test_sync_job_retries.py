@@ -3,6 +3,7 @@
 
 import pytest
 
+from core.context import SYSTEM
 from core.models import Job, JobStatus
 from core.taskbase import MAX_RETRIES
 from sims.models import Sim
@@ -22,7 +23,7 @@ def queued_sync(onence_simulator, organization, settings, celery_broker):
     # are kept on the result instead of raised (or the first retry would end the run).
     settings.CELERY_TASK_EAGER_PROPAGATES = False
     onence_simulator.seed_fleet(sims=3, days=1)
-    job, _ = start_sync_all(organization=organization)
+    job, _ = start_sync_all(organization=organization, context=SYSTEM)
     return job
 
 

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from core.context import Context
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import calls_upstream
@@ -13,6 +14,7 @@ from sms import services
 from sms.api.serializers import SmsAcceptedSerializer, SmsMessageSerializer, SmsSendSerializer
 from sms.filters import SmsMessageFilterSet
 from sms.models import SmsMessage
+from sms.selectors import messages_of
 
 SMS_ID_PARAMETER = OpenApiParameter(
     "id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The sms_id, or the numeric id."
@@ -42,7 +44,7 @@ class SimSmsViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SmsMessage.objects.none()
-        return SmsMessage.objects.filter(sim=self.get_parent()).select_related("sim")
+        return messages_of(sim=self.get_parent())
 
     def get_object(self):
         lookup = self.kwargs["id"]
@@ -78,9 +80,8 @@ class SimSmsViewSet(
         sms = services.send_sms(
             sim=sim,
             **serializer.validated_data,
-            actor=request.user,
             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
-            request=request,
+            context=Context.from_request(request),
         )
         response = Response(SmsAcceptedSerializer(sms).data, status=status.HTTP_202_ACCEPTED)
         # A send whose outcome is pending is not kept as the key's answer: a retry after it
@@ -94,5 +95,5 @@ class SimSmsViewSet(
 
         Only while 1NCE has not delivered it; a delivered or otherwise final message answers
         409. Audited."""
-        services.cancel_sms(sms=self.get_object(), actor=request.user, request=request)
+        services.cancel_sms(sms=self.get_object(), context=Context.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

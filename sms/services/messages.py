@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from accounts.models import AuditStatus
-from core.exceptions import Conflict, UpstreamNotConnected, UpstreamWriteFailed
+from core.context import Context
+from core.errors import Conflict, UpstreamNotConnected, UpstreamWriteFailed
 from sims.models import Sim
 from sims.selectors import connected_sims
 from sims.services import onence_client_for
@@ -23,6 +24,7 @@ from sms.models import (
     SmsStatus,
     SmsSubmission,
 )
+from sms.selectors import QUEUED_GRACE, unsettled
 from sms.services.validation import check_can_receive, validate_message
 from upstream.exceptions import (
     UpstreamError,
@@ -37,8 +39,6 @@ logger = structlog.get_logger(__name__)
 DCS = {SmsEncoding.GSM7: 0, SmsEncoding.UCS2: 8}
 # 1NCE's submit dates may differ from our clock by this much when matching a lost answer.
 MATCH_SKEW = timedelta(minutes=5)
-# A queued row younger than this may belong to a send still in flight.
-QUEUED_GRACE = timedelta(minutes=2)
 NEVER_RECEIVED = "1NCE never received the message (nothing in its list {seconds} s after the send)."
 NOT_REACHED = "1NCE could not be reached; the message was not sent."
 
@@ -54,9 +54,8 @@ def send_sms(
     sim: Sim,
     message: str,
     encoding: str = SmsEncoding.GSM7,
-    actor=None,
+    context: Context,
     idempotency_key: str = "",
-    request=None,
 ) -> SmsMessage:
     """Send an MT SMS to ``sim`` through 1NCE (which buffers it while the SIM is offline).
 
@@ -72,7 +71,7 @@ def send_sms(
     validate_message(message=message, encoding=encoding)
     check_can_receive(sim=sim)
     client = onence_client_for(organization=sim.organization)
-    earlier = _earlier_attempt(sim=sim, message=message, actor=actor, key=idempotency_key)
+    earlier = _earlier_attempt(sim=sim, message=message, user=context.actor, key=idempotency_key)
     if earlier is not None and (earlier.message, earlier.encoding) != (message, encoding):
         raise Conflict(
             "This Idempotency-Key was used for a different message.",
@@ -95,14 +94,14 @@ def send_sms(
         encoding=encoding,
         message=message,
         submission=SmsSubmission.QUEUED,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=context.actor,
         idempotency_key=idempotency_key,
     )
     try:
         upstream_id = client.send_sms(sim.iccid, payload=message, dcs=DCS[encoding])
     except UpstreamNotReached as exc:
         _settle_not_sent(sms, NOT_REACHED)
-        _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+        _audit(sms, context, AuditStatus.FAILED, str(exc))
         raise UpstreamWriteFailed(
             f"{NOT_REACHED} ({exc.public_message})",
             cause=exc,
@@ -111,14 +110,14 @@ def send_sms(
     except UpstreamError as exc:
         if certainly_not_applied(exc):
             sms.delete()
-            _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+            _audit(sms, context, AuditStatus.FAILED, str(exc))
             raise
         SmsMessage.objects.filter(pk=sms.pk).update(submission=SmsSubmission.UNKNOWN)
         with contextlib.suppress(UpstreamError):
             reconcile_unknown(sim=sim, client=client)
         sms.refresh_from_db()
         if sms.submission != SmsSubmission.SUBMITTED:
-            _audit(sms, actor, request, AuditStatus.FAILED, str(exc))
+            _audit(sms, context, AuditStatus.FAILED, str(exc))
             raise UpstreamWriteFailed(
                 f"1NCE did not confirm the SMS ({exc.public_message}). Retrying is safe: it "
                 "is never sent again before 1NCE's list shows it or the settle window passes.",
@@ -138,7 +137,7 @@ def send_sms(
         if upstream_id is None:  # 1NCE answered without an id: find it in the SIM's list
             with contextlib.suppress(UpstreamError):
                 reconcile_unknown(sim=sim, client=client, include_submitted=True)
-    _audit(sms, actor, request, AuditStatus.SUCCESS)
+    _audit(sms, context, AuditStatus.SUCCESS)
     sms.refresh_from_db()
     return sms
 
@@ -160,8 +159,7 @@ def _settle_not_sent(sms: SmsMessage, reason: str) -> None:
     sms.refresh_from_db()
 
 
-def _earlier_attempt(*, sim, message, actor, key) -> SmsMessage | None:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+def _earlier_attempt(*, sim, message, user, key) -> SmsMessage | None:
     rows = SmsMessage.objects.filter(sim=sim, direction=SmsDirection.MT, created_by=user)
     if key:
         # A key names its send: a new key is a new message, even with the same text.
@@ -180,31 +178,18 @@ def _earlier_attempt(*, sim, message, actor, key) -> SmsMessage | None:
     )
 
 
-def _audit(sms, actor, request, audit_status, error="") -> None:
+def _audit(sms, context: Context, audit_status, error="") -> None:
     record_audit(
         operation="SEND_SMS",
         resource_type="sim",
         resource_id=sms.sim.iccid,
-        user=actor,
         organization=sms.sim.organization,
         status=audit_status,
-        request=request,
+        context=context,
         request_body={"sms_id": sms.sms_id, "encoding": sms.encoding, "length": len(sms.message)},
         response_status=202 if audit_status == AuditStatus.SUCCESS else None,
         error_message=error,
     )
-
-
-def unsettled(*, sims=None):
-    """MT messages whose send outcome is not settled: unknown ones, and queued ones left by a
-    process that died (younger queued ones may still be on their way)."""
-    wanted = Q(submission=SmsSubmission.UNKNOWN) | Q(
-        submission=SmsSubmission.QUEUED, created_at__lt=timezone.now() - QUEUED_GRACE
-    )
-    rows = SmsMessage.objects.filter(wanted, direction=SmsDirection.MT).exclude(
-        status__in=FINAL_STATUSES
-    )
-    return rows if sims is None else rows.filter(sim__in=sims)
 
 
 def reconcile_unknown(
@@ -355,7 +340,7 @@ def _refuse_if_final(sms: SmsMessage) -> None:
         )
 
 
-def cancel_sms(*, sms: SmsMessage, actor=None, request=None) -> SmsMessage:
+def cancel_sms(*, sms: SmsMessage, context: Context) -> SmsMessage:
     """Cancel an MT message 1NCE has not delivered yet; ``Conflict`` (409) once it is
     delivered or otherwise final."""
     if sms.direction != SmsDirection.MT:
@@ -380,9 +365,8 @@ def cancel_sms(*, sms: SmsMessage, actor=None, request=None) -> SmsMessage:
             operation="CANCEL_SMS",
             resource_type="sim",
             resource_id=sms.sim.iccid,
-            user=actor,
             organization=sms.sim.organization,
-            request=request,
+            context=context,
             request_body={"sms_id": sms.sms_id},
             response_status=204,
         )

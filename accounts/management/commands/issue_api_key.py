@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import issue_api_key
+from core.context import Context
 from core.errors import Conflict
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
                 read_only=options["read_only"],
+                context=Context.system(via="command"),
             )
         except Conflict as exc:
             raise CommandError(str(exc)) from None

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import APIKey, Organization, Role, User
 from accounts.services import issue_api_key
+from core.context import Context
 
 # celery_app is the project's app (config.celery), current once Django has loaded config;
 # importing config here would point accounts at the layer above it.
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         APIKey.objects.filter(user=user, name="demo", revoked=False).update(
             revoked=True, revoked_at=timezone.now()
         )
-        _, raw_key = issue_api_key(user=user, name="demo")
+        _, raw_key = issue_api_key(user=user, name="demo", context=Context.system(via="command"))
         if settings.SIMULATORS_ENABLED:
             self.seed_simulators()
         # By name: accounts does not import the outages app.
