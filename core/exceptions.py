@@ -24,46 +24,9 @@ from core.errors import (  # noqa: F401  (the names callers import from here)
 )
 from core.errors import InvalidInput as Unprocessable  # noqa: F401
 from core.errors import Unavailable as ServiceUnavailable  # noqa: F401
-from upstream.exceptions import (
-    UpstreamError,
-    UpstreamNotFound,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
-from upstream.stellar.exceptions import (
-    StellarInsufficientBalance,
-    StellarNoTrustline,
-    StellarTimeout,
-    StellarTransactionFailed,
-)
+from core.outcomes import ErrorCode, upstream_status
 
 logger = structlog.get_logger(__name__)
-
-
-class ErrorCode:
-    INVALID_API_KEY = "INVALID_API_KEY"
-    UNAUTHORIZED = "UNAUTHORIZED"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    INVALID_ICCID = "INVALID_ICCID"
-    BAD_REQUEST = "BAD_REQUEST"
-    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
-    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
-    CONFLICT = "CONFLICT"
-    UPSTREAM_NOT_CONFIGURED = "UPSTREAM_NOT_CONFIGURED"
-    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-    VALIDATION_ERROR = "VALIDATION_ERROR"
-    RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
-    INTERNAL_ERROR = "INTERNAL_ERROR"
-    UPSTREAM_ERROR = "UPSTREAM_ERROR"
-    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-    GATEWAY_TIMEOUT = "GATEWAY_TIMEOUT"
-    # Seed 004's Stellar errors
-    STELLAR_INSUFFICIENT_BALANCE = "STELLAR_INSUFFICIENT_BALANCE"
-    STELLAR_NO_TRUSTLINE = "STELLAR_NO_TRUSTLINE"
-    STELLAR_TRANSACTION_FAILED = "STELLAR_TRANSACTION_FAILED"
-    STELLAR_TIMEOUT = "STELLAR_TIMEOUT"
 
 
 class ApiError(exceptions.APIException):
@@ -102,30 +65,6 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
     (exceptions.Throttled, ErrorCode.RATE_LIMIT_EXCEEDED),
     (exceptions.ParseError, ErrorCode.BAD_REQUEST),
 ]
-
-# Upstream failures, by class, to (status, code). UpstreamError last: it is the base.
-# A Stellar transaction refused for the paying account's state (funds, trustline) is a
-# conflict the client can fix (409); any other refusal 502; no confirmation in time 504.
-_UPSTREAM_CODES: list[tuple[type[UpstreamError], int, str]] = [
-    (StellarInsufficientBalance, status.HTTP_409_CONFLICT, ErrorCode.STELLAR_INSUFFICIENT_BALANCE),
-    (StellarNoTrustline, status.HTTP_409_CONFLICT, ErrorCode.STELLAR_NO_TRUSTLINE),
-    (StellarTransactionFailed, status.HTTP_502_BAD_GATEWAY, ErrorCode.STELLAR_TRANSACTION_FAILED),
-    (StellarTimeout, status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.STELLAR_TIMEOUT),
-    (UpstreamTimeout, status.HTTP_504_GATEWAY_TIMEOUT, ErrorCode.GATEWAY_TIMEOUT),
-    (UpstreamUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE),
-    (UpstreamNotFound, status.HTTP_404_NOT_FOUND, ErrorCode.NOT_FOUND),
-    (UpstreamError, status.HTTP_502_BAD_GATEWAY, ErrorCode.UPSTREAM_ERROR),
-]
-
-
-def upstream_status(exc: Exception | None) -> tuple[int, str]:
-    """The HTTP status and error code of an upstream failure (502 ``UPSTREAM_ERROR`` for any
-    other cause, or none)."""
-    return next(
-        ((s, c) for cls, s, c in _UPSTREAM_CODES if isinstance(exc, cls)),
-        (status.HTTP_502_BAD_GATEWAY, ErrorCode.UPSTREAM_ERROR),
-    )
-
 
 # Domain errors (``core.errors``), by class, to their status. Checked in order: subclasses first.
 _DOMAIN_STATUSES: list[tuple[type[errors.DomainError], int]] = [

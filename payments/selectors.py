@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from core.errors import InvalidInput, NotFound
-from core.viewsets import scope_to_organization
+from core.tenancy import scope_to_organization
 from payments.models import LedgerStatus, Payment, PaymentType, Wallet
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=19, decimal_places=7))

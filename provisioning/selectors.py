@@ -1,6 +1,6 @@
 """Reads of provisioning data, scoped to what the user may see."""
 
-from core.viewsets import scope_to_organization
+from core.tenancy import scope_to_organization
 from provisioning.models import CustomerAuthorization, ProvisioningRequest, Subscriber
 
 

@@ -217,7 +217,7 @@ def _record_confirmed(row, applied: LedgerTransaction):
 
 
 def _record_failure(row, exc: StellarTransactionFailed) -> None:
-    from core.exceptions import upstream_status
+    from core.outcomes import upstream_status
 
     with transaction.atomic():
         _save(

@@ -19,7 +19,7 @@ from accounts.audit import record_audit
 from accounts.models import AuditStatus
 from core.context import Context
 from core.errors import Conflict, NotFound, PermissionDenied
-from core.exceptions import upstream_status
+from core.outcomes import upstream_status
 from provisioning import events, validation
 from provisioning.clients import pmnl_client_for
 from provisioning.models import (
