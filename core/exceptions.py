@@ -24,7 +24,7 @@ from core.errors import (  # noqa: F401  (the names callers import from here)
 )
 from core.errors import InvalidInput as Unprocessable  # noqa: F401
 from core.errors import Unavailable as ServiceUnavailable  # noqa: F401
-from core.outcomes import ErrorCode, upstream_status  # noqa: F401  (re-exported)
+from core.outcomes import ErrorCode, upstream_status
 from upstream.exceptions import UpstreamError
 
 logger = structlog.get_logger(__name__)
