@@ -1,12 +1,16 @@
 """SIM reads shared by services, tasks and other apps."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Organization
 from core.identifiers import normalize_iccid
 from core.viewsets import scope_to_organization
-from sims.models import Sim
+from sims.models import ConnectivitySnapshot, Order, OrderStatus, Sim
 from sims.services.clients import ONENCE_ACCOUNTS
 
 
@@ -33,3 +37,71 @@ def sim_for_user(iccid: str, *, user) -> Sim:
     """
     sims = scope_to_organization(Sim.objects.select_related("organization"), user)
     return get_object_or_404(sims, iccid=normalize_iccid(iccid))
+
+
+# --- console reads (dashboard panels, the SIM page, list columns) ---------------------------
+
+# A SIM not seen connected for this long is listed as "not seen for a day".
+NOT_SEEN_AFTER = timedelta(days=1)
+
+
+def latest_snapshot(sim_field: str = "pk"):
+    """The newest connectivity snapshot of the SIM ``OuterRef(sim_field)`` names (a subquery)."""
+    return ConnectivitySnapshot.objects.filter(sim_id=OuterRef(sim_field)).order_by(
+        "-taken_at", "-id"
+    )
+
+
+def with_last_seen(sims: QuerySet[Sim]) -> QuerySet[Sim]:
+    """``sims`` with ``last_seen_at`` (the newest connected reading) and ``online`` (whether the
+    newest reading was connected; None without one). For a page of SIMs: two index probes
+    per row on (sim, -taken_at)."""
+    return sims.annotate(
+        last_seen_at=Subquery(latest_snapshot().filter(connected=True).values("taken_at")[:1]),
+        online=Subquery(latest_snapshot().values("connected")[:1]),
+    )
+
+
+def seen_since(moment) -> QuerySet:
+    """Snapshots (by SIM) that show a SIM connected at or after ``moment``."""
+    return ConnectivitySnapshot.objects.filter(
+        sim_id=OuterRef("pk"), connected=True, taken_at__gte=moment
+    )
+
+
+def status_counts(sims: QuerySet[Sim]) -> dict[str, int]:
+    """SIMs per status (one query)."""
+    rows = sims.order_by().values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def connectivity_counts(sims: QuerySet[Sim], *, now=None) -> dict[str, int]:
+    """``online``/``offline``/``unknown`` SIMs by their newest reading, and ``not_seen`` (no
+    connected reading within ``NOT_SEEN_AFTER``): one query."""
+    now = now or timezone.now()
+    return _connectivity_counts(sims, latest_snapshot().values("connected")[:1], now)
+
+
+def _connectivity_counts(sims, newest, now) -> dict[str, int]:
+    annotated = sims.order_by().annotate(
+        connected_now=Subquery(newest),
+        seen_recently=Exists(seen_since(now - NOT_SEEN_AFTER)),
+    )
+    return annotated.aggregate(
+        online=Count("id", filter=Q(connected_now=True)),
+        offline=Count("id", filter=Q(connected_now=False)),
+        unknown=Count("id", filter=Q(connected_now__isnull=True)),
+        not_seen=Count("id", filter=Q(seen_recently=False)),
+    )
+
+
+def order_spend(orders: QuerySet[Order], *, since) -> list[tuple[str, Decimal]]:
+    """What orders placed with 1NCE since ``since`` cost, per currency (one query)."""
+    rows = (
+        orders.filter(created_at__gte=since, status=OrderStatus.PLACED)
+        .exclude(total_amount=None)
+        .order_by("currency")
+        .values("currency")
+        .annotate(total=Sum("total_amount"))
+    )
+    return [(row["currency"] or "", row["total"]) for row in rows]

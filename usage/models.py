@@ -13,16 +13,28 @@ class UsageRecord(models.Model):
 
     # No single-column indexes: the (sim, date) and (organization, date) ones lead with them.
     sim = models.ForeignKey(
-        "sims.Sim", on_delete=models.CASCADE, related_name="usage_records", db_index=False
+        "sims.Sim",
+        verbose_name="SIM",
+        on_delete=models.CASCADE,
+        related_name="usage_records",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     date = models.DateField()
-    data_rx_bytes = models.BigIntegerField(default=0, help_text="Bytes received by the device.")
-    data_tx_bytes = models.BigIntegerField(default=0, help_text="Bytes sent by the device.")
-    sms_mo = models.IntegerField(default=0, help_text="Messages sent by the device.")
-    sms_mt = models.IntegerField(default=0, help_text="Messages received by the device.")
+    data_rx_bytes = models.BigIntegerField(
+        verbose_name="data received (bytes)", default=0, help_text="Bytes received by the device."
+    )
+    data_tx_bytes = models.BigIntegerField(
+        verbose_name="data sent (bytes)", default=0, help_text="Bytes sent by the device."
+    )
+    sms_mo = models.IntegerField(
+        verbose_name="SMS sent (MO)", default=0, help_text="Messages sent by the device."
+    )
+    sms_mt = models.IntegerField(
+        verbose_name="SMS received (MT)", default=0, help_text="Messages received by the device."
+    )
     # 1NCE's usage API does not report sessions; kept for sources that do.
     session_count = models.IntegerField(null=True, blank=True)
     synced_at = models.DateTimeField()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from sims.models import Sim
 from usage.models import OrganizationDailyUsage, UsageRecord
@@ -208,3 +208,97 @@ def summarize(days: list[Day], start_date: date, end_date: date) -> dict:
         "days": period_days,
         "days_with_data": len(days),
     }
+
+
+# --- console reads ------------------------------------------------------------------------
+
+
+def scoped_daily_totals(*, organization_ids: list[int] | None, start: date, end: date) -> list[Day]:
+    """Every day from ``start`` to ``end`` (zeros where nothing was used) summed over the
+    organizations (all of them for ``None``), from the daily rollup: one query."""
+    rollup = OrganizationDailyUsage.objects.filter(date__gte=start, date__lte=end)
+    if organization_ids is not None:
+        rollup = rollup.filter(organization_id__in=organization_ids)
+    rows = (
+        rollup.order_by("date")
+        .values("date")
+        .annotate(
+            rx=Sum("data_rx_bytes"),
+            tx=Sum("data_tx_bytes"),
+            mo=Sum("sms_mo"),
+            mt=Sum("sms_mt"),
+            sims=Sum("sim_count"),
+        )
+    )
+    found = {
+        r["date"]: Day(r["date"], r["rx"], r["tx"], r["mo"], r["mt"], None, r["sims"]) for r in rows
+    }
+    return [found.get(day) or Day(day, 0, 0, 0, 0, None, 0) for day in _each_day(start, end)]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    sim_id: int
+    iccid: str
+    label: str
+    volume: int
+    sms: int
+
+
+def top_consumers(
+    *, organization_ids: list[int] | None, start: date, end: date, limit: int = 10
+) -> list[Consumer]:
+    """The SIMs that used the most data from ``start`` to ``end``: two queries."""
+    records = UsageRecord.objects.filter(date__gte=start, date__lte=end)
+    if organization_ids is not None:
+        records = records.filter(organization_id__in=organization_ids)
+    ranked = list(
+        records.order_by()
+        .values("sim_id")
+        .annotate(
+            volume=Sum(F("data_rx_bytes") + F("data_tx_bytes")), sms=Sum(F("sms_mo") + F("sms_mt"))
+        )
+        .order_by("-volume", "sim_id")[:limit]
+    )
+    sims = Sim.objects.in_bulk([row["sim_id"] for row in ranked])
+    return [
+        Consumer(
+            row["sim_id"],
+            sims[row["sim_id"]].iccid,
+            sims[row["sim_id"]].label,
+            row["volume"],
+            row["sms"],
+        )
+        for row in ranked
+        if row["sim_id"] in sims
+    ]
+
+
+def month_usage(sims: list[int], *, start: date, end: date) -> dict[int, tuple[int, int]]:
+    """``{sim_id: (data bytes, SMS)}`` from ``start`` to ``end`` for a page of SIMs: one query
+    on the (sim, date) index."""
+    rows = (
+        UsageRecord.objects.filter(sim_id__in=sims, date__gte=start, date__lte=end)
+        .order_by()
+        .values("sim_id")
+        .annotate(
+            volume=Sum(F("data_rx_bytes") + F("data_tx_bytes")), sms=Sum(F("sms_mo") + F("sms_mt"))
+        )
+    )
+    return {row["sim_id"]: (row["volume"], row["sms"]) for row in rows}
+
+
+def sim_days(*, sim: Sim, start: date, end: date) -> list[Day]:
+    """One SIM's days from ``start`` to ``end``, zeros where nothing was used: one query."""
+    rows = UsageRecord.objects.filter(sim=sim, date__gte=start, date__lte=end).values_list(
+        "date", "data_rx_bytes", "data_tx_bytes", "sms_mo", "sms_mt"
+    )
+    found = {row[0]: Day(*row) for row in rows}
+    return [found.get(day) or Day(day, 0, 0, 0, 0) for day in _each_day(start, end)]
+
+
+def _each_day(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
