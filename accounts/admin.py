@@ -19,7 +19,7 @@ class OrganizationAdmin(ConsoleAdmin):
     console_group = "Access"
     tenant_field = "id"
 
-    def scope(self, request, queryset):
+    def scope_queryset(self, request, queryset):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(pk=getattr(request.user, "organization_id", None))

@@ -60,9 +60,10 @@ class JobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Progress")
     def progress_bar(self, job):
-        refresh = "" if job.is_finished else format_html(' data-refresh-seconds="3"')
+        refresh = "" if job.is_finished else "3"
         return format_html(
-            '<span class="job-progress"{}><progress max="{}" value="{}"></progress> '
+            '<span class="job-progress" data-refresh-seconds="{}"><progress max="{}" value="{}">'
+            "</progress> "
             "{} of {} ({} %), {} failed</span>",
             refresh,
             job.total or 1,

@@ -107,7 +107,7 @@ class ConsoleAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     # -- scoping
-    def scope(self, request, queryset):
+    def scope_queryset(self, request, queryset):
         user = request.user
         if user.is_superuser:
             return queryset
@@ -116,7 +116,7 @@ class ConsoleAdmin(admin.ModelAdmin):
         return queryset.filter(**{f"{self.tenant_field}_id": user.organization_id})
 
     def get_queryset(self, request):
-        return self.scope(request, super().get_queryset(request))
+        return self.scope_queryset(request, super().get_queryset(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """A member picks only among their organization's rows (and their organization)."""

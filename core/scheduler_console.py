@@ -11,7 +11,7 @@ import structlog
 from celery import current_app
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -78,7 +78,6 @@ def scheduler_page(site):
             **site.each_context(request),
             "title": "Scheduler",
             "rows": scheduler_rows(),
-            "failed_filter": Q(outcome=TaskRunOutcome.FAILURE),
         }
         return TemplateResponse(request, "admin/fleetops/scheduler.html", context)
 

@@ -642,6 +642,8 @@ class SimAdmin(ConsoleAdmin):
         return self._jobs_started(request, jobs, verb)
 
     def _jobs_started(self, request, jobs, verb):
+        if not jobs and not len(messages.get_messages(request)):
+            self.message_user(request, "None of the selected SIMs can be changed here.")
         for job in jobs:
             link = reverse("admin:core_job_change", args=[job.pk])
             self.message_user(

@@ -116,8 +116,8 @@
       select.addEventListener("change", function () { select.form.submit(); });
     });
     // A running job's page follows its progress.
-    var refresh = document.querySelector("[data-refresh-seconds]");
-    if (refresh) {
+    var refresh = document.querySelector("body.change-form [data-refresh-seconds]");
+    if (refresh && Number(refresh.getAttribute("data-refresh-seconds")) > 0) {
       window.setTimeout(function () { window.location.reload(); },
         1000 * Number(refresh.getAttribute("data-refresh-seconds")));
     }
