@@ -88,7 +88,7 @@ def test_another_organizations_change_pages_are_not_found(fleets, member):
 
 
 def test_actions_on_another_organizations_sims_do_nothing(fleets, member):
-    own, other = fleets
+    other = fleets[1]
     target = other.sims[0]
     response = member.post(
         changelist(Sim),
@@ -123,7 +123,7 @@ def test_autocomplete_offers_only_the_members_sims(fleets, member):
 
 
 def test_foreign_key_choices_in_forms_are_the_members_own(fleets, member):
-    own, other = fleets
+    own = fleets[0]
     page = member.get(reverse("admin:sims_limitset_add"))
     assert page.status_code == 200
     organizations = page.context["adminform"].form.fields["organization"].queryset
