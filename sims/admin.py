@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import timedelta
 
@@ -221,9 +222,30 @@ class SimChangeForm(forms.ModelForm):
     """The parts of a SIM that are ours to change in the console (tags, metadata), checked by
     the API's own rules; everything else is 1NCE's (actions) or the tenant's (never)."""
 
+    tags = forms.CharField(
+        required=False,
+        help_text="Comma-separated, e.g. “pos, berlin”.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
     class Meta:
         model = Sim
         fields = ["tags", "metadata"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["tags"] = ", ".join(str(tag) for tag in self.instance.tags)
+
+    def clean_tags(self) -> list:
+        raw = self.cleaned_data.get("tags", "").strip()
+        if raw.startswith("["):  # the API's shape is accepted too
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:
+                raise forms.ValidationError("Enter tags separated by commas.") from exc
+            return value if isinstance(value, list) else [value]
+        return [tag.strip() for tag in raw.split(",") if tag.strip()]
 
     def clean(self):
         cleaned = super().clean()

@@ -1,5 +1,7 @@
 """Template filters of the console: human units everywhere (``core.humanize``)."""
 
+import re
+
 from django import template
 
 from core import humanize
@@ -11,6 +13,15 @@ register.filter("count", humanize.human_count)
 register.filter("ago", humanize.human_ago)
 register.filter("moment", humanize.human_datetime)
 register.filter("duration", humanize.human_duration)
+
+
+_BYTES_IN_TEXT = re.compile(r"\b(\d{4,}) bytes\b")
+
+
+@register.filter
+def human_text(text: str) -> str:
+    """Byte counts inside a sentence a service wrote ("Topped up 524288000 bytes.") in MB/GB."""
+    return _BYTES_IN_TEXT.sub(lambda m: humanize.human_bytes(int(m.group(1))), str(text))
 
 
 @register.filter
