@@ -105,6 +105,12 @@ EXTRAS = [
               (SELECT id FROM accounts_organization LIMIT 1), '{}', '', 1, 0, 100, n, 0, '',
               now() - n * interval '1 hour', now()
        FROM generate_series(1, 50) n""",
+    # The monthly per-SIM rollup the usage sync keeps (usage.models.SimMonthlyUsage).
+    """INSERT INTO usage_simmonthlyusage (sim_id, organization_id, month, data_bytes, sms,
+              updated_at)
+       SELECT sim_id, organization_id, date_trunc('month', date)::date,
+              sum(data_rx_bytes + data_tx_bytes), sum(sms_mo + sms_mt), now()
+       FROM usage_usagerecord GROUP BY sim_id, organization_id, date_trunc('month', date)""",
     "VACUUM ANALYZE",
 ]
 

@@ -385,7 +385,7 @@ class SimAdmin(ConsoleAdmin):
         # This month's usage of the page's SIMs: one query for the page, not one per row.
         today = timezone.localdate()
         self._month_usage = month_usage(
-            [sim.pk for sim in changelist.result_list], start=today.replace(day=1), end=today
+            [sim.pk for sim in changelist.result_list], month=today.replace(day=1)
         )
         return changelist
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 from core.humanize import human_bytes, human_count
-from usage.models import OrganizationDailyUsage, UsageRecord
+from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageRecord
 
 # Usage is written by the sync only.
 
@@ -47,3 +47,18 @@ class OrganizationDailyUsageAdmin(UsageColumns, ReadOnlyAdmin):
     date_hierarchy = "date"
     list_select_related = ["organization"]
     ordering = ["-date", "organization"]
+
+
+@admin.register(SimMonthlyUsage)
+class SimMonthlyUsageAdmin(ReadOnlyAdmin):
+    console_group = "Usage & quotas"
+    list_display = ["sim", "month", "data", "sms", "organization"]
+    list_filter = ["month"]
+    search_fields = ["=sim__iccid", "sim__label"]
+    list_select_related = ["sim", "organization"]
+    autocomplete_fields = ["sim"]
+    show_full_result_count = False
+
+    @admin.display(description="Data", ordering="data_bytes")
+    def data(self, row):
+        return human_bytes(row.data_bytes)

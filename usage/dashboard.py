@@ -67,7 +67,7 @@ def usage_trend(scope: DashboardScope) -> PanelContent:
 def top_consumers_panel(scope: DashboardScope) -> PanelContent:
     today = timezone.localdate()
     rows = top_consumers(
-        organization_ids=scope.organization_ids, start=today.replace(day=1), end=today, limit=10
+        organization_ids=scope.organization_ids, month=today.replace(day=1), limit=10
     )
     return PanelContent(
         table=Table(

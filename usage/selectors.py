@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 
 from sims.models import Sim
-from usage.models import OrganizationDailyUsage, UsageRecord
+from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageRecord
 
 
 class Granularity(models.TextChoices):
@@ -246,46 +246,30 @@ class Consumer:
 
 
 def top_consumers(
-    *, organization_ids: list[int] | None, start: date, end: date, limit: int = 10
+    *, organization_ids: list[int] | None, month: date, limit: int = 10
 ) -> list[Consumer]:
-    """The SIMs that used the most data from ``start`` to ``end``: two queries."""
-    records = UsageRecord.objects.filter(date__gte=start, date__lte=end)
+    """The SIMs that used the most data in ``month`` (its first day), from the monthly rollup:
+    the first rows of one index range, then their SIMs (two queries)."""
+    rows = SimMonthlyUsage.objects.filter(month=month, data_bytes__gt=0)
     if organization_ids is not None:
-        records = records.filter(organization_id__in=organization_ids)
+        rows = rows.filter(organization_id__in=organization_ids)
     ranked = list(
-        records.order_by()
-        .values("sim_id")
-        .annotate(
-            volume=Sum(F("data_rx_bytes") + F("data_tx_bytes")), sms=Sum(F("sms_mo") + F("sms_mt"))
-        )
-        .order_by("-volume", "sim_id")[:limit]
+        rows.order_by("-data_bytes", "sim_id").values_list("sim_id", "data_bytes", "sms")[:limit]
     )
-    sims = Sim.objects.in_bulk([row["sim_id"] for row in ranked])
+    sims = Sim.objects.in_bulk([sim_id for sim_id, _, _ in ranked])
     return [
-        Consumer(
-            row["sim_id"],
-            sims[row["sim_id"]].iccid,
-            sims[row["sim_id"]].label,
-            row["volume"],
-            row["sms"],
-        )
-        for row in ranked
-        if row["sim_id"] in sims
+        Consumer(sim_id, sims[sim_id].iccid, sims[sim_id].label, volume, sms)
+        for sim_id, volume, sms in ranked
+        if sim_id in sims
     ]
 
 
-def month_usage(sims: list[int], *, start: date, end: date) -> dict[int, tuple[int, int]]:
-    """``{sim_id: (data bytes, SMS)}`` from ``start`` to ``end`` for a page of SIMs: one query
-    on the (sim, date) index."""
-    rows = (
-        UsageRecord.objects.filter(sim_id__in=sims, date__gte=start, date__lte=end)
-        .order_by()
-        .values("sim_id")
-        .annotate(
-            volume=Sum(F("data_rx_bytes") + F("data_tx_bytes")), sms=Sum(F("sms_mo") + F("sms_mt"))
-        )
+def month_usage(sims: list[int], *, month: date) -> dict[int, tuple[int, int]]:
+    """``{sim_id: (data bytes, SMS)}`` in ``month`` for a page of SIMs (one query)."""
+    rows = SimMonthlyUsage.objects.filter(sim_id__in=sims, month=month).values_list(
+        "sim_id", "data_bytes", "sms"
     )
-    return {row["sim_id"]: (row["volume"], row["sms"]) for row in rows}
+    return {sim_id: (volume, sms) for sim_id, volume, sms in rows}
 
 
 def sim_days(*, sim: Sim, start: date, end: date) -> list[Day]:

@@ -14,6 +14,7 @@ from sims.models import ConnectivitySnapshot, EventType, LimitSet, Order, Sim, S
 from sims.tests.factories import SimFactory
 from sms.models import SmsDirection, SmsMessage, SmsStatus
 from usage.models import OrganizationDailyUsage, UsageRecord
+from usage.services import refresh_sim_months
 
 MB = 1024 * 1024
 
@@ -54,6 +55,7 @@ def build_fleet(organization: Organization, *, sims: int = 3, days: int = 30) ->
                 for d in range(days)
             ]
         )
+        refresh_sim_months(sim=sim, dates=[today - timedelta(days=d) for d in range(days)])
     for d in range(days):
         day = today - timedelta(days=d)
         records = UsageRecord.objects.filter(organization=organization, date=day)
