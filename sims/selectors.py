@@ -3,7 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -77,22 +78,41 @@ def status_counts(sims: QuerySet[Sim]) -> dict[str, int]:
 
 def connectivity_counts(sims: QuerySet[Sim], *, now=None) -> dict[str, int]:
     """``online``/``offline``/``unknown`` SIMs by their newest reading, and ``not_seen`` (no
-    connected reading within ``NOT_SEEN_AFTER``): one query."""
+    connected reading within ``NOT_SEEN_AFTER``): three queries, none per SIM.
+
+    On PostgreSQL the newest reading per SIM is one walk of the (sim, -taken_at) index
+    (``DISTINCT ON``); elsewhere a correlated subquery per SIM gives the same answer."""
     now = now or timezone.now()
-    return _connectivity_counts(sims, latest_snapshot().values("connected")[:1], now)
-
-
-def _connectivity_counts(sims, newest, now) -> dict[str, int]:
-    annotated = sims.order_by().annotate(
-        connected_now=Subquery(newest),
-        seen_recently=Exists(seen_since(now - NOT_SEEN_AFTER)),
+    total = sims.count()
+    readings = ConnectivitySnapshot.objects.filter(sim_id__in=sims.values("pk"))
+    if connection.vendor == "postgresql":
+        newest = readings.order_by("sim_id", "-taken_at", "-id").distinct("sim_id")
+        latest = ConnectivitySnapshot.objects.filter(pk__in=newest.values("pk")).aggregate(
+            online=Count("id", filter=Q(connected=True)),
+            offline=Count("id", filter=Q(connected=False)),
+        )
+    else:
+        latest = (
+            sims.order_by()
+            .annotate(connected_now=Subquery(latest_snapshot().values("connected")[:1]))
+            .aggregate(
+                online=Count("id", filter=Q(connected_now=True)),
+                offline=Count("id", filter=Q(connected_now=False)),
+            )
+        )
+    seen = (
+        readings.filter(connected=True, taken_at__gte=now - NOT_SEEN_AFTER)
+        .order_by()
+        .values("sim_id")
+        .distinct()
+        .count()
     )
-    return annotated.aggregate(
-        online=Count("id", filter=Q(connected_now=True)),
-        offline=Count("id", filter=Q(connected_now=False)),
-        unknown=Count("id", filter=Q(connected_now__isnull=True)),
-        not_seen=Count("id", filter=Q(seen_recently=False)),
-    )
+    return {
+        "online": latest["online"],
+        "offline": latest["offline"],
+        "unknown": total - latest["online"] - latest["offline"],
+        "not_seen": total - seen,
+    }
 
 
 def order_spend(orders: QuerySet[Order], *, since) -> list[tuple[str, Decimal]]:

@@ -159,6 +159,9 @@ def test_the_dashboard_counts_only_the_members_organization(fleets, member):
     groups = dict(page.context["panel_groups"])
     status = next(p for p in groups["Fleet"] if p.panel.key == "sims.status")
     assert status.content.stats[0].value == "3"  # not 6: the other organization's are absent
+    connectivity = next(p for p in groups["Fleet"] if p.panel.key == "sims.connectivity")
+    online, offline, not_seen = (stat.value for stat in connectivity.content.stats)
+    assert (online, offline, not_seen) == ("2", "1", "1")
     top = next(p for p in groups["Usage & quotas"] if p.panel.key == "usage.top")
     assert {row[0] for row in top.content.table.rows} <= {sim.iccid for sim in fleets[0].sims}
     assert "south" not in body
