@@ -91,6 +91,8 @@ class SmsMessage(models.Model):
             models.Index(fields=["sim", "-created_at"]),
             models.Index(fields=["sim", "direction", "-created_at"]),
             models.Index(fields=["status", "direction"]),
+            # The console's month of messages per organization.
+            models.Index(fields=["organization", "-created_at"], name="sms_org_created"),
         ]
         constraints = [
             models.UniqueConstraint(
