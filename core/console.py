@@ -13,6 +13,7 @@ and the API's roles (viewers look, operators and admins act).
 """
 
 import zoneinfo
+from urllib.parse import unquote
 
 from django.contrib import admin, messages
 from django.shortcuts import redirect
@@ -240,7 +241,7 @@ class FleetOpsAdminSite(admin.AdminSite):
         wrapped = super().admin_view(view, cacheable)
 
         def in_operator_time_zone(request, *args, **kwargs):
-            name = request.COOKIES.get(TIME_ZONE_COOKIE, "")
+            name = unquote(request.COOKIES.get(TIME_ZONE_COOKIE, ""))
             try:
                 zone = zoneinfo.ZoneInfo(name) if name else None
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):

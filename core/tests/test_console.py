@@ -247,3 +247,12 @@ def test_the_sim_list_shows_human_units_and_labels(fleets, member):
     for label in ("ICCID", "IMSI 2", "RAT", "MSISDN"):
         assert label in page
     assert "Iccid" not in page and "Imsi 2" not in page and "Current rat" not in page
+
+
+def test_moments_are_shown_in_the_operators_time_zone(fleets, member):
+    member.cookies["fleetops_tz"] = "America%2FNew_York"
+    page = member.get(reverse("admin:sims_simevent_changelist"))
+    assert page.context["time_zone"] == "America/New_York"
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T", page.content.decode())
+    member.cookies["fleetops_tz"] = "Not/AZone"
+    assert member.get(reverse("admin:index")).context["time_zone"] == "UTC"
