@@ -1,13 +1,32 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts.models import APIKey, AuditLog, Organization, RefreshToken, User
 from core.admin import ReadOnlyAdmin
+from core.console import ConsoleAdmin
+
+# The library registers its own (unused) key model: one "API keys" page is ours.
+if admin.site.is_registered(LibraryAPIKey):
+    admin.site.unregister(LibraryAPIKey)
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ConsoleAdmin):
+    """Tenants: a superuser's to manage; a member sees their own (and picks it in forms)."""
+
+    console_group = "Access"
+    tenant_field = "id"
+
+    def scope_queryset(self, request, queryset):
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk=getattr(request.user, "organization_id", None))
+
+    def organization_filter(self):
+        return None
+
     list_display = ["name", "slug", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
@@ -15,9 +34,18 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "email", "organization", "role", "is_active", "is_superuser"]
-    list_filter = ["role", "is_active", "is_superuser", "organization"]
+class UserAdmin(ConsoleAdmin, DjangoUserAdmin):
+    console_group = "Access"
+    list_display = [
+        "username",
+        "email",
+        "full_name",
+        "role",
+        "is_active",
+        "last_login",
+        "organization",
+    ]
+    list_filter = ["role", "is_active", "is_staff", "is_superuser"]
     list_select_related = ["organization"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
@@ -30,7 +58,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(APIKeyModelAdmin):
+class APIKeyAdmin(ConsoleAdmin, APIKeyModelAdmin):
+    console_group = "Access"
+    tenant_field = "user__organization"
     list_display = [
         "prefix",
         "name",
@@ -52,6 +82,8 @@ class APIKeyAdmin(APIKeyModelAdmin):
 
 @admin.register(RefreshToken)
 class RefreshTokenAdmin(ReadOnlyAdmin):
+    console_group = "Access"
+    tenant_field = "user__organization"
     list_display = [
         "user",
         "jti",
@@ -69,6 +101,7 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
+    console_group = "Access"
     list_display = [
         "created_at",
         "username",
@@ -79,7 +112,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
         "status",
         "response_status",
     ]
-    list_filter = ["status", "operation", "resource_type", "organization"]
+    list_filter = ["status", "operation", "resource_type"]
     list_select_related = ["organization"]
     search_fields = ["username", "resource_id", "request_id", "ip_address"]
     date_hierarchy = "created_at"

@@ -68,6 +68,8 @@ class APIKey(AbstractAPIKey):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
         ordering = ["-created", "prefix"]
 
     @property
@@ -88,11 +90,11 @@ class RefreshToken(models.Model):
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
-    jti = models.CharField(max_length=64, unique=True)
+    jti = models.CharField(verbose_name="token ID", max_length=64, unique=True)
     family = models.CharField(max_length=64, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
     user_agent = models.CharField(max_length=512, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(verbose_name="IP address", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -128,12 +130,14 @@ class AuditLog(models.Model):
     request_body = models.JSONField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(verbose_name="IP address", null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit log"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"]),

@@ -1,12 +1,22 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
+    default = True
     name = "core"
     verbose_name = "Core"
 
     def ready(self):
         # Connects the Celery signal handlers that record periodic task runs.
-        from core import dashboard, scheduler  # noqa: F401
+        from core import dashboard, panels, scheduler  # noqa: F401
 
         dashboard.autodiscover()
+
+
+class ConsoleAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with FleetOps's site (``core.console.FleetOpsAdminSite``) as the default,
+    so every app's ``@admin.register`` lands on the console."""
+
+    default = False
+    default_site = "core.console.FleetOpsAdminSite"

@@ -20,7 +20,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from django.utils.module_loading import autodiscover_modules
+
+logger = structlog.get_logger(__name__)
+
+# The order groups appear in on the dashboard (others follow, by name).
+GROUPS = [
+    "Fleet",
+    "Usage & quotas",
+    "Messages",
+    "Provisioning",
+    "Outages & SLA",
+    "Payments",
+    "Alerts",
+    "Operations",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +52,7 @@ class Series:
     label: str
     values: list  # numbers, one per chart label
     unit: str = ""  # "MB", "SMS", "min", ...
+    axis: str = "y"  # "y" (left) or "y2" (right): two units on one chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +62,19 @@ class Chart:
     series: list[Series]
     url: str = ""
     links: list[str] = field(default_factory=list)  # one per label, optional
+
+    def config(self) -> dict:
+        """What ``console.js`` hands to Chart.js (data only: no code crosses to the page)."""
+        return {
+            "kind": self.kind,
+            "labels": [str(label) for label in self.labels],
+            "series": [
+                {"label": s.label, "values": list(s.values), "unit": s.unit, "axis": s.axis}
+                for s in self.series
+            ],
+            "url": self.url,
+            "links": list(self.links),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +133,36 @@ def register_panel(
 
 def registered_panels() -> list[Panel]:
     return sorted(_panels.values(), key=lambda p: (p.group, p.order, p.key))
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPanel:
+    panel: Panel
+    content: PanelContent | None
+    error: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        return "panel-" + self.panel.key.replace(".", "-").replace("_", "-")
+
+
+def render(scope: DashboardScope) -> list[tuple[str, list[RenderedPanel]]]:
+    """Every panel the viewer may see, built for ``scope`` and grouped: ``[(group, panels)]``.
+
+    A panel that fails is drawn as an error box and logged; the others still render."""
+    groups: dict[str, list[RenderedPanel]] = {}
+    superuser = bool(getattr(scope.user, "is_superuser", False))
+    for panel in registered_panels():
+        if panel.superuser_only and not superuser:
+            continue
+        try:
+            rendered = RenderedPanel(panel, panel.build(scope))
+        except Exception:
+            logger.exception("dashboard_panel_failed", panel=panel.key)
+            rendered = RenderedPanel(panel, None, "This panel could not be drawn just now.")
+        groups.setdefault(panel.group, []).append(rendered)
+    order = {name: i for i, name in enumerate(GROUPS)}
+    return sorted(groups.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
 def autodiscover() -> None:

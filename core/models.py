@@ -84,7 +84,7 @@ class JobItem(models.Model):
     """One unit of a job (a SIM, a subscriber). Unique per job: an item is never done twice."""
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
-    key = models.CharField(max_length=128)
+    key = models.CharField(verbose_name="item", max_length=128)
     position = models.PositiveIntegerField(default=0)
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(
@@ -164,6 +164,8 @@ class TaskRun(models.Model):
     worker = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = "periodic task run"
+        verbose_name_plural = "periodic task runs"
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["task", "-started_at"], name="core_taskrun_task_started")]
 

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class QuotasConfig(AppConfig):
     name = "quotas"
+    verbose_name = "Quotas"

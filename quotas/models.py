@@ -37,7 +37,9 @@ class Quota(models.Model):
     and any auto top-up happen once per crossing; it is cleared when usage falls back below.
     """
 
-    sim = models.ForeignKey("sims.Sim", on_delete=models.CASCADE, related_name="quotas")
+    sim = models.ForeignKey(
+        "sims.Sim", verbose_name="SIM", on_delete=models.CASCADE, related_name="quotas"
+    )
     quota_type = models.CharField(max_length=8, choices=QuotaType.choices)
     volume = models.BigIntegerField(null=True, blank=True, help_text="Total of the current quota.")
     remaining = models.BigIntegerField(null=True, blank=True)
@@ -47,7 +49,9 @@ class Quota(models.Model):
         max_length=16, choices=QuotaStatus.choices, default=QuotaStatus.UNKNOWN
     )
     # 1NCE's own notification threshold: percent *remaining* (20 means "20% left").
-    upstream_threshold_percentage = models.PositiveSmallIntegerField(null=True, blank=True)
+    upstream_threshold_percentage = models.PositiveSmallIntegerField(
+        verbose_name="1NCE threshold (% left)", null=True, blank=True
+    )
     expiry_date = models.DateTimeField(null=True, blank=True)
     last_status_change_date = models.DateTimeField(null=True, blank=True)
     threshold_crossed_at = models.DateTimeField(null=True, blank=True)
@@ -97,11 +101,15 @@ class TopUpSource(models.TextChoices):
 class TopUp(models.Model):
     """One top-up transaction: ``packages`` 1NCE packages for one SIM."""
 
-    transaction_id = models.CharField(max_length=32, unique=True, default=new_transaction_id)
+    transaction_id = models.CharField(
+        verbose_name="transaction ID", max_length=32, unique=True, default=new_transaction_id
+    )
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+"
     )
-    sim = models.ForeignKey("sims.Sim", on_delete=models.PROTECT, related_name="topups")
+    sim = models.ForeignKey(
+        "sims.Sim", verbose_name="SIM", on_delete=models.PROTECT, related_name="topups"
+    )
     quota_type = models.CharField(max_length=8, choices=QuotaType.choices)
     volume = models.BigIntegerField(help_text="Requested volume: bytes of data or SMS.")
     packages = models.PositiveIntegerField()
@@ -125,6 +133,8 @@ class TopUp(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "top-up"
+        verbose_name_plural = "top-ups"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["sim", "-created_at"]),
@@ -153,12 +163,14 @@ class TopUpOrder(models.Model):
     """One upstream top-up call (one package) and the 1NCE order it created."""
 
     topup = models.ForeignKey(TopUp, on_delete=models.CASCADE, related_name="orders")
-    sim = models.ForeignKey("sims.Sim", on_delete=models.PROTECT, related_name="+")
+    sim = models.ForeignKey(
+        "sims.Sim", verbose_name="SIM", on_delete=models.PROTECT, related_name="+"
+    )
     sequence = models.PositiveSmallIntegerField()
     status = models.CharField(
         max_length=16, choices=TopUpOrderStatus.choices, default=TopUpOrderStatus.PENDING
     )
-    order_number = models.CharField(max_length=64, blank=True)
+    order_number = models.CharField(verbose_name="1NCE order number", max_length=64, blank=True)
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField()
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -167,6 +179,8 @@ class TopUpOrder(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "top-up call"
+        verbose_name_plural = "top-up calls"
         ordering = ["topup", "sequence", "id"]
         constraints = [
             # A package slot is used once; a retry of a failed one reuses the row.
@@ -186,7 +200,9 @@ class TopUpOrder(models.Model):
 class AutoTopUpRule(models.Model):
     """Top a SIM up by ``topup_amount`` when ``threshold_percentage`` of a quota is used."""
 
-    sim = models.ForeignKey("sims.Sim", on_delete=models.CASCADE, related_name="auto_topup_rules")
+    sim = models.ForeignKey(
+        "sims.Sim", verbose_name="SIM", on_delete=models.CASCADE, related_name="auto_topup_rules"
+    )
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+"
     )
@@ -205,6 +221,8 @@ class AutoTopUpRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "auto top-up rule"
+        verbose_name_plural = "auto top-up rules"
         ordering = ["organization", "sim", "quota_type"]
         constraints = [
             models.UniqueConstraint(fields=["sim", "quota_type"], name="quotas_autorule_unique"),

@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class SimsConfig(AppConfig):
     name = "sims"
+    verbose_name = "SIMs"
 
     def ready(self):
         from core.services import register_cleanup

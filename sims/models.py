@@ -18,8 +18,10 @@ class OnenceAccount(models.Model):
     organization = models.OneToOneField(
         "accounts.Organization", on_delete=models.CASCADE, related_name="onence_account"
     )
-    base_url = models.URLField(max_length=300, default=ONENCE_DEFAULT_BASE_URL)
-    client_id = models.CharField(max_length=200)
+    base_url = models.URLField(
+        verbose_name="base URL", max_length=300, default=ONENCE_DEFAULT_BASE_URL
+    )
+    client_id = models.CharField(verbose_name="client ID", max_length=200)
     client_secret = EncryptedTextField()
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -54,37 +56,53 @@ class Sim(models.Model):
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.PROTECT, related_name="sims"
     )
-    iccid = models.CharField(max_length=19, unique=True, help_text="19 digits, no Luhn digit.")
-    iccid_with_luhn = models.CharField(max_length=20, blank=True, db_index=True)
-    imsi = models.CharField(max_length=15, blank=True, db_index=True)
-    imsi_2 = models.CharField(max_length=15, blank=True)
-    current_imsi = models.CharField(max_length=15, blank=True)
-    msisdn = models.CharField(max_length=15, blank=True, db_index=True)
-    imei = models.CharField(max_length=16, blank=True, db_index=True)
-    imei_lock = models.BooleanField(default=False)
+    iccid = models.CharField(
+        verbose_name="ICCID", max_length=19, unique=True, help_text="19 digits, no Luhn digit."
+    )
+    iccid_with_luhn = models.CharField(
+        verbose_name="ICCID with check digit", max_length=20, blank=True, db_index=True
+    )
+    imsi = models.CharField(verbose_name="IMSI", max_length=15, blank=True, db_index=True)
+    imsi_2 = models.CharField(verbose_name="IMSI 2", max_length=15, blank=True)
+    current_imsi = models.CharField(verbose_name="current IMSI", max_length=15, blank=True)
+    msisdn = models.CharField(verbose_name="MSISDN", max_length=15, blank=True, db_index=True)
+    imei = models.CharField(verbose_name="IMEI", max_length=16, blank=True, db_index=True)
+    imei_lock = models.BooleanField(verbose_name="IMEI lock", default=False)
     status = models.CharField(max_length=16, choices=SimStatus.choices, default=SimStatus.ENABLED)
     label = models.CharField(max_length=200, blank=True)
-    ip_address = models.GenericIPAddressField(protocol="IPv4", null=True, blank=True)
-    ipv6_address = models.GenericIPAddressField(protocol="IPv6", null=True, blank=True)
+    ip_address = models.GenericIPAddressField(
+        verbose_name="IP address", protocol="IPv4", null=True, blank=True
+    )
+    ipv6_address = models.GenericIPAddressField(
+        verbose_name="IPv6 address", protocol="IPv6", null=True, blank=True
+    )
     activation_date = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    current_rat = models.CharField(max_length=16, blank=True)
-    current_country = models.CharField(max_length=64, blank=True)
-    current_operator = models.CharField(max_length=128, blank=True)
-    data_quota_remaining_bytes = models.BigIntegerField(null=True, blank=True)
-    data_quota_total_bytes = models.BigIntegerField(null=True, blank=True)
-    sms_quota_remaining = models.IntegerField(null=True, blank=True)
-    sms_quota_total = models.IntegerField(null=True, blank=True)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
+    current_rat = models.CharField(verbose_name="RAT", max_length=16, blank=True)
+    current_country = models.CharField(verbose_name="country", max_length=64, blank=True)
+    current_operator = models.CharField(verbose_name="operator", max_length=128, blank=True)
+    data_quota_remaining_bytes = models.BigIntegerField(
+        verbose_name="data left (bytes)", null=True, blank=True
+    )
+    data_quota_total_bytes = models.BigIntegerField(
+        verbose_name="data quota (bytes)", null=True, blank=True
+    )
+    sms_quota_remaining = models.IntegerField(verbose_name="SMS left", null=True, blank=True)
+    sms_quota_total = models.IntegerField(verbose_name="SMS quota", null=True, blank=True)
+    last_synced_at = models.DateTimeField(verbose_name="last synced", null=True, blank=True)
     # When the usage sync last read this SIM's usage; the least recent go first.
-    usage_synced_at = models.DateTimeField(null=True, blank=True)
+    usage_synced_at = models.DateTimeField(verbose_name="usage last read", null=True, blank=True)
     # Set when a full sync no longer finds the SIM upstream; cleared when it reappears.
-    missing_upstream_since = models.DateTimeField(null=True, blank=True)
+    missing_upstream_since = models.DateTimeField(
+        verbose_name="gone from 1NCE since", null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "SIM"
+        verbose_name_plural = "SIMs"
         ordering = ["-created_at", "-id"]
         # Every sort the API offers ends with the primary key (a stable page order), so each
         # index does too: the database then walks the index instead of sorting the fleet.
@@ -149,7 +167,9 @@ class SimEvent(models.Model):
     Written in the same transaction as the change that caused it; alert rules read from here.
     """
 
-    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="events")
+    sim = models.ForeignKey(
+        Sim, verbose_name="SIM", on_delete=models.CASCADE, related_name="events"
+    )
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+"
     )
@@ -158,13 +178,15 @@ class SimEvent(models.Model):
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.INFO)
     source = models.CharField(max_length=16, choices=EventSource.choices)
     # 1NCE's own event id, so a re-fetched upstream event is stored once.
-    upstream_id = models.CharField(max_length=64, blank=True)
+    upstream_id = models.CharField(verbose_name="1NCE event id", max_length=64, blank=True)
     description = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "SIM event"
+        verbose_name_plural = "SIM events"
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["sim", "-occurred_at"]),
@@ -186,12 +208,16 @@ class ConnectivitySnapshot(models.Model):
     """One live connectivity reading, kept for the time series and as the fallback when 1NCE
     is down."""
 
-    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="connectivity_snapshots")
+    sim = models.ForeignKey(
+        Sim, verbose_name="SIM", on_delete=models.CASCADE, related_name="connectivity_snapshots"
+    )
     connected = models.BooleanField()
     details = models.JSONField(default=dict)
     taken_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = "connectivity reading"
+        verbose_name_plural = "connectivity readings"
         ordering = ["-taken_at", "-id"]
         indexes = [models.Index(fields=["sim", "-taken_at"])]
 
@@ -206,7 +232,9 @@ class ResetStatus(models.TextChoices):
 
 
 class ConnectivityReset(models.Model):
-    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="resets")
+    sim = models.ForeignKey(
+        Sim, verbose_name="SIM", on_delete=models.CASCADE, related_name="resets"
+    )
     requested_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -219,6 +247,8 @@ class ConnectivityReset(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = "connectivity reset"
+        verbose_name_plural = "connectivity resets"
         ordering = ["-requested_at", "-id"]
 
     def __str__(self) -> str:
@@ -235,23 +265,40 @@ class LimitSet(models.Model):
         "accounts.Organization", on_delete=models.CASCADE, related_name="limit_sets"
     )
     sim = models.OneToOneField(
-        Sim, null=True, blank=True, on_delete=models.CASCADE, related_name="limits"
+        Sim,
+        null=True,
+        blank=True,
+        verbose_name="SIM",
+        on_delete=models.CASCADE,
+        related_name="limits",
     )
     # Seed 001 section 6 names; data in bytes. Empty on a SIM: the organization's value.
-    daily_data_limit = models.BigIntegerField(null=True, blank=True)
-    monthly_data_limit = models.BigIntegerField(null=True, blank=True)
-    daily_sms_limit = models.IntegerField(null=True, blank=True)
-    monthly_sms_limit = models.IntegerField(null=True, blank=True)
+    daily_data_limit = models.BigIntegerField(
+        verbose_name="daily data limit (bytes)", null=True, blank=True
+    )
+    monthly_data_limit = models.BigIntegerField(
+        verbose_name="monthly data limit (bytes)", null=True, blank=True
+    )
+    daily_sms_limit = models.IntegerField(verbose_name="daily SMS limit", null=True, blank=True)
+    monthly_sms_limit = models.IntegerField(verbose_name="monthly SMS limit", null=True, blank=True)
     enforce_limits = models.BooleanField(null=True, blank=True)
     # MSISDN prefixes (E.164 digits, no "+"): a SIM may send SMS only to allowed ones (when
     # the list is non-empty) and never to blocked ones.
-    sms_allowed_destinations = models.JSONField(default=list, blank=True)
-    sms_blocked_destinations = models.JSONField(default=list, blank=True)
-    alert_threshold_percent = models.PositiveSmallIntegerField(null=True, blank=True)
-    upstream_synced_at = models.DateTimeField(null=True, blank=True)
+    sms_allowed_destinations = models.JSONField(
+        verbose_name="SMS allowed destinations", default=list, blank=True
+    )
+    sms_blocked_destinations = models.JSONField(
+        verbose_name="SMS blocked destinations", default=list, blank=True
+    )
+    alert_threshold_percent = models.PositiveSmallIntegerField(
+        verbose_name="alert threshold (%)", null=True, blank=True
+    )
+    upstream_synced_at = models.DateTimeField(verbose_name="pushed to 1NCE", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "usage limits"
+        verbose_name_plural = "usage limits"
         ordering = ["organization", "sim", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -283,7 +330,7 @@ class Order(models.Model):
     order_number = models.CharField(max_length=64, blank=True, db_index=True)
     order_type = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=OrderStatus.choices)
-    upstream_status = models.CharField(max_length=64, blank=True)
+    upstream_status = models.CharField(verbose_name="1NCE status", max_length=64, blank=True)
     items = models.JSONField(default=list)
     total_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
@@ -292,6 +339,8 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "1NCE order"
+        verbose_name_plural = "1NCE orders"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -1,18 +1,48 @@
 from django.contrib import admin
 
+from core.console import ConsoleAdmin
+from core.humanize import human_ago, human_datetime
 from sms.models import SmsMessage
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
-    list_display = ["sms_id", "sim", "direction", "status", "submission", "created_at"]
-    list_filter = ["direction", "status", "submission", "encoding"]
-    search_fields = ["sms_id", "sim__iccid", "message"]
-    list_select_related = ["sim"]
+class SmsMessageAdmin(ConsoleAdmin):
+    """Messages are sent from the SIM page (or the API), one code path, audited; read here."""
+
+    console_group = "Messages"
+    list_display = [
+        "sms_id",
+        "sim",
+        "direction",
+        "short_message",
+        "status",
+        "submission",
+        "created",
+        "organization",
+    ]
+    list_filter = ["direction", "status", "submission", "encoding", "created_at"]
+    search_fields = ["=sms_id", "=sim__iccid", "message"]
+    list_select_related = ["sim", "organization"]
+    autocomplete_fields = ["sim"]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="Message")
+    def short_message(self, sms):
+        return sms.message if len(sms.message) <= 60 else f"{sms.message[:59]}…"
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, sms):
+        return f"{human_datetime(sms.created_at)} ({human_ago(sms.created_at)})"
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request):
-        return False  # messages are sent through the API (one code path, audited)
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class SmsConfig(AppConfig):
     name = "sms"
+    verbose_name = "SMS"

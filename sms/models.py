@@ -51,17 +51,19 @@ class SmsSubmission(models.TextChoices):
 
 
 class SmsMessage(models.Model):
-    sms_id = models.CharField(max_length=32, unique=True, default=new_sms_id)
+    sms_id = models.CharField(verbose_name="SMS ID", max_length=32, unique=True, default=new_sms_id)
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+"
     )
-    sim = models.ForeignKey("sims.Sim", on_delete=models.CASCADE, related_name="sms_messages")
+    sim = models.ForeignKey(
+        "sims.Sim", verbose_name="SIM", on_delete=models.CASCADE, related_name="sms_messages"
+    )
     direction = models.CharField(max_length=2, choices=SmsDirection.choices)
     status = models.CharField(max_length=16, choices=SmsStatus.choices, default=SmsStatus.PENDING)
     encoding = models.CharField(max_length=4, choices=SmsEncoding.choices, default=SmsEncoding.GSM7)
     message = models.TextField()
     source_address = models.CharField(max_length=32, blank=True)
-    upstream_id = models.BigIntegerField(null=True, blank=True)
+    upstream_id = models.BigIntegerField(verbose_name="1NCE SMS ID", null=True, blank=True)
     submission = models.CharField(
         max_length=16, choices=SmsSubmission.choices, default=SmsSubmission.SUBMITTED
     )
@@ -82,11 +84,15 @@ class SmsMessage(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "SMS message"
+        verbose_name_plural = "SMS messages"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["sim", "-created_at"]),
             models.Index(fields=["sim", "direction", "-created_at"]),
             models.Index(fields=["status", "direction"]),
+            # The console's month of messages per organization.
+            models.Index(fields=["organization", "-created_at"], name="sms_org_created"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -107,10 +113,14 @@ class SmsMessage(models.Model):
 class SmsSyncState(models.Model):
     """When a SIM's messages were last read from 1NCE (the sync reads the oldest first)."""
 
-    sim = models.OneToOneField("sims.Sim", on_delete=models.CASCADE, related_name="sms_sync")
+    sim = models.OneToOneField(
+        "sims.Sim", verbose_name="SIM", on_delete=models.CASCADE, related_name="sms_sync"
+    )
     synced_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "SMS sync state"
+        verbose_name_plural = "SMS sync states"
         ordering = ["synced_at", "id"]
 
     def __str__(self) -> str:

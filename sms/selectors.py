@@ -1,8 +1,8 @@
-"""SMS reads: a SIM's messages, and the sends whose outcome is not settled."""
+"""SMS reads: a SIM's messages, the sends whose outcome is not settled, console counts."""
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from sims.models import Sim
@@ -27,3 +27,11 @@ def unsettled(*, sims=None):
         status__in=FINAL_STATUSES
     )
     return rows if sims is None else rows.filter(sim__in=sims)
+
+
+def status_counts(messages: QuerySet[SmsMessage], *, since) -> dict[str, int]:
+    """Messages created since ``since`` per status (one query)."""
+    rows = (
+        messages.filter(created_at__gte=since).order_by().values("status").annotate(n=Count("id"))
+    )
+    return {row["status"]: row["n"] for row in rows}

@@ -1,43 +1,64 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from usage.models import OrganizationDailyUsage, UsageRecord
+from core.humanize import human_bytes, human_count
+from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageRecord
 
 # Usage is written by the sync only.
 
 
+class UsageColumns:
+    @admin.display(description="Data received", ordering="data_rx_bytes")
+    def received(self, row):
+        return human_bytes(row.data_rx_bytes)
+
+    @admin.display(description="Data sent", ordering="data_tx_bytes")
+    def sent(self, row):
+        return human_bytes(row.data_tx_bytes)
+
+    @admin.display(description="Data total")
+    def total(self, row):
+        return human_bytes(row.data_bytes)
+
+    @admin.display(description="SMS (MO / MT)")
+    def sms(self, row):
+        return f"{human_count(row.sms_mo)} / {human_count(row.sms_mt)}"
+
+
 @admin.register(UsageRecord)
-class UsageRecordAdmin(ReadOnlyAdmin):
-    list_display = [
-        "sim",
-        "date",
-        "data_rx_bytes",
-        "data_tx_bytes",
-        "sms_mo",
-        "sms_mt",
-        "synced_at",
-    ]
-    list_filter = ["organization", "date"]
-    search_fields = ["sim__iccid", "sim__label"]
+class UsageRecordAdmin(UsageColumns, ReadOnlyAdmin):
+    console_group = "Usage & quotas"
+    list_display = ["sim", "date", "total", "received", "sent", "sms", "organization"]
+    list_filter = ["date"]
+    search_fields = ["=sim__iccid", "sim__label"]
     date_hierarchy = "date"
-    list_select_related = ["sim"]
-    raw_id_fields = ["sim"]
+    list_select_related = ["sim", "organization"]
+    autocomplete_fields = ["sim"]
     # A count over millions of rows on every page load is not worth it.
     show_full_result_count = False
+    ordering = ["-date", "sim"]
 
 
 @admin.register(OrganizationDailyUsage)
-class OrganizationDailyUsageAdmin(ReadOnlyAdmin):
-    list_display = [
-        "organization",
-        "date",
-        "sim_count",
-        "data_rx_bytes",
-        "data_tx_bytes",
-        "sms_mo",
-        "sms_mt",
-        "updated_at",
-    ]
-    list_filter = ["organization"]
+class OrganizationDailyUsageAdmin(UsageColumns, ReadOnlyAdmin):
+    console_group = "Usage & quotas"
+    list_display = ["date", "organization", "sim_count", "total", "received", "sent", "sms"]
+    list_filter = ["date"]
     date_hierarchy = "date"
     list_select_related = ["organization"]
+    ordering = ["-date", "organization"]
+
+
+@admin.register(SimMonthlyUsage)
+class SimMonthlyUsageAdmin(ReadOnlyAdmin):
+    console_group = "Usage & quotas"
+    list_display = ["sim", "month", "data", "sms", "organization"]
+    list_filter = ["month"]
+    search_fields = ["=sim__iccid", "sim__label"]
+    list_select_related = ["sim", "organization"]
+    autocomplete_fields = ["sim"]
+    show_full_result_count = False
+
+    @admin.display(description="Data", ordering="data_bytes")
+    def data(self, row):
+        return human_bytes(row.data_bytes)

@@ -13,16 +13,28 @@ class UsageRecord(models.Model):
 
     # No single-column indexes: the (sim, date) and (organization, date) ones lead with them.
     sim = models.ForeignKey(
-        "sims.Sim", on_delete=models.CASCADE, related_name="usage_records", db_index=False
+        "sims.Sim",
+        verbose_name="SIM",
+        on_delete=models.CASCADE,
+        related_name="usage_records",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     date = models.DateField()
-    data_rx_bytes = models.BigIntegerField(default=0, help_text="Bytes received by the device.")
-    data_tx_bytes = models.BigIntegerField(default=0, help_text="Bytes sent by the device.")
-    sms_mo = models.IntegerField(default=0, help_text="Messages sent by the device.")
-    sms_mt = models.IntegerField(default=0, help_text="Messages received by the device.")
+    data_rx_bytes = models.BigIntegerField(
+        verbose_name="data received (bytes)", default=0, help_text="Bytes received by the device."
+    )
+    data_tx_bytes = models.BigIntegerField(
+        verbose_name="data sent (bytes)", default=0, help_text="Bytes sent by the device."
+    )
+    sms_mo = models.IntegerField(
+        verbose_name="SMS sent (MO)", default=0, help_text="Messages sent by the device."
+    )
+    sms_mt = models.IntegerField(
+        verbose_name="SMS received (MT)", default=0, help_text="Messages received by the device."
+    )
     # 1NCE's usage API does not report sessions; kept for sources that do.
     session_count = models.IntegerField(null=True, blank=True)
     synced_at = models.DateTimeField()
@@ -100,3 +112,43 @@ class StaleRollupDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.date}"
+
+
+class SimMonthlyUsage(models.Model):
+    """One SIM's totals for one calendar month (UTC days), kept by the usage sync in the same
+    transaction as the records: the console ranks a month's top consumers and shows "data used
+    this month" from here instead of summing millions of daily rows."""
+
+    sim = models.ForeignKey(
+        "sims.Sim",
+        verbose_name="SIM",
+        on_delete=models.CASCADE,
+        related_name="monthly_usage",
+        db_index=False,
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField(help_text="The month's first day.")
+    data_bytes = models.BigIntegerField("data (bytes)", default=0)
+    sms = models.IntegerField("SMS (MO + MT)", default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "sim"]
+        verbose_name = "SIM monthly usage"
+        verbose_name_plural = "SIM monthly usage"
+        constraints = [
+            models.UniqueConstraint(fields=["sim", "month"], name="usage_sim_month_unique"),
+        ]
+        indexes = [
+            # A month's top consumers: the first rows of one index range, per organization
+            # or across all of them.
+            models.Index(
+                "organization", "month", models.F("data_bytes").desc(), name="usage_sim_month_top"
+            ),
+            models.Index("month", models.F("data_bytes").desc(), name="usage_sim_month_top_all"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sim_id} {self.month:%Y-%m}"

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Count, Sum
 
 from sims.models import Sim
-from usage.models import OrganizationDailyUsage, UsageRecord
+from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageRecord
 
 
 class Granularity(models.TextChoices):
@@ -208,3 +208,81 @@ def summarize(days: list[Day], start_date: date, end_date: date) -> dict:
         "days": period_days,
         "days_with_data": len(days),
     }
+
+
+# --- console reads ------------------------------------------------------------------------
+
+
+def scoped_daily_totals(*, organization_ids: list[int] | None, start: date, end: date) -> list[Day]:
+    """Every day from ``start`` to ``end`` (zeros where nothing was used) summed over the
+    organizations (all of them for ``None``), from the daily rollup: one query."""
+    rollup = OrganizationDailyUsage.objects.filter(date__gte=start, date__lte=end)
+    if organization_ids is not None:
+        rollup = rollup.filter(organization_id__in=organization_ids)
+    rows = (
+        rollup.order_by("date")
+        .values("date")
+        .annotate(
+            rx=Sum("data_rx_bytes"),
+            tx=Sum("data_tx_bytes"),
+            mo=Sum("sms_mo"),
+            mt=Sum("sms_mt"),
+            sims=Sum("sim_count"),
+        )
+    )
+    found = {
+        r["date"]: Day(r["date"], r["rx"], r["tx"], r["mo"], r["mt"], None, r["sims"]) for r in rows
+    }
+    return [found.get(day) or Day(day, 0, 0, 0, 0, None, 0) for day in _each_day(start, end)]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    sim_id: int
+    iccid: str
+    label: str
+    volume: int
+    sms: int
+
+
+def top_consumers(
+    *, organization_ids: list[int] | None, month: date, limit: int = 10
+) -> list[Consumer]:
+    """The SIMs that used the most data in ``month`` (its first day), from the monthly rollup:
+    the first rows of one index range, then their SIMs (two queries)."""
+    rows = SimMonthlyUsage.objects.filter(month=month, data_bytes__gt=0)
+    if organization_ids is not None:
+        rows = rows.filter(organization_id__in=organization_ids)
+    ranked = list(
+        rows.order_by("-data_bytes", "sim_id").values_list("sim_id", "data_bytes", "sms")[:limit]
+    )
+    sims = Sim.objects.in_bulk([sim_id for sim_id, _, _ in ranked])
+    return [
+        Consumer(sim_id, sims[sim_id].iccid, sims[sim_id].label, volume, sms)
+        for sim_id, volume, sms in ranked
+        if sim_id in sims
+    ]
+
+
+def month_usage(sims: list[int], *, month: date) -> dict[int, tuple[int, int]]:
+    """``{sim_id: (data bytes, SMS)}`` in ``month`` for a page of SIMs (one query)."""
+    rows = SimMonthlyUsage.objects.filter(sim_id__in=sims, month=month).values_list(
+        "sim_id", "data_bytes", "sms"
+    )
+    return {sim_id: (volume, sms) for sim_id, volume, sms in rows}
+
+
+def sim_days(*, sim: Sim, start: date, end: date) -> list[Day]:
+    """One SIM's days from ``start`` to ``end``, zeros where nothing was used: one query."""
+    rows = UsageRecord.objects.filter(sim=sim, date__gte=start, date__lte=end).values_list(
+        "date", "data_rx_bytes", "data_tx_bytes", "sms_mo", "sms_mt"
+    )
+    found = {row[0]: Day(*row) for row in rows}
+    return [found.get(day) or Day(day, 0, 0, 0, 0) for day in _each_day(start, end)]
+
+
+def _each_day(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)

@@ -6,6 +6,7 @@ happens before any write, so a failed upstream call changes nothing. The 1NCE cl
 the account's rate limit and retries 429/5xx itself; the fleet run retries what still failed.
 """
 
+import calendar
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from upstream.onence.models import DailyUsage
-from usage.models import OrganizationDailyUsage, StaleRollupDay, UsageRecord
+from usage.models import OrganizationDailyUsage, SimMonthlyUsage, StaleRollupDay, UsageRecord
 
 logger = structlog.get_logger(__name__)
 
@@ -119,6 +120,7 @@ def sync_usage_for_sim(*, sim: Sim, client=None, refresh_rollup: bool = True) ->
             )
         if refresh_rollup and changed:
             refresh_daily_rollup(organization_id=sim.organization_id, dates=changed)
+        refresh_sim_months(sim=sim, dates=changed)
         Sim.objects.filter(pk=sim.pk).update(usage_synced_at=timezone.now())
     latest = max((day.date for day in days), default=None)
     if latest is None:
@@ -178,6 +180,25 @@ def _upsert_days(*, sim: Sim, days: list[DailyUsage], start: date):
         )
     unchanged = len(days) - added - updated
     return added, updated, unchanged, {record.date for record in records}
+
+
+def refresh_sim_months(*, sim: Sim, dates: Iterable[date]) -> None:
+    """Recompute the SIM's ``SimMonthlyUsage`` rows of the months ``dates`` fall in (one read
+    of at most a month of its records, one upsert, per month)."""
+    for month in sorted({day.replace(day=1) for day in dates}):
+        last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        totals = UsageRecord.objects.filter(sim=sim, date__gte=month, date__lte=last).aggregate(
+            data=Sum(F("data_rx_bytes") + F("data_tx_bytes")), sms=Sum(F("sms_mo") + F("sms_mt"))
+        )
+        SimMonthlyUsage.objects.update_or_create(
+            sim=sim,
+            month=month,
+            defaults={
+                "organization_id": sim.organization_id,
+                "data_bytes": totals["data"] or 0,
+                "sms": totals["sms"] or 0,
+            },
+        )
 
 
 def refresh_daily_rollup(*, organization_id: int, dates: Iterable[date]) -> int:

@@ -1,17 +1,12 @@
-"""The 1NCE client for an organization. Every 1NCE call goes through ``onence_client_for``.
-
-Which account an organization may use is ``core.upstream_accounts``' rule, declared for 1NCE
-once here as ``ONENCE_ACCOUNTS``: its own active ``OnenceAccount``, or the default account from
-settings when it is the organization named by ``ONENCE_DEFAULT_ORGANIZATION``.
-"""
+"""The 1NCE client for an organization. Every 1NCE call goes through ``onence_client_for``;
+which account an organization may use is ``sims.accounts.ONENCE_ACCOUNTS``."""
 
 import hashlib
 import threading
 from collections import OrderedDict
 
 from accounts.models import Organization
-from core.upstream_accounts import UpstreamAccounts
-from sims.models import OnenceAccount
+from sims.accounts import ONENCE_ACCOUNTS
 from upstream.onence import OnenceClient, OnenceCredentials
 
 # One client (one pooled HTTP session) per account and process. Keyed by a digest of the
@@ -19,33 +14,6 @@ from upstream.onence import OnenceClient, OnenceCredentials
 _CLIENTS: "OrderedDict[str, OnenceClient]" = OrderedDict()
 _CLIENTS_MAX = 64
 _CLIENTS_LOCK = threading.Lock()
-
-
-def _own_credentials(organization: Organization) -> OnenceCredentials | None:
-    account = OnenceAccount.objects.filter(organization=organization, is_active=True).first()
-    return account.credentials() if account is not None else None
-
-
-def _default_credentials() -> OnenceCredentials | None:
-    credentials = OnenceCredentials.from_settings()
-    if not (credentials.base_url and credentials.client_id and credentials.client_secret):
-        return None
-    return credentials
-
-
-def _own_account_owners():
-    return OnenceAccount.objects.filter(is_active=True).values_list("organization_id", flat=True)
-
-
-ONENCE_ACCOUNTS: UpstreamAccounts[OnenceCredentials] = UpstreamAccounts(
-    name="1NCE",
-    key="1nce",
-    own_credentials=_own_credentials,
-    default_credentials=_default_credentials,
-    default_owner_setting="ONENCE_DEFAULT_ORGANIZATION",
-    own_account_owners=_own_account_owners,
-    connect_hint="An administrator connects one in the admin console under 1NCE accounts.",
-)
 
 
 def _fingerprint(credentials: OnenceCredentials) -> str:

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditLog, Role
+from core.models import Job
 from sims.admin import OnenceAccountForm
 from sims.models import ConnectivityReset, OnenceAccount, Sim, SimStatus
 
@@ -24,7 +25,7 @@ def run_action(client, action: str, sims) -> list[str]:
     response = client.post(
         CHANGELIST, {"action": action, "_selected_action": [sim.pk for sim in sims]}, follow=True
     )
-    assert response.redirect_chain == [(CHANGELIST, 302)], response.content
+    assert response.redirect_chain[0][1] == 302, response.content
     return [str(message) for message in response.context["messages"]]
 
 
@@ -33,7 +34,10 @@ def test_disable_then_enable_change_the_sims_at_1nce(admin_client, onence_fleet,
 
     messages = run_action(admin_client, "disable_selected", chosen)
 
-    assert messages == ["Disabled 2 SIM(s); 0 failed."]
+    # A job (run inline by the eager test broker): its page follows the progress.
+    job = Job.objects.get(kind="sims.configure")
+    assert (job.status, job.total, job.done, job.failed) == ("completed", 2, 2, 0)
+    assert messages[0].startswith("Disable 2 SIM(s): ")
     for sim in chosen:
         assert onence_simulator.get_sim(sim.iccid)["status"] == "Disabled"
         sim.refresh_from_db()
@@ -41,9 +45,8 @@ def test_disable_then_enable_change_the_sims_at_1nce(admin_client, onence_fleet,
     assert onence_simulator.get_sim(onence_fleet[2].iccid)["status"] == "Enabled"
     assert AuditLog.objects.filter(resource_type="sim", status="success").count() == 2
 
-    messages = run_action(admin_client, "enable_selected", chosen)
+    run_action(admin_client, "enable_selected", chosen)
 
-    assert messages == ["Enabled 2 SIM(s); 0 failed."]
     assert {onence_simulator.get_sim(sim.iccid)["status"] for sim in chosen} == {"Enabled"}
 
 
@@ -76,10 +79,13 @@ def test_an_upstream_failure_is_reported_per_sim_and_changes_nothing(
     onence_simulator.set_faults(error_rate=1.0, error_status=503, enforce_rate_limit=False)
     sim = onence_fleet[0]
 
-    messages = run_action(admin_client, "disable_selected", [sim])
+    messages = run_action(admin_client, "reset_selected", [sim])
 
-    assert messages[-1] == "Disabled 0 SIM(s); 1 failed."
-    assert messages[0].startswith(f"{sim.iccid}: ")
+    assert messages[-1] == "Reset 0 SIM(s); 1 failed."
+    assert messages[0].startswith(f"{sim.iccid}: 1NCE: ")
+    run_action(admin_client, "disable_selected", [sim])
+    job = Job.objects.get(kind="sims.configure")
+    assert (job.done, job.failed) == (0, 1)
     onence_simulator.clear_faults()
     assert onence_simulator.get_sim(sim.iccid)["status"] == "Enabled"
     sim.refresh_from_db()
@@ -203,3 +209,105 @@ def test_the_change_form_refuses_what_the_api_refuses(admin_client, organization
 @pytest.mark.parametrize("path", ["/admin/quotas/quota/add/", "/admin/sims/simevent/add/"])
 def test_mirrored_and_history_models_cannot_be_added(admin_client, path):
     assert admin_client.get(path).status_code == 403
+
+
+# --- the SIM page's operations: confirmed, through the API's services, outcome shown -------
+
+
+def operate(client, sim, operation, data=None, *, confirm=True):
+    url = f"{CHANGELIST}{sim.pk}/operate/{operation}/"
+    first = client.post(url, data or {})
+    assert first.status_code == 200  # the confirmation page: nothing done yet
+    if not confirm:
+        return first
+    fields = {**(data or {}), **first.context["values"]}
+    key = first.context["idempotency_key"]
+    response = client.post(url, {**fields, "confirmed": "yes", "idempotency_key": key}, follow=True)
+    assert response.redirect_chain[-1][0] == f"{CHANGELIST}{sim.pk}/change/"
+    return response
+
+
+def shown(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_the_sim_page_shows_connectivity_usage_quotas_and_history(admin_client, onence_fleet):
+    sim = onence_fleet[0]
+    page = admin_client.get(f"{CHANGELIST}{sim.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    for section in ("sim-connectivity", "sim-quotas", "sim-usage", "sim-operations", "sim-events"):
+        assert f'id="{section}"' in body
+    assert page.context["connectivity"]["stale"] is False
+    chart = page.context["usage_chart"]
+    assert len(chart["labels"]) == 90 and len(chart["series"]) == 2
+
+
+def test_confirmation_comes_first_and_a_top_up_goes_through_the_service_once(
+    admin_client, onence_fleet, onence_simulator
+):
+    from quotas.models import TopUp, TopUpSource
+
+    sim = onence_fleet[0]
+    first = operate(
+        admin_client, sim, "topup", {"quota_type": "data", "packages": "1"}, confirm=False
+    )
+    assert "500 MB" in first.content.decode()
+    assert not TopUp.objects.exists()  # asked, not done
+
+    response = operate(admin_client, sim, "topup", {"quota_type": "data", "packages": "1"})
+
+    topup = TopUp.objects.get(sim=sim)
+    assert (topup.status, topup.source, topup.packages) == ("completed", TopUpSource.ADMIN, 1)
+    assert topup.idempotency_key.startswith("console-")
+    assert any(topup.transaction_id in m and "completed" in m.lower() for m in shown(response))
+    assert AuditLog.objects.filter(resource_id=sim.iccid, status="success").exists()
+    assert len(onence_simulator.requests_received(path_contains="/topup", method="POST")) == 1
+
+    # The same confirmation posted twice (a double click) buys once.
+    repeat = admin_client.post(
+        f"{CHANGELIST}{sim.pk}/operate/topup/",
+        {
+            "quota_type": "data",
+            "packages": "1",
+            "confirmed": "yes",
+            "idempotency_key": topup.idempotency_key,
+        },
+    )
+    assert repeat.status_code == 302
+    assert TopUp.objects.filter(sim=sim).count() == 1
+    assert len(onence_simulator.requests_received(path_contains="/topup", method="POST")) == 1
+
+
+def test_reset_sync_disable_and_sms_from_the_sim_page(admin_client, onence_fleet, onence_simulator):
+    from sms.models import SmsMessage
+
+    sim = onence_fleet[0]
+    assert "reset requested" in " ".join(shown(operate(admin_client, sim, "reset"))).lower()
+    assert ConnectivityReset.objects.filter(sim=sim).count() == 1
+
+    assert shown(operate(admin_client, sim, "sync")) == ["Synced from 1NCE."]
+
+    assert shown(operate(admin_client, sim, "disable")) == ["Disabled at 1NCE."]
+    assert onence_simulator.get_sim(sim.iccid)["status"] == "Disabled"
+    operate(admin_client, sim, "enable")
+    assert onence_simulator.get_sim(sim.iccid)["status"] == "Enabled"
+
+    response = operate(admin_client, sim, "sms", {"message": "ping", "encoding": "GSM7"})
+    sms = SmsMessage.objects.get(sim=sim, message="ping")
+    assert sms.submission == "submitted"
+    assert any(sms.sms_id in m for m in shown(response))
+
+
+def test_an_upstream_failure_on_the_sim_page_is_shown_and_changes_nothing(
+    admin_client, onence_fleet, onence_simulator
+):
+    from quotas.models import TopUp
+
+    sim = onence_fleet[0]
+    onence_simulator.set_faults(error_rate=1.0, error_status=400, enforce_rate_limit=False)
+    response = operate(admin_client, sim, "topup", {"quota_type": "data", "packages": "2"})
+    onence_simulator.clear_faults()
+    messages = shown(response)
+    assert messages and "1NCE did not apply the top-up" in messages[0]
+    assert not TopUp.objects.filter(sim=sim, status="completed").exists()

@@ -86,6 +86,8 @@ class OnenceAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "simulated 1NCE account"
+        verbose_name_plural = "simulated 1NCE accounts"
         ordering = ["client_id"]
 
     def __str__(self) -> str:
@@ -153,6 +155,8 @@ class OnenceSim(models.Model):
     events_until = models.DateTimeField(help_text="Connectivity events exist up to here.")
 
     class Meta:
+        verbose_name = "simulated 1NCE SIM"
+        verbose_name_plural = "simulated 1NCE SIMs"
         ordering = ["iccid"]
         indexes = [models.Index(fields=["account", "iccid"])]
 
@@ -193,6 +197,8 @@ class OnenceEvent(models.Model):
     description = models.TextField()
 
     class Meta:
+        verbose_name = "simulated 1NCE event"
+        verbose_name_plural = "simulated 1NCE events"
         ordering = ["-timestamp", "-id"]
         indexes = [models.Index(fields=["sim", "-timestamp"])]
 
@@ -222,6 +228,8 @@ class OnenceSms(models.Model):
     source_address_type = models.PositiveSmallIntegerField(default=145)
 
     class Meta:
+        verbose_name = "simulated 1NCE SMS"
+        verbose_name_plural = "simulated 1NCE SMS"
         ordering = ["-submit_date", "-id"]
         indexes = [models.Index(fields=["sim", "-submit_date"])]
 
@@ -247,6 +255,8 @@ class OnenceOrder(models.Model):
     ORDER_NUMBER_BASE = 2_000_000_000
 
     class Meta:
+        verbose_name = "simulated 1NCE order"
+        verbose_name_plural = "simulated 1NCE orders"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -285,6 +295,8 @@ class OnenceFault(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "simulated 1NCE fault"
+        verbose_name_plural = "simulated 1NCE faults"
         ordering = ["account__client_id"]
         # One row per account and one global row (NULL account, counted as 0).
         constraints = [
@@ -307,6 +319,8 @@ class OnenceRequestLog(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = "simulated 1NCE request"
+        verbose_name_plural = "simulated 1NCE request log"
         ordering = ["id"]
 
     def __str__(self) -> str:

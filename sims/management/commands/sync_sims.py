@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.management.options import add_organization_argument, organization_option
+from sims.accounts import ONENCE_ACCOUNTS
 from sims.selectors import connected_organizations
-from sims.services.clients import ONENCE_ACCOUNTS
 from sims.services.sync import sync_organization
 from sims.tasks import SYNC_MAX_RETRIES, SYNC_RETRY_ERRORS, sync_retry_delay
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quotas', '0002_topuporder_checked_at'),
+        ('quotas', '0003_console_labels'),
     ]
 
     operations = [

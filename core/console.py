@@ -1,0 +1,342 @@
+"""The operators' console: FleetOps's admin site and the base every console page shares.
+
+``FleetOpsAdminSite`` is the default admin site (``core.apps.ConsoleAdminConfig``): its home is
+the dashboard (``core.dashboard`` panels), its navigation is grouped by what operators do
+rather than by Python app, and the simulators' and django-celery-beat's internals sit in one
+"System" group that only superusers see. Pages show moments in the operator's time zone (the
+browser's, sent by ``console.js`` in a cookie).
+
+``ConsoleAdmin`` is the one base of every ``ModelAdmin``: tenancy (a staff member of an
+organization sees and acts on that organization's rows only, on every page: lists, filters,
+foreign-key choices, autocomplete, actions; a superuser sees all and filters by organization)
+and the API's roles (viewers look, operators and admins act).
+"""
+
+import zoneinfo
+from urllib.parse import unquote
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from core import dashboard
+from core.errors import DomainError
+from upstream.exceptions import UpstreamError
+
+TIME_ZONE_COOKIE = "fleetops_tz"
+
+# The navigation, in the order an operator scans it.
+NAV_GROUPS = [
+    "Fleet",
+    "Usage & quotas",
+    "Messages",
+    "Provisioning",
+    "Outages & SLA",
+    "Payments",
+    "Alerts",
+    "Operations",
+    "Access",
+    "System",
+]
+SYSTEM = "System"
+# Third-party apps' models, which carry no ``console_group`` of their own.
+APP_GROUPS = {"auth": "Access", "axes": SYSTEM, "django_celery_beat": SYSTEM}
+# Roles that act (the API's rule, accounts.permissions.RolePermission.default_write_roles);
+# core names them by value because it imports nothing of the apps above it.
+WRITE_ROLES = frozenset({"admin", "operator"})
+
+
+def describe_failure(exc: Exception) -> str:
+    """The message an operator reads for a refused or failed operation (never a secret)."""
+    if isinstance(exc, UpstreamError):
+        return f"1NCE: {exc.public_message}"
+    if isinstance(exc, ApiValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            return " ".join(str(m) for messages_ in detail.values() for m in _listed(messages_))
+        return " ".join(str(m) for m in _listed(detail))
+    if isinstance(exc, DomainError):
+        return str(exc)
+    return "The operation failed."
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def run_operation(request, success: str, operation) -> bool:
+    """Run ``operation()`` (a service call) and tell the operator how it went."""
+    try:
+        result = operation()
+    except (DomainError, UpstreamError, ApiValidationError) as exc:
+        messages.error(request, describe_failure(exc))
+        return False
+    messages.success(request, success.format(result=result) if "{result" in success else success)
+    return True
+
+
+# --- tenancy and roles ---------------------------------------------------------------------
+
+
+def is_member(user) -> bool:
+    """A staff user who belongs to an organization (and is not a superuser)."""
+    return not user.is_superuser and getattr(user, "organization_id", None) is not None
+
+
+def may_operate(user) -> bool:
+    return user.is_superuser or (
+        user.is_active and user.is_staff and getattr(user, "role", None) in WRITE_ROLES
+    )
+
+
+class ConsoleAdmin(admin.ModelAdmin):
+    """Base of every console page.
+
+    ``tenant_field`` is the path from the model to its organization (``"sim__organization"``
+    for a quota); ``None`` makes the page a superuser's only. ``console_group`` places the
+    model in the navigation. Members may change or add only where ``member_may_change`` /
+    ``member_may_add`` say so, and only with a role that acts; deleting is a superuser's.
+    """
+
+    tenant_field: str | None = "organization"
+    console_group: str = SYSTEM
+    member_may_change = False
+    member_may_add = False
+    list_per_page = 50
+
+    # -- scoping
+    def scope_queryset(self, request, queryset):
+        user = request.user
+        if user.is_superuser:
+            return queryset
+        if self.tenant_field is None or not is_member(user):
+            return queryset.none()
+        return queryset.filter(**{f"{self.tenant_field}_id": user.organization_id})
+
+    def get_queryset(self, request):
+        return self.scope_queryset(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A member picks only among their organization's rows (and their organization)."""
+        related = db_field.remote_field.model
+        related_admin = self.admin_site._registry.get(related)
+        if isinstance(related_admin, ConsoleAdmin) and "queryset" not in kwargs:
+            kwargs["queryset"] = related_admin.get_queryset(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        organization = self.organization_filter()
+        if request.user.is_superuser and organization and organization not in filters:
+            filters.append(organization)
+        if not request.user.is_superuser:
+            filters = [f for f in filters if f != organization]
+        return filters
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not request.user.is_superuser:
+            columns = [c for c in columns if c != "organization"]
+        return columns
+
+    def organization_filter(self) -> str | None:
+        if self.tenant_field is None:
+            return None
+        return self.tenant_field
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The organization filter a superuser uses (``sim__organization``) is always allowed.
+        if self.tenant_field and lookup.startswith(self.tenant_field):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
+    # -- permissions
+    def has_module_permission(self, request):
+        if request.user.is_superuser:
+            return True
+        return self.tenant_field is not None and is_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_view_permission(request, obj)
+        return self.tenant_field is not None and is_member(request.user)
+
+    def has_operate_permission(self, request):
+        """May run this page's actions (the API's write roles)."""
+        user = request.user
+        if user.is_superuser:
+            return True
+        return self.has_view_permission(request) and may_operate(user)
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        return self.member_may_change and self.has_operate_permission(request)
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return super().has_add_permission(request)
+        return self.member_may_add and self.has_operate_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_delete_permission(request, obj)
+        return False
+
+    # -- forms saved through a service
+    def save_through(self, request, call) -> bool:
+        """Run ``call()`` (the service that saves what the form asked for). On a refusal the
+        operator reads why and gets the form back; nothing is logged as changed."""
+        try:
+            call()
+        except (DomainError, UpstreamError, ApiValidationError) as exc:
+            request.console_failure = describe_failure(exc)
+            return False
+        return True
+
+    def _failed(self, request):
+        failure = getattr(request, "console_failure", "")
+        if failure:
+            self.message_user(request, failure, messages.ERROR)
+            return redirect(request.get_full_path())
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._failed(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._failed(request) or super().response_change(request, obj)
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "console_failure", ""):
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "console_failure", ""):
+            return super().log_change(request, obj, message)
+        return None
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("delete_selected", None)
+        return actions
+
+
+# --- the site -------------------------------------------------------------------------------
+
+
+class FleetOpsAdminSite(admin.AdminSite):
+    site_header = "FleetOps"
+    site_title = "FleetOps console"
+    index_title = "Dashboard"
+    index_template = "admin/fleetops/dashboard.html"
+    enable_nav_sidebar = True
+
+    def admin_view(self, view, cacheable=False):
+        wrapped = super().admin_view(view, cacheable)
+
+        def in_operator_time_zone(request, *args, **kwargs):
+            name = unquote(request.COOKIES.get(TIME_ZONE_COOKIE, ""))
+            try:
+                zone = zoneinfo.ZoneInfo(name) if name else None
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                zone = None
+            if zone is None:
+                return wrapped(request, *args, **kwargs)
+            with timezone.override(zone):
+                response = wrapped(request, *args, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()  # while the operator's zone is active
+                return response
+
+        in_operator_time_zone.__wrapped__ = wrapped
+        for attribute in ("csrf_exempt", "login_required"):
+            if hasattr(wrapped, attribute):
+                setattr(in_operator_time_zone, attribute, getattr(wrapped, attribute))
+        return in_operator_time_zone
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["time_zone"] = timezone.get_current_timezone_name()
+        return context
+
+    # -- navigation
+    def get_app_list(self, request, app_label=None):
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        groups: dict[str, list] = {}
+        for app in self._build_app_dict(request).values():
+            for entry in app["models"]:
+                model = entry["model"]
+                if isinstance(self._registry[model], ConsoleAdmin):
+                    group = self._registry[model].console_group
+                else:
+                    group = APP_GROUPS.get(model._meta.app_label, SYSTEM)
+                if group == SYSTEM and not request.user.is_superuser:
+                    continue
+                groups.setdefault(group, []).append(entry)
+        ordered = sorted(groups, key=lambda g: NAV_GROUPS.index(g) if g in NAV_GROUPS else 99)
+        return [
+            {
+                "name": group,
+                "app_label": group.lower().replace(" & ", "-").replace(" ", "-"),
+                "app_url": "",
+                "has_module_perms": True,
+                "models": sorted(groups[group], key=lambda e: e["name"]),
+            }
+            for group in ordered
+        ]
+
+    # -- pages
+    def get_urls(self):
+        from core import scheduler_console
+
+        urls = [
+            path(
+                "scheduler/",
+                self.admin_view(scheduler_console.scheduler_page(self)),
+                name="scheduler",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def index(self, request, extra_context=None):
+        scope = dashboard_scope(request)
+        context = {
+            **self.each_context(request),
+            "title": self.index_title,
+            "subtitle": None,
+            "panel_groups": dashboard.render(scope),
+            "organizations": dashboard_organizations(request),
+            "chosen_organization": request.GET.get("organization", ""),
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, self.index_template, context)
+
+
+def dashboard_scope(request) -> dashboard.DashboardScope:
+    """What the viewer may see on the dashboard: a member their organization, a superuser
+    every organization or the one they chose (``?organization=``)."""
+    user = request.user
+    if user.is_superuser:
+        chosen = request.GET.get("organization", "")
+        return dashboard.DashboardScope(user, [int(chosen)] if chosen.isdigit() else None)
+    if is_member(user):
+        return dashboard.DashboardScope(user, [user.organization_id])
+    return dashboard.DashboardScope(user, [])
+
+
+def dashboard_organizations(request) -> list:
+    """The organizations a superuser may narrow the dashboard to (none for a member)."""
+    if not request.user.is_superuser:
+        return []
+    from django.apps import apps
+
+    organization = apps.get_model("accounts", "Organization")
+    return list(organization.objects.filter(is_active=True).order_by("name", "id")[:200])

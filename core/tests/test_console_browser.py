@@ -1,0 +1,243 @@
+"""The console in a real browser: Debian's headless Chromium driven by Selenium against the
+live server, with the 1NCE simulator as upstream. Screenshots of every page are kept under
+``BROWSER_ARTIFACTS`` (default ``var/artifacts/browser``; the path is printed at the end).
+
+Skipped only when Chromium or its driver is not installed (``.ci/run`` installs them).
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import DEFAULT_PASSWORD, OrganizationFactory, UserFactory
+from core.models import Job, JobStatus
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+)
+ARTIFACTS = Path(
+    os.environ.get("BROWSER_ARTIFACTS", Path(django_settings.BASE_DIR) / "var/artifacts/browser")
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None or CHROMEDRIVER is None,
+        reason="chromium and chromium-driver are not installed (apt-get install chromium "
+        "chromium-driver; .ci/run does it)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="fleetops-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1600,1400",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def no_rate_limit(settings):
+    settings.RATE_LIMIT_ENABLED = False
+
+
+@pytest.fixture
+def demo_fleet(onence_simulator, organization, no_rate_limit):
+    """The demo path: a simulator fleet with 90 days of usage, mirrored by the real syncs, a
+    connectivity reading per SIM, a top-up, an SMS and a job running."""
+    from quotas.services import check_quotas, top_up_sim
+    from sims.models import Sim
+    from sims.services import live_connectivity, sync_organization
+    from sms.services import send_sms
+    from usage.services import sync_usage
+
+    onence_simulator.seed_fleet(sims=6, days=90)
+    sync_organization(organization=organization)
+    sync_usage(organization=organization)
+    sims = list(Sim.objects.filter(organization=organization).order_by("iccid"))
+    for sim in sims:
+        live_connectivity(sim=sim)
+    check_quotas(organization=organization)
+    top_up_sim(sim=sims[0], quota_type="data", volume=django_settings.TOPUP_DATA_PACKAGE_BYTES)
+    send_sms(sim=sims[0], message="hello from the demo")
+    Job.objects.create(
+        kind="quota.bulk_topup", organization=organization, status=JobStatus.PROCESSING, total=10
+    )
+    return sims
+
+
+def log_in(browser, live_server, user):
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait_ready(browser)
+
+
+def wait_ready(browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "return document.documentElement.getAttribute('data-console-ready') === 'true'"
+        )
+    )
+
+
+def shoot(browser, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(1600, min(max(height, 900), 6000))
+    browser.save_screenshot(str(path))
+    browser.set_window_size(1600, 1400)
+    return path
+
+
+def chart_points(browser) -> dict[str, list[int]]:
+    """Each chart on the page: the number of points in each of its datasets (read from the
+    Chart.js instances themselves)."""
+    return browser.execute_script(
+        "const out = {};"
+        "for (const [key, chart] of Object.entries(window.FleetOpsCharts || {})) {"
+        "  out[key] = chart.data.datasets.map(d => d.data.filter(v => v !== null).length);"
+        "}"
+        "return out;"
+    )
+
+
+def messages_shown(browser) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]
+
+
+def test_an_operator_runs_the_fleet_from_the_console(
+    browser, live_server, demo_fleet, organization
+):
+    from selenium.webdriver.common.by import By
+
+    from core.dashboard import registered_panels
+    from quotas.models import TopUp
+    from sims.models import ConnectivityReset
+
+    operator = UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
+    log_in(browser, live_server, operator)
+
+    # The dashboard: every panel, every chart holding points.
+    assert browser.title.startswith("Dashboard | FleetOps")
+    for panel in registered_panels():
+        section = browser.find_element(By.CSS_SELECTOR, f'[data-panel="{panel.key}"]')
+        assert "could not be drawn" not in section.text, panel.key
+    points = chart_points(browser)
+    assert {"panel-sims-status-data", "panel-usage-trend-data", "panel-sms-delivery-data"} <= set(
+        points
+    )
+    assert all(count > 0 for counts in points.values() for count in counts[:1]), points
+    assert points["panel-usage-trend-data"] == [90, 90]
+    fleet = browser.find_element(By.CSS_SELECTOR, '[data-panel="sims.status"] .console-stat')
+    assert fleet.text.split("\n")[0] == "6"
+    shoot(browser, "01-dashboard")
+
+    # The SIM list, then the SIM page with its chart.
+    sim = demo_fleet[0]
+    browser.get(f"{live_server.url}{reverse('admin:sims_sim_changelist')}")
+    wait_ready(browser)
+    assert sim.iccid in browser.page_source
+    assert "Data used this month" in browser.page_source
+    shoot(browser, "02-sim-list")
+    browser.get(f"{live_server.url}{reverse('admin:sims_sim_change', args=[sim.pk])}")
+    wait_ready(browser)
+    assert chart_points(browser)["sim-usage-data"] == [90, 90]
+    assert "online" in browser.find_element(By.ID, "sim-connectivity").text
+    shoot(browser, "03-sim-page")
+
+    # A top-up from the page: confirm, then the outcome.
+    browser.find_element(By.NAME, "do-topup").click()
+    assert "Top up for SIM" in browser.find_element(By.ID, "confirm-operation").text
+    shoot(browser, "04-topup-confirmation")
+    browser.find_element(By.NAME, "confirm").click()
+    wait_ready(browser)
+    shown = messages_shown(browser)
+    assert any("completed" in m.lower() for m in shown), shown
+    assert TopUp.objects.filter(sim=sim, source="admin", status="completed").count() == 1
+    shoot(browser, "05-topup-done")
+
+    # A reset from the page.
+    browser.find_element(By.NAME, "do-reset").click()
+    browser.find_element(By.NAME, "confirm").click()
+    wait_ready(browser)
+    assert any("reset requested" in m.lower() for m in messages_shown(browser))
+    assert ConnectivityReset.objects.filter(sim=sim).count() == 1
+    shoot(browser, "06-reset-done")
+
+
+def test_a_staff_user_of_another_organization_sees_none_of_it(
+    browser, live_server, demo_fleet, organization
+):
+    from selenium.webdriver.common.by import By
+
+    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
+    log_in(browser, live_server, outsider)
+    fleet = browser.find_element(By.CSS_SELECTOR, '[data-panel="sims.status"] .console-stat')
+    assert fleet.text.split("\n")[0] == "0"
+    assert all(sim.iccid not in browser.page_source for sim in demo_fleet)
+    shoot(browser, "07-other-organization-dashboard")
+
+    browser.get(f"{live_server.url}{reverse('admin:sims_sim_changelist')}")
+    wait_ready(browser)
+    assert all(sim.iccid not in browser.page_source for sim in demo_fleet)
+    shoot(browser, "08-other-organization-sim-list")
+
+    browser.get(f"{live_server.url}{reverse('admin:sims_sim_change', args=[demo_fleet[0].pk])}")
+    wait_ready(browser)
+    assert demo_fleet[0].iccid not in browser.page_source
+    assert browser.current_url.rstrip("/").endswith("/admin")
+    shoot(browser, "09-other-organization-sim-page")
+
+
+def test_the_scheduler_page_in_the_browser(browser, live_server, no_rate_limit):
+    from django.core.management import call_command
+    from selenium.webdriver.common.by import By
+
+    call_command("setup_periodic_tasks", verbosity=0)
+    superuser = UserFactory(organization=None, is_staff=True, is_superuser=True)
+    log_in(browser, live_server, superuser)
+    browser.get(f"{live_server.url}{reverse('admin:scheduler')}")
+    wait_ready(browser)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#scheduler tbody tr[data-task]")
+    assert len(rows) >= 5
+    assert "every" in rows[0].text
+    shoot(browser, "10-scheduler")
