@@ -7,6 +7,9 @@ PORT ?= 8000
 # Honcho gives each process its own PORT; every process must reach the web one (simulators).
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
+# Where `make run` records SITE_URL and PORT while it runs: commands in a second shell read it
+# (config/settings.py) and reach this instance, whatever port it was started on.
+FLEETOPS_RUN_FILE ?= var/run.env
 
 .PHONY: run test install install-dev services lint format migrate seed clean
 
@@ -40,7 +43,11 @@ run: seed
 	@echo "  Docs     http://127.0.0.1:$(PORT)/docs  (ReDoc: /redoc)"
 	@echo "  Admin    http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Health   http://127.0.0.1:$(PORT)/health/ready"
+	@echo "  Commands in another shell reach it (its URL is in $(FLEETOPS_RUN_FILE) while it runs)"
 	@echo ""
+	@mkdir -p $(dir $(FLEETOPS_RUN_FILE))
+	@printf 'SITE_URL=%s\nPORT=%s\n' "$(SITE_URL)" "$(PORT)" > $(FLEETOPS_RUN_FILE)
+	trap 'rm -f $(FLEETOPS_RUN_FILE)' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 ## Lint, check formatting and layering (import-linter) and run the tests against PostgreSQL and Redis.

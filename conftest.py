@@ -56,6 +56,25 @@ def _isolate_xdist_worker() -> None:
 _isolate_xdist_worker()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped cleanly at the end: connections other threads
+    still hold (a live-server request thread parked in a simulated hang, a worker subprocess
+    killed mid-call) are ended first, or PostgreSQL refuses the drop ("being accessed by other
+    users") and the database is left behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Each test starts with an empty cache (rate-limit counters, tokens, pages)."""

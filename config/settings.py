@@ -27,6 +27,13 @@ if FLEETOPS_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("FLEETOPS_ENV must be development, test or production.")
 PRODUCTION = FLEETOPS_ENV == "production"
 
+# `make run` records where it serves (SITE_URL and PORT) in this file while it runs, so that
+# commands started in a second shell (sync_sims, sync_usage, ...) reach that instance and its
+# simulators. Read in development only, and only when neither SITE_URL nor PORT is set.
+RUN_FILE = Path(env.str("FLEETOPS_RUN_FILE", default=str(VAR_DIR / "run.env")))
+if FLEETOPS_ENV == "development" and not {"SITE_URL", "PORT"} & os.environ.keys():
+    environ.Env.read_env(RUN_FILE, overwrite=False)
+
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if PRODUCTION:
