@@ -50,12 +50,17 @@ run: seed
 	trap 'rm -f $(FLEETOPS_RUN_FILE)' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/honcho start --procfile Procfile --port $(PORT)
 
-## Lint, check formatting and layering (import-linter) and run the tests against PostgreSQL and Redis.
+# Parallel test processes (pytest-xdist): one per CPU, at most 4. Each has its own PostgreSQL
+# test database and Redis databases (conftest.py); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+
+## Lint, check formatting and layering (import-linter) and run the tests against PostgreSQL and
+## Redis in parallel, with a coverage report that fails under .coveragerc's fail_under.
 test: install-dev services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 --cov --cov-report=term
 
 services:
 	@scripts/ensure_services.sh

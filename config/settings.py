@@ -414,6 +414,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 PERIODIC_TASKS_MODULE = "config.schedules"
 # Keep our structured logging in workers too (Celery would replace the root handlers).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The worker serves its Prometheus metrics (tasks, upstream calls, queue lengths) on this port
+# and address (config/worker_metrics.py); 0: it serves none.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="127.0.0.1")
 CELERY_TIMEZONE = "UTC"
 
 # --- Upstreams and simulators --------------------------------------------------------------------
@@ -545,6 +549,20 @@ SMS_SYNC_BATCH_SIZE = env.int("SMS_SYNC_BATCH_SIZE", default=500)
 # An MT SMS whose send answer was lost is taken as never sent only when 1NCE's list still
 # lacks it this long after the call; until then it is never sent again.
 SMS_SETTLE_SECONDS = env.int("SMS_SETTLE_SECONDS", default=600)
+
+# --- Error tracking ---------------------------------------------------------------------------
+# Sentry (config/sentry.py), off unless SENTRY_DSN is set: Django and Celery errors, no
+# personal data, every event through core.logging's redactors. SENTRY_TRACES_SAMPLE_RATE > 0
+# also sends that share of requests and tasks as performance traces.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=FLEETOPS_ENV),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
