@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import os
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -73,6 +74,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     connection.close()
+    # DATABASE_STATEMENT_TIMEOUT guards requests, not the DROP DATABASE of a loaded machine.
+    options = connection.settings_dict.get("OPTIONS", {})
+    if "statement_timeout" in options.get("options", ""):
+        options["options"] = re.sub(
+            r"statement_timeout=\d+", "statement_timeout=0", options["options"]
+        )
 
 
 @pytest.fixture(autouse=True)
