@@ -7,6 +7,9 @@ PORT ?= 8000
 # Honcho gives each process its own PORT; every process must reach the web one (simulators).
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
+# Where `make run` records SITE_URL and PORT while it runs: commands in a second shell read it
+# (config/settings.py) and reach this instance, whatever port it was started on.
+FLEETOPS_RUN_FILE ?= var/run.env
 
 .PHONY: run test install install-dev lock services lint format migrate seed clean
 
@@ -51,15 +54,24 @@ run: seed
 	@echo "  Docs     http://127.0.0.1:$(PORT)/docs  (ReDoc: /redoc)"
 	@echo "  Admin    http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Health   http://127.0.0.1:$(PORT)/health/ready"
+	@echo "  Commands in another shell reach it (its URL is in $(FLEETOPS_RUN_FILE) while it runs)"
 	@echo ""
+	@mkdir -p $(dir $(FLEETOPS_RUN_FILE))
+	@printf 'SITE_URL=%s\nPORT=%s\n' "$(SITE_URL)" "$(PORT)" > $(FLEETOPS_RUN_FILE)
+	trap 'rm -f $(FLEETOPS_RUN_FILE)' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/honcho start --procfile Procfile --port $(PORT)
 
-## Lint, check formatting and layering (import-linter) and run the tests against PostgreSQL and Redis.
+# Parallel test processes (pytest-xdist): one per CPU, at most 4. Each has its own PostgreSQL
+# test database and Redis databases (conftest.py); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+
+## Lint, check formatting and layering (import-linter) and run the tests against PostgreSQL and
+## Redis in parallel, with a coverage report that fails under .coveragerc's fail_under.
 test: install-dev services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 --cov --cov-report=term
 
 services:
 	@scripts/ensure_services.sh

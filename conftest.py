@@ -1,11 +1,85 @@
 """Fixtures shared by every app's tests."""
 
+import os
+import re
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
+
+REDIS_DATABASES = 16  # redis-server's default ``databases``
+
+
+def redis_url_for_worker(url: str, index: int) -> str:
+    """``url`` moved to the database ``index`` places along: pytest-xdist worker ``gw<index>``
+    gets databases of its own (two per worker: cache and broker stay apart)."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    moved = (database + 2 * index) % REDIS_DATABASES
+    return urlunsplit(parts._replace(path=f"/{moved}"))
+
+
+def _isolate_xdist_worker() -> None:
+    """Under pytest-xdist every worker has its own PostgreSQL test database (pytest-django
+    suffixes it with the worker id) and here its own Redis databases: cache, rate-limit
+    counters, locks and broker queues of ``gw0`` and ``gw1`` never meet. Settings are loaded
+    before this conftest, so both the settings and the environment (read by Celery, and
+    inherited by the workers and commands tests start as subprocesses) are moved."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    index, count = int(worker[2:]), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    cache_url = os.environ["REDIS_URL"]
+    broker_url = os.environ["CELERY_BROKER_URL"]
+    taken = [
+        url
+        for i in range(count)
+        for url in (redis_url_for_worker(u, i) for u in (cache_url, broker_url))
+    ]
+    if cache_url != broker_url and len(set(taken)) != len(taken):
+        pytest.exit(
+            f"{count} xdist workers need {2 * count} Redis databases apart from each other; "
+            "give REDIS_URL and CELERY_BROKER_URL neighbouring databases (e.g. /1 and /2).",
+            returncode=4,
+        )
+    cache_url = redis_url_for_worker(cache_url, index)
+    broker_url = redis_url_for_worker(broker_url, index)
+    os.environ["REDIS_URL"] = django_settings.REDIS_URL = cache_url
+    os.environ["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL = broker_url
+    django_settings.CACHES["default"]["LOCATION"] = cache_url
+
+
+_isolate_xdist_worker()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped cleanly at the end: connections other threads
+    still hold (a live-server request thread parked in a simulated hang, a worker subprocess
+    killed mid-call) are ended first, or PostgreSQL refuses the drop ("being accessed by other
+    users") and the database is left behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+    # DATABASE_STATEMENT_TIMEOUT guards requests, not the DROP DATABASE of a loaded machine.
+    options = connection.settings_dict.get("OPTIONS", {})
+    if "statement_timeout" in options.get("options", ""):
+        options["options"] = re.sub(
+            r"statement_timeout=\d+", "statement_timeout=0", options["options"]
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -182,3 +256,20 @@ def horizon_simulator(live_server, settings, organization):
     yield testing
     testing.clear_faults()
     close_clients()  # no keep-alive connection (and its server thread) outlives the test
+
+
+@pytest.fixture
+def broker_down(settings, celery_broker, monkeypatch):
+    """The broker refuses connections (nothing listens on its port)."""
+    from config.celery import app
+
+    def reset_broker_connections():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    # Celery reads the broker URL from the environment before its settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    settings.CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+    reset_broker_connections()
+    yield
+    reset_broker_connections()  # rebuilt from the restored environment at next use

@@ -1,8 +1,19 @@
 from django.apps import AppConfig
 
 
+def _record_core_audit(*, context, **fields):
+    """``core.audit``'s recorder: core's services (run a periodic task now) audit through it."""
+    from accounts.audit import record_audit
+
+    # context: address, agent and request id once record_audit takes context=.
+    record_audit(user=context.actor, **fields)
+
+
 class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
         from accounts import schema, signals  # noqa: F401  (OpenAPI extensions; receivers)
+        from core import audit
+
+        audit.register_recorder(_record_core_audit)

@@ -1,11 +1,44 @@
-"""The Celery application. Tasks are discovered in each app's ``tasks.py``."""
+"""The Celery application. Tasks are discovered in each app's ``tasks.py``.
+
+Every process counts its task runs for Prometheus (``config.worker_metrics``); a worker started
+with ``WORKER_METRICS_PORT`` serves them, with its upstream calls and the queue lengths.
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from config import worker_metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("fleetops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+signals.task_prerun.connect(worker_metrics.task_started, dispatch_uid="fleetops.task_started")
+signals.task_postrun.connect(worker_metrics.task_finished, dispatch_uid="fleetops.task_finished")
+
+_metrics_server: worker_metrics.WorkerMetricsServer | None = None
+
+
+@signals.worker_init.connect(dispatch_uid="fleetops.serve_worker_metrics")
+def serve_worker_metrics(sender=None, **kwargs):
+    """Before the pool starts: serve the worker's metrics when ``WORKER_METRICS_PORT`` is set."""
+    global _metrics_server
+    from django.conf import settings
+
+    if settings.WORKER_METRICS_PORT:
+        queues = sorted(app.amqp.queues) or [app.conf.task_default_queue]
+        _metrics_server = worker_metrics.start_worker_metrics(
+            app=app,
+            queues=queues,
+            port=settings.WORKER_METRICS_PORT,
+            address=settings.WORKER_METRICS_ADDRESS,
+        )
+
+
+@signals.worker_shutdown.connect(dispatch_uid="fleetops.stop_worker_metrics")
+def stop_worker_metrics(sender=None, **kwargs):
+    if _metrics_server is not None:
+        _metrics_server.stop()

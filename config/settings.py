@@ -27,6 +27,13 @@ if FLEETOPS_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("FLEETOPS_ENV must be development, test or production.")
 PRODUCTION = FLEETOPS_ENV == "production"
 
+# `make run` records where it serves (SITE_URL and PORT) in this file while it runs, so that
+# commands started in a second shell (sync_sims, sync_usage, ...) reach that instance and its
+# simulators. Read in development only, and only when neither SITE_URL nor PORT is set.
+RUN_FILE = Path(env.str("FLEETOPS_RUN_FILE", default=str(VAR_DIR / "run.env")))
+if FLEETOPS_ENV == "development" and not {"SITE_URL", "PORT"} & os.environ.keys():
+    environ.Env.read_env(RUN_FILE, overwrite=False)
+
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if PRODUCTION:
@@ -450,6 +457,10 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FleetOps <fleetops@localhost>")
 # Keep our structured logging in workers too (Celery would replace the root handlers).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The worker serves its Prometheus metrics (tasks, upstream calls, queue lengths) on this port
+# and address (config/worker_metrics.py); 0: it serves none.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="127.0.0.1")
 CELERY_TIMEZONE = "UTC"
 
 # --- Upstreams and simulators --------------------------------------------------------------------
@@ -677,6 +688,19 @@ SMS_SETTLE_SECONDS = env.int("SMS_SETTLE_SECONDS", default=600)
 # --- Outages and SLA ------------------------------------------------------------------------
 # A running outage is flagged "about to breach" at this share (%) of its SLA threshold.
 SLA_WARNING_PERCENT = env.int("SLA_WARNING_PERCENT", default=80)
+# --- Error tracking ---------------------------------------------------------------------------
+# Sentry (config/sentry.py), off unless SENTRY_DSN is set: Django and Celery errors, no
+# personal data, every event through core.logging's redactors. SENTRY_TRACES_SAMPLE_RATE > 0
+# also sends that share of requests and tasks as performance traces.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=FLEETOPS_ENV),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -7,29 +7,39 @@ signals fire for eager runs too, so tests and ``CELERY_TASK_ALWAYS_EAGER`` setup
 the same way a worker does.
 Recording never fails a task: a database error is logged and the task goes on. A task that
 returns ``{"skipped": true, ...}`` did nothing on purpose and is recorded as ``skipped``.
+
+``scheduled_job`` reads one periodic task with its recent runs; ``run_scheduled_job`` sends it
+now (audited), tagged with its schedule name as beat would.
 """
 
 import json
 import sys
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
 from celery import signals
 from celery.exceptions import Retry
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from kombu.exceptions import OperationalError as BrokerError
 
+from core import audit
+from core.context import Context
+from core.errors import NotFound, Unavailable
 from core.models import TaskRun, TaskRunOutcome
 from core.schedules import Schedule, declared_schedules
+from core.services import task_for
 
 logger = structlog.get_logger(__name__)
 
 MAX_ERROR_CHARS = 2000
 MAX_RESULT_CHARS = 4000
+RECENT_RUNS = 20  # runs listed by ``scheduled_job``
 
 # task_id -> stack of open runs ({pk, started, error}); a stack because an eager retry can
 # run the same task id again inside the first run.
@@ -147,18 +157,81 @@ class ScheduledJob:
     total_run_count: int
     last_run: TaskRun | None
     next_run_at: datetime | None
+    recent_runs: tuple[TaskRun, ...] = ()  # newest first; filled by ``scheduled_job`` only
 
 
 def scheduler_status(*, now: datetime | None = None) -> list[ScheduledJob]:
     """Every periodic task (declared or added in the admin), ordered by name, with its last
     recorded run and the next run django-celery-beat will send. Three queries."""
-    now = now or timezone.now()
-    declared = {schedule.name: schedule for schedule in declared_schedules()}
+    return _scheduled_jobs(now=now or timezone.now())
+
+
+def scheduled_job(name: str, *, now: datetime | None = None, runs: int = RECENT_RUNS):
+    """The periodic task ``name`` as ``scheduler_status`` shows it, with its ``runs`` most
+    recent runs (newest first); ``NotFound`` for a name neither declared nor registered."""
+    jobs = _scheduled_jobs(now=now or timezone.now(), name=name)
+    if not jobs:
+        raise NotFound(f"No periodic task named {name!r}.")
+    recent = TaskRun.objects.filter(task=jobs[0].task).order_by("-started_at", "-id")[:runs]
+    return replace(jobs[0], recent_runs=tuple(recent))
+
+
+@dataclass(frozen=True)
+class SentRun:
+    name: str
+    task: str
+    task_id: str
+
+
+def run_scheduled_job(*, name: str, context: Context) -> SentRun:
+    """Send the periodic task ``name`` now, with its arguments, tagged with its schedule name
+    (its run is recorded under it, as beat's are). ``NotFound`` for an unknown name,
+    ``Unavailable`` when the broker cannot take the message (then nothing is sent or audited)."""
+    job = scheduled_job(name, runs=0)
+    periodic = PeriodicTask.objects.filter(name=name).first()
+    args = json.loads(periodic.args or "[]") if periodic is not None else []
+    kwargs = json.loads(periodic.kwargs or "{}") if periodic is not None else {}
+    task_id = str(uuid.uuid4())
+    # The audit entry and the message go together: a broker that is down leaves neither.
+    with transaction.atomic():
+        audit.record(
+            operation="run_scheduled_job",
+            resource_type="periodic_task",
+            resource_id=name,
+            context=context,
+            request_body={"task": job.task, "task_id": task_id},
+        )
+        try:
+            task_for(job.task).apply_async(
+                args=args,
+                kwargs=kwargs,
+                task_id=task_id,
+                headers={"periodic_task_name": name},
+                expires=job.expires_seconds,
+                retry=False,
+            )
+        except (BrokerError, OSError) as exc:
+            logger.error("scheduled_job_not_sent", name=name, task=job.task, error=str(exc))
+            raise Unavailable(
+                "The task queue is unavailable; nothing was sent. Retry shortly."
+            ) from exc
+    logger.info("scheduled_job_sent", name=name, task=job.task, task_id=task_id)
+    return SentRun(name=name, task=job.task, task_id=task_id)
+
+
+def _scheduled_jobs(*, now: datetime, name: str | None = None) -> list[ScheduledJob]:
+    declared = {
+        schedule.name: schedule
+        for schedule in declared_schedules()
+        if name is None or schedule.name == name
+    }
+    periodic_tasks = PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked")
+    if name is not None:
+        periodic_tasks = periodic_tasks.filter(name=name)
     registered = {
         task.name: task
-        for task in PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked")
         # Celery's own housekeeping entry is not one of ours.
-        .exclude(task="celery.backend_cleanup")
+        for task in periodic_tasks.exclude(task="celery.backend_cleanup")
     }
     tasks = {s.task for s in declared.values()} | {t.task for t in registered.values()}
     last_ids = (

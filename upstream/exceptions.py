@@ -14,11 +14,14 @@ class UpstreamError(Exception):
         upstream: str = "upstream",
         status_code: int | None = None,
         upstream_message: str | None = None,
+        url: str | None = None,
     ):
         super().__init__(message)
         self.upstream = upstream
         self.status_code = status_code
         self.upstream_message = upstream_message
+        # The base URL called, for operators (commands, logs); never in API answers.
+        self.url = url
 
     @property
     def public_message(self) -> str:

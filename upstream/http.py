@@ -273,6 +273,7 @@ class UpstreamTransport:
                 f"{self.display_name} {operation}: no time left in the request's deadline"
                 + (f" after {attempts} attempts" if attempts else ""),
                 upstream=self.display_name,
+                url=self.base_url,
             )
         return min(connect, left), min(read, left)
 
@@ -384,6 +385,7 @@ class UpstreamTransport:
             upstream=self.display_name,
             status_code=failure.status,
             upstream_message=failure.upstream_message,
+            url=self.base_url,
         )
 
     def _count_call(self, operation: str, outcome: str, status: int | None) -> None:

@@ -44,6 +44,7 @@ class JobSummarySerializer(JobSerializer):
 
 
 class TaskRunSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
@@ -73,6 +74,17 @@ class ScheduledJobSerializer(serializers.Serializer):
     )
     last_outcome = serializers.CharField(source="last_run.outcome", allow_null=True)
     next_run_at = serializers.DateTimeField(allow_null=True)
+
+
+class ScheduledJobDetailSerializer(ScheduledJobSerializer):
+    recent_runs = TaskRunSerializer(many=True, help_text="The latest runs, newest first.")
+
+
+class ScheduledJobRunSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    task = serializers.CharField()
+    task_id = serializers.CharField(help_text="Celery's id of the run; see recent_runs.")
+    status_url = serializers.CharField()
 
 
 class SchedulerStatusSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
 import functools
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -12,11 +14,14 @@ from core.api.serializers import (
     ApiRootSerializer,
     JobSerializer,
     JobSummarySerializer,
+    ScheduledJobDetailSerializer,
+    ScheduledJobRunSerializer,
     SchedulerStatusSerializer,
 )
+from core.context import Context
 from core.models import Job, JobItem
-from core.scheduler import scheduler_status
-from core.schema import area, one_path_form
+from core.scheduler import run_scheduled_job, scheduled_job, scheduler_status
+from core.schema import answers_errors, area, one_path_form
 from core.viewsets import FleetAPIView, FleetReadOnlyViewSet
 
 API_ROOT = "/api/v1"
@@ -104,3 +109,32 @@ class SchedulerStatusView(FleetAPIView):
     def get(self, request):
         payload = {"timezone": settings.CELERY_TIMEZONE, "jobs": scheduler_status()}
         return Response(SchedulerStatusSerializer(payload).data)
+
+
+def scheduled_job_url(name: str) -> str:
+    return reverse("core-api:scheduler-job", kwargs={"name": name})
+
+
+class ScheduledJobView(FleetAPIView):
+    """One periodic job: its schedule, last and next run, and its latest runs (newest first)."""
+
+    @extend_schema(responses=ScheduledJobDetailSerializer, operation_id="scheduler_job_retrieve")
+    @answers_errors(404)
+    def get(self, request, name):
+        return Response(ScheduledJobDetailSerializer(scheduled_job(name)).data)
+
+
+class ScheduledJobRunView(FleetAPIView):
+    """Run a periodic job now, with its arguments, beside its schedule (operators and admins;
+    audited). Answers 202 with the run's task id; the run shows in the job's ``recent_runs``."""
+
+    @extend_schema(
+        request=None,
+        responses={202: ScheduledJobRunSerializer},
+        operation_id="scheduler_job_run",
+    )
+    @answers_errors(404, 503)
+    def post(self, request, name):
+        run = run_scheduled_job(name=name, context=Context.from_request(request))
+        payload = {**asdict(run), "status_url": scheduled_job_url(name)}
+        return Response(ScheduledJobRunSerializer(payload).data, status=status.HTTP_202_ACCEPTED)

@@ -7,7 +7,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from accounts.models import AuditLog
-from config.celery import app
 from core.locks import HeartbeatLock
 from core.models import Job, JobItemStatus, JobStatus
 from core.services import (
@@ -101,22 +100,6 @@ def test_a_duplicate_delivery_of_a_held_job_is_dropped_not_failed(organization, 
 def test_a_message_that_arrives_before_its_job_is_committed_is_retried():
     with pytest.raises(JobNotReady):
         run_job_chunk("job_not_committed_yet", lambda job: lambda item: {})
-
-
-@pytest.fixture
-def broker_down(settings, celery_broker, monkeypatch):
-    """The broker refuses connections (nothing listens on its port)."""
-    # Celery reads the broker URL from the environment before its settings.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    settings.CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
-    _reset_broker_connections()
-    yield
-    _reset_broker_connections()  # rebuilt from the restored environment at next use
-
-
-def _reset_broker_connections():
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,7 @@ class OnenceTokenAuth:
                 raise error(
                     "1NCE authentication: timed out waiting for another process's token refresh.",
                     upstream="1NCE",
+                    url=self.credentials.base_url,
                 )
         try:
             cached = self._cached()
@@ -139,6 +140,7 @@ class OnenceTokenAuth:
             raise UpstreamAuthError(
                 "1NCE has no token endpoint at the configured base URL (HTTP 404).",
                 upstream="1NCE",
+                url=self.credentials.base_url,
                 status_code=404,
             ) from None
         except (UpstreamRejected, UpstreamAuthError) as exc:
@@ -155,6 +157,7 @@ class OnenceTokenAuth:
                 f"'{self.credentials.client_id}' (HTTP {exc.status_code})"
                 + (f": {exc.upstream_message}" if exc.upstream_message else "."),
                 upstream="1NCE",
+                url=self.credentials.base_url,
                 status_code=exc.status_code,
                 upstream_message=exc.upstream_message,
             ) from None
@@ -171,6 +174,7 @@ class OnenceTokenAuth:
             raise UpstreamAuthError(
                 "1NCE answered the token request without a usable access token.",
                 upstream="1NCE",
+                url=self.credentials.base_url,
                 status_code=response.status_code,
             ) from None
         issued = clock.now()

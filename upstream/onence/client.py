@@ -103,6 +103,7 @@ class OnenceClient:
             raise UpstreamError(
                 f"1NCE {operation}: the answer was not valid JSON.",
                 upstream="1NCE",
+                url=self.transport.base_url,
                 status_code=response.status_code,
             ) from None
 

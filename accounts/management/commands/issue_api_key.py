@@ -2,22 +2,29 @@
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import issue_api_key
 from core.context import Context
 from core.errors import Conflict
+from core.management.base import FleetCommand
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Issue an API key for a user; the key is printed once."
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", required=True)
+        parser.add_argument("--username", required=True, help="The active user the key acts as.")
         parser.add_argument("--name", required=True, help="What the key is for.")
-        parser.add_argument("--expires-in-days", type=int, default=None)
+        parser.add_argument(
+            "--expires-in-days",
+            type=int,
+            default=None,
+            metavar="DAYS",
+            help="The key stops working after this many days (default: never).",
+        )
         parser.add_argument("--read-only", action="store_true", help="The key can only read.")
 
     def handle(self, *args, **options):

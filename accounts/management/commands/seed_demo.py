@@ -5,20 +5,21 @@ import os
 from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import APIKey, Organization, Role, User
 from accounts.services import issue_api_key
 from core.context import Context
+from core.management.base import FleetCommand
 
 # celery_app is the project's app (config.celery), current once Django has loaded config;
 # importing config here would point accounts at the layer above it.
 DEMO_USERNAME = "admin"
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Create the demo organization and admin user (idempotent) and print how to log in."
 
     def add_arguments(self, parser):

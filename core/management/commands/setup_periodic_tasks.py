@@ -4,14 +4,14 @@ A schedule is created with its declared timing once; later runs update only the 
 and expiry, so an operator's change of timing or enabled flag in the admin survives deploys.
 """
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from core.management.base import FleetCommand
 from core.schedules import declared_schedules
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Create or update the periodic tasks in django-celery-beat."
 
     @transaction.atomic

@@ -1,12 +1,11 @@
 """Evaluate quota thresholds and auto top-up rules now (the periodic task's service)."""
 
-from django.core.management.base import BaseCommand
-
 from accounts.management.options import add_organization_argument, organization_option
+from core.management.base import FleetCommand
 from quotas.services import check_quotas
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Evaluate quota thresholds and run auto top-up rules (every organization, or one)."
 
     def add_arguments(self, parser):

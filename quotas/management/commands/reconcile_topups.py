@@ -1,12 +1,11 @@
 """Settle top-up calls whose outcome was lost now (the periodic task's service)."""
 
-from django.core.management.base import BaseCommand
-
 from accounts.management.options import add_organization_argument, organization_option
+from core.management.base import FleetCommand
 from quotas.services import settle_topups
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Settle top-up calls whose outcome at 1NCE was lost (every organization, or one)."
 
     def add_arguments(self, parser):

@@ -3,17 +3,18 @@ periodic task)."""
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from accounts.management.options import add_organization_argument, organization_option
+from core.management.base import FleetCommand, upstream_failure
 from sims.accounts import ONENCE_ACCOUNTS
 from sims.selectors import connected_organizations
 from sims.services.sync import sync_organization
 from sims.tasks import SYNC_MAX_RETRIES, SYNC_RETRY_ERRORS, sync_retry_delay
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Sync the SIM mirror from 1NCE for every connected organization (or one)."
 
     def add_arguments(self, parser):
@@ -55,11 +56,11 @@ class Command(BaseCommand):
                 if retries == SYNC_MAX_RETRIES:
                     raise CommandError(
                         f"{organization.slug}: 1NCE is unavailable, gave up after "
-                        f"{SYNC_MAX_RETRIES} retries: {exc.public_message}"
+                        f"{SYNC_MAX_RETRIES} retries: {upstream_failure(exc)}"
                     ) from exc
                 delay = sync_retry_delay(retries)
                 self.stderr.write(
-                    f"{organization.slug}: {exc.public_message}; retry {retries + 1} of "
+                    f"{organization.slug}: {upstream_failure(exc)}; retry {retries + 1} of "
                     f"{SYNC_MAX_RETRIES} in {delay}s"
                 )
                 time.sleep(delay)

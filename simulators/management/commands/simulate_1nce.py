@@ -33,16 +33,31 @@ class Command(BaseCommand):
     help = "Seed, reset and inject faults into the 1NCE simulator."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True)
+        commands = parser.add_subparsers(
+            dest="action", required=True, metavar="ACTION", help="seed, reset, faults or prune-log."
+        )
         seed = commands.add_parser("seed", help="Create a fleet of SIMs with usage history.")
-        seed.add_argument("--sims", type=int, required=True)
-        seed.add_argument("--days", type=int, default=90)
+        seed.add_argument("--sims", type=int, required=True, help="How many SIMs to create.")
+        seed.add_argument(
+            "--days", type=int, default=90, help="Days of usage history per SIM (default 90)."
+        )
         seed.add_argument("--client-id", help="Account to seed (default: ONENCE_CLIENT_ID).")
         seed.add_argument("--client-secret", help="Registers the account with this secret.")
-        seed.add_argument("--seed", type=int, default=0)
-        seed.add_argument("--flaky-share", type=float, default=0.1)
-        seed.add_argument("--disabled-share", type=float, default=0.03)
-        seed.add_argument("--expired-share", type=float, default=0.01)
+        seed.add_argument(
+            "--seed", type=int, default=0, help="Random seed: the same seed, the same fleet."
+        )
+        seed.add_argument(
+            "--flaky-share",
+            type=float,
+            default=0.1,
+            help="Share of SIMs whose connectivity comes and goes (default 0.1).",
+        )
+        seed.add_argument(
+            "--disabled-share", type=float, default=0.03, help="Share of disabled SIMs."
+        )
+        seed.add_argument(
+            "--expired-share", type=float, default=0.01, help="Share of SIMs past their expiry."
+        )
         seed.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the account has SIMs."
         )
@@ -52,20 +67,48 @@ class Command(BaseCommand):
         faults = commands.add_parser("faults", help="Set (or clear) injected faults.")
         faults.add_argument("--client-id", help="Only for this account (default: all).")
         faults.add_argument("--clear", action="store_true", help="Remove all faults.")
-        faults.add_argument("--latency-ms", type=int, default=0)
-        faults.add_argument("--error-rate", type=float, default=0.0)
-        faults.add_argument("--error-status", type=int, default=500)
-        faults.add_argument("--throttle-rate", type=float, default=0.0)
-        faults.add_argument("--retry-after", type=int, default=1)
-        faults.add_argument("--hang-seconds", type=float, default=0.0)
+        faults.add_argument(
+            "--latency-ms", type=int, default=0, help="Added to every answer (milliseconds)."
+        )
+        faults.add_argument(
+            "--error-rate", type=float, default=0.0, help="Share of requests that fail (0-1)."
+        )
+        faults.add_argument(
+            "--error-status", type=int, default=500, help="Status of a failed request (500)."
+        )
+        faults.add_argument(
+            "--throttle-rate",
+            type=float,
+            default=0.0,
+            help="Share of requests answered 429 (0-1).",
+        )
+        faults.add_argument(
+            "--retry-after", type=int, default=1, help="Retry-After seconds of a 429 (1)."
+        )
+        faults.add_argument(
+            "--hang-seconds",
+            type=float,
+            default=0.0,
+            help="Requests hang this long before answering (a timeout for the client).",
+        )
         faults.add_argument("--hang-rate", type=float, default=1.0, help="Share that hangs.")
-        faults.add_argument("--token-ttl-seconds", type=int)
-        faults.add_argument("--no-rate-limit", action="store_true")
-        faults.add_argument("--ambiguous-writes", action="store_true")
+        faults.add_argument(
+            "--token-ttl-seconds", type=int, help="Lifetime of new tokens (expiry tests)."
+        )
+        faults.add_argument(
+            "--no-rate-limit", action="store_true", help="Do not enforce 1NCE's rate limit."
+        )
+        faults.add_argument(
+            "--ambiguous-writes",
+            action="store_true",
+            help="Writes are applied but answered with an error (lost answers).",
+        )
         faults.add_argument("--paths", default="", help="Comma-separated path substrings.")
 
         prune = commands.add_parser("prune-log", help="Delete old request-log rows.")
-        prune.add_argument("--keep-hours", type=float, default=24)
+        prune.add_argument(
+            "--keep-hours", type=float, default=24, help="Keep rows younger than this (24)."
+        )
 
     def handle(self, *args, **options):
         getattr(self, "handle_" + options["action"].replace("-", "_"))(options)

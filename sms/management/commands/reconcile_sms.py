@@ -1,12 +1,11 @@
 """Settle sent SMS whose outcome was lost now (the periodic task's service)."""
 
-from django.core.management.base import BaseCommand
-
 from accounts.management.options import add_organization_argument, organization_option
+from core.management.base import FleetCommand
 from sms.services import reconcile_sms
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Settle MT SMS whose send answer from 1NCE was lost (every organization, or one)."
 
     def add_arguments(self, parser):

@@ -1,14 +1,15 @@
 """Follow MT delivery and mirror MO messages now, with a progress bar."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from accounts.management.options import add_organization_argument, organization_option
+from core.management.base import FleetCommand
 from sims.models import Sim
 from sms.services import sims_to_sync, sync_sms
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Sync SMS status and received (MO) messages from 1NCE."
 
     def add_arguments(self, parser):

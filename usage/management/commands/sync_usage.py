@@ -1,14 +1,15 @@
 """``manage.py sync_usage [--organization SLUG]``: the hourly usage sync, by hand."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from accounts.management.options import add_organization_argument, organization_option
+from core.management.base import FleetCommand, upstream_failure
 from upstream.exceptions import UpstreamError
 from usage.services import sync_usage
 
 
-class Command(BaseCommand):
+class Command(FleetCommand):
     help = "Fetch new daily usage from 1NCE for every active SIM (incremental)."
 
     def add_arguments(self, parser):
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         try:
             report = sync_usage(organization=org, progress=progress)
         except UpstreamError as exc:
-            raise CommandError(f"1NCE is unavailable, sync stopped: {exc}") from exc
+            raise CommandError(
+                f"1NCE is unavailable, sync stopped: {upstream_failure(exc)}"
+            ) from exc
         finally:
             if bar is not None:
                 bar.close()

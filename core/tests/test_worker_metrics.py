@@ -1,0 +1,149 @@
+"""The worker's Prometheus metrics: task runs counted by name and outcome with their runtime
+(in every process, eager runs included), and a real worker serving them, with its queue
+lengths, on ``WORKER_METRICS_PORT``."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from celery import shared_task
+from celery.exceptions import Retry
+from django.conf import settings as django_settings
+from prometheus_client import REGISTRY
+
+from core.tasks import cleanup
+from core.tests.settings_probe import ROOT
+
+
+@shared_task(name="core.tests.test_worker_metrics.boom")
+def boom():
+    raise RuntimeError("boom")
+
+
+@shared_task(name="core.tests.test_worker_metrics.flaky", autoretry_for=(ValueError,))
+def flaky():
+    raise ValueError("hiccup")
+
+
+def sample(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def counts(task: str) -> dict[str, float]:
+    return {
+        "started": sample("fleetops_celery_tasks_started_total", task=task),
+        **{
+            outcome: sample("fleetops_celery_tasks_total", task=task, outcome=outcome)
+            for outcome in ("succeeded", "failed", "retried")
+        },
+        "timed": sample("fleetops_celery_task_duration_seconds_count", task=task),
+    }
+
+
+@pytest.mark.django_db
+def test_a_task_run_is_counted_with_its_runtime():
+    before = counts(cleanup.name)
+    cleanup.delay()
+    after = counts(cleanup.name)
+    assert {key: after[key] - before[key] for key in after} == {
+        "started": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "retried": 0,
+        "timed": 1,
+    }
+
+
+def test_failures_and_retries_are_counted_apart():
+    failed, retried = counts(boom.name)["failed"], counts(flaky.name)["retried"]
+    with pytest.raises(RuntimeError):
+        boom.delay()
+    with pytest.raises(Retry):
+        flaky.delay()
+    assert counts(boom.name)["failed"] == failed + 1
+    assert counts(flaky.name)["retried"] == retried + 1
+    assert counts(flaky.name)["succeeded"] == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
+        return answer.read().decode()
+
+
+def eventually(read, condition, *, timeout: float):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = read()
+        except OSError:
+            value = None
+        if value is not None and condition(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; last read: {value!r}"[:2000])
+        time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prefork_worker_serves_its_task_counts_and_queue_lengths(celery_broker):
+    port = free_port()
+    database = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "WORKER_METRICS_PORT": str(port),
+    }
+    worker = subprocess.Popen(  # noqa: S603 (our own worker, fixed arguments)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "ERROR",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        queue_length = 'fleetops_celery_queue_length{queue="celery"} '
+        eventually(lambda: scrape(port), lambda t: queue_length in t, timeout=60)
+
+        cleanup.delay()  # published to the broker (not eager): the worker's pool runs it
+
+        succeeded = f'fleetops_celery_tasks_total{{outcome="succeeded",task="{cleanup.name}"}} 1.0'
+        text = eventually(lambda: scrape(port), lambda t: succeeded in t, timeout=60)
+        assert f'fleetops_celery_tasks_started_total{{task="{cleanup.name}"}} 1.0' in text
+        assert f'fleetops_celery_task_duration_seconds_count{{task="{cleanup.name}"}} 1.0' in text
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
