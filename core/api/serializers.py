@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from core.models import Job, JobItem, TaskRunOutcome
+from core.serializers import FleetModelSerializer, FleetSerializer
 
 
-class JobItemSerializer(serializers.ModelSerializer):
+class JobItemSerializer(FleetModelSerializer):
     class Meta:
         model = JobItem
         fields = ["key", "status", "result", "error", "attempts", "updated_at"]
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(FleetModelSerializer):
     job_id = serializers.CharField(source="id", read_only=True)
     progress = serializers.FloatField(read_only=True)
     results = JobItemSerializer(source="items", many=True, read_only=True)
@@ -43,7 +44,7 @@ class JobSummarySerializer(JobSerializer):
         fields = [f for f in JobSerializer.Meta.fields if f != "results"]
 
 
-class TaskRunSerializer(serializers.Serializer):
+class TaskRunSerializer(FleetSerializer):
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
@@ -52,7 +53,7 @@ class TaskRunSerializer(serializers.Serializer):
     result = serializers.JSONField(allow_null=True)
 
 
-class ScheduledJobSerializer(serializers.Serializer):
+class ScheduledJobSerializer(FleetSerializer):
     name = serializers.CharField()
     task = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
@@ -75,6 +76,6 @@ class ScheduledJobSerializer(serializers.Serializer):
     next_run_at = serializers.DateTimeField(allow_null=True)
 
 
-class SchedulerStatusSerializer(serializers.Serializer):
+class SchedulerStatusSerializer(FleetSerializer):
     timezone = serializers.CharField()
     jobs = ScheduledJobSerializer(many=True)

@@ -7,6 +7,7 @@ from quotas.services.quota import (
     current_quota,
     package_size,
     packages_for,
+    refresh_fleet_quotas,
     refresh_quotas,
     threshold_for,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "current_quota",
     "package_size",
     "packages_for",
+    "refresh_fleet_quotas",
     "refresh_quotas",
     "run_bulk_topup",
     "settle_topups",

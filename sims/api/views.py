@@ -2,13 +2,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.exceptions import Unprocessable
+from core.filters import filtered
 from core.identifiers import ICCID_SEGMENT, normalize_iccid
 from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
-from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
+from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin, takes_no_body
 from sims import cache as sim_cache
 from sims import services
 from sims.api.serializers import (
@@ -193,6 +193,7 @@ class SimViewSet(FleetViewSet):
     @calls_upstream
     @extend_schema(request=None, responses={200: SimDetailSerializer})
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def sync(self, request, iccid=None):
         sim = services.sync_one(sim=self.get_object())
         return Response(SimDetailSerializer(sim).data)
@@ -202,6 +203,7 @@ class SimViewSet(FleetViewSet):
         request=None, responses={202: JobAcceptedSerializer}, parameters=[ORGANIZATION_ID_PARAMETER]
     )
     @action(detail=False, methods=["post"], url_path="sync-all")
+    @takes_no_body
     def sync_all(self, request):
         """Sync every SIM of the organization as a job; while one is queued or running, its
         job is answered instead of queuing another."""
@@ -221,12 +223,12 @@ class SimViewSet(FleetViewSet):
     def events(self, request, iccid=None):
         """The SIM's events: 1NCE's (refreshed at most once a minute) merged with ours."""
         sim = self.get_object()
+        filterset = SimEventFilterSet(
+            request.query_params, queryset=SimEvent.objects.filter(sim=sim)
+        )
+        events = filtered(filterset)  # bad filters answer 422 before 1NCE is asked
         refresh_upstream_events(sim=sim)
-        events = SimEvent.objects.filter(sim=sim)
-        filterset = SimEventFilterSet(request.query_params, queryset=events)
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs.order_by("-occurred_at", "-id"))
+        page = self.paginate_queryset(events.order_by("-occurred_at", "-id"))
         return self.get_paginated_response(SimEventSerializer(page, many=True).data)
 
     @extend_schema(

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.serializers import FleetSerializer
 from usage.selectors import Granularity, GroupBy
 
 # Seed 001: the default period is the last 30 days, today included.
@@ -23,8 +24,10 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days) if day - date.min >= timedelta(days=days) else date.min
 
 
-class UsageQuerySerializer(serializers.Serializer):
+class UsageQuerySerializer(FleetSerializer):
     """Query parameters of the usage endpoints; errors name the parameter (422)."""
+
+    reject_unknown_fields = False  # a query string also carries paging, format, api_key
 
     start_date = serializers.DateField(
         required=False, help_text="First day (YYYY-MM-DD, UTC). Default: 30 days ago."
@@ -59,12 +62,12 @@ class FleetUsageQuerySerializer(UsageQuerySerializer):
     )
 
 
-class PeriodSerializer(serializers.Serializer):
+class PeriodSerializer(FleetSerializer):
     start = serializers.DateField()
     end = serializers.DateField()
 
 
-class UsageBucketSerializer(serializers.Serializer):
+class UsageBucketSerializer(FleetSerializer):
     date = serializers.DateField(help_text="The day, or the first day of the week or month.")
     period = serializers.CharField(
         required=False, help_text="Weekly and monthly: the ISO week (2026-W53) or month (2026-12)."
@@ -88,7 +91,7 @@ class FleetUsageBucketSerializer(UsageBucketSerializer):
     )
 
 
-class UsageSummarySerializer(serializers.Serializer):
+class UsageSummarySerializer(FleetSerializer):
     total_volume = serializers.IntegerField()
     total_volume_rx = serializers.IntegerField()
     total_volume_tx = serializers.IntegerField()
@@ -104,7 +107,7 @@ class UsageSummarySerializer(serializers.Serializer):
     days_with_data = serializers.IntegerField()
 
 
-class SimUsageSerializer(serializers.Serializer):
+class SimUsageSerializer(FleetSerializer):
     iccid = serializers.CharField()
     period = PeriodSerializer()
     granularity = serializers.ChoiceField(choices=Granularity.choices)
@@ -112,13 +115,13 @@ class SimUsageSerializer(serializers.Serializer):
     summary = UsageSummarySerializer()
 
 
-class FleetUsageGroupSerializer(serializers.Serializer):
+class FleetUsageGroupSerializer(FleetSerializer):
     key = serializers.CharField(allow_null=True, help_text="The status or tag; null: untagged.")
     usage = FleetUsageBucketSerializer(many=True)
     summary = UsageSummarySerializer()
 
 
-class FleetUsageSerializer(serializers.Serializer):
+class FleetUsageSerializer(FleetSerializer):
     period = PeriodSerializer()
     granularity = serializers.ChoiceField(choices=Granularity.choices)
     group_by = serializers.ChoiceField(choices=GroupBy.choices, allow_null=True)
@@ -127,7 +130,7 @@ class FleetUsageSerializer(serializers.Serializer):
     groups = FleetUsageGroupSerializer(many=True, required=False)
 
 
-class UsageSyncSerializer(serializers.Serializer):
+class UsageSyncSerializer(FleetSerializer):
     iccid = serializers.CharField()
     fetched_from = serializers.DateField(help_text="First day asked of 1NCE.")
     fetched_to = serializers.DateField(help_text="Last day asked of 1NCE.")
