@@ -473,8 +473,9 @@ PRODUCTS_CACHE_SECONDS = env.int("PRODUCTS_CACHE_SECONDS", default=3600)
 ONENCE_RATE_LIMIT_PER_SECOND = env.float("ONENCE_RATE_LIMIT_PER_SECOND", default=10.0)
 # Refresh the bearer token this many seconds before it expires.
 ONENCE_TOKEN_REFRESH_MARGIN = env.int("ONENCE_TOKEN_REFRESH_MARGIN", default=600)
-# Usage sync: a SIM with no usage stored yet fetches this many days back (1NCE keeps ~6 months).
-USAGE_INITIAL_SYNC_DAYS = env.int("USAGE_INITIAL_SYNC_DAYS", default=30)
+# Usage sync: how many days back a SIM's usage is read (its first sync, and once more for SIMs
+# covering less after the setting is raised). Capped at what 1NCE keeps (180 days).
+USAGE_INITIAL_SYNC_DAYS = env.int("USAGE_INITIAL_SYNC_DAYS", default=90)
 # SIMs that failed with a transient upstream error are retried this many more times in the
 # same run, waiting USAGE_SYNC_RETRY_DELAY_SECONDS, then twice that, and so on.
 USAGE_SYNC_RETRIES = env.int("USAGE_SYNC_RETRIES", default=2)
