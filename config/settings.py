@@ -541,6 +541,9 @@ QUOTA_REFRESH_SECONDS = env.int("QUOTA_REFRESH_SECONDS", default=60)
 # The periodic quota refresh reads at most this many SIMs per run (two requests each: data and
 # SMS), those read longest ago first.
 QUOTA_REFRESH_MAX_SIMS = env.int("QUOTA_REFRESH_MAX_SIMS", default=2000)
+# A sent SMS's status is read again this many seconds after the send (1NCE's first delivery
+# attempt is due within seconds), so the mirror shows it delivered without waiting for sync-sms.
+SMS_FOLLOW_SECONDS = env.int("SMS_FOLLOW_SECONDS", default=20)
 # How long a non-final MT SMS may go without a status check when it is read.
 SMS_STATUS_REFRESH_SECONDS = env.int("SMS_STATUS_REFRESH_SECONDS", default=10)
 # SIMs whose MO messages the periodic SMS sync reads per run (least recently read first).
