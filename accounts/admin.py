@@ -4,12 +4,14 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts.models import APIKey, AuditLog, Organization, RefreshToken, User
+from accounts.services import revoke_api_keys
 from core.admin import ReadOnlyAdmin
 from core.console import ConsoleAdmin
 
 # The library registers its own (unused) key model: one "API keys" page is ours.
 if admin.site.is_registered(LibraryAPIKey):
     admin.site.unregister(LibraryAPIKey)
+from core.context import Context
 
 
 @admin.register(Organization)
@@ -76,8 +78,22 @@ class APIKeyAdmin(ConsoleAdmin, APIKeyModelAdmin):
     list_filter = ["read_only", "revoked", "created"]
     list_select_related = ["user"]
     search_fields = ["prefix", "name", "user__username"]
-    readonly_fields = ["prefix", "last_used_at", "usage_count", "revoked_at"]
+    readonly_fields = ["prefix", "last_used_at", "usage_count", "revoked", "revoked_at"]
     raw_id_fields = ["user"]
+    actions = ["revoke_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Revoking is the action below (the service that drops the cached key), never a
+        # checkbox saved by hand.
+        fields = [*super().get_readonly_fields(request, obj), *self.readonly_fields]
+        return list(dict.fromkeys(fields))
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        revoked = revoke_api_keys(
+            api_keys=queryset, context=Context.from_request(request, via="console")
+        )
+        self.message_user(request, f"{revoked} API key(s) revoked; they stop working at once.")
 
 
 @admin.register(RefreshToken)

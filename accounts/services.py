@@ -3,6 +3,7 @@
 Every function here writes its audit entry in the same transaction as its change.
 """
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -312,6 +313,36 @@ def revoke_api_key(*, api_key: APIKey, context: Context) -> None:
     )
 
 
+@transaction.atomic
+def revoke_api_keys(*, api_keys, context: Context) -> int:
+    """Revoke the live keys among ``api_keys`` (a queryset) at once: one update, their cached
+    copies dropped now and after commit (a bulk update sends no ``post_save``, so nothing else
+    would), one audit entry each. The console's bulk action and ``seed_demo --new-key`` revoke
+    through here; returns how many were revoked."""
+    keys = list(
+        api_keys.filter(revoked=False)
+        .select_for_update(of=("self",))
+        .select_related("user__organization")
+        .order_by("pk")
+    )
+    if not keys:
+        return 0
+    APIKey.objects.filter(pk__in=[key.pk for key in keys]).update(
+        revoked=True, revoked_at=timezone.now()
+    )
+    forget_api_keys_now_and_after_commit([key.prefix for key in keys])
+    for key in keys:
+        record_audit(
+            operation="REVOKE",
+            resource_type="api_key",
+            resource_id=key.prefix,
+            context=context,
+            organization=key.user.organization,
+            response_status=204,
+        )
+    return len(keys)
+
+
 def find_api_key(raw: str) -> APIKey | None:
     """The usable key for a raw ``sk_live_<prefix>.<secret>``, or None (unknown, wrong, revoked,
     expired, or its owner inactive).
@@ -342,6 +373,20 @@ def forget_cached_api_keys(*prefixes: str) -> None:
     """Drop cached keys. Raises when Redis is unreachable: a change that must reach every
     process (a revocation, a deactivated owner) must not pass while a stale copy survives."""
     cache.delete_many([API_KEY_CACHE_KEY.format(prefix) for prefix in prefixes])
+
+
+def forget_api_keys_now_and_after_commit(prefixes: list[str]) -> None:
+    """Drop cached keys inside the change's transaction, so that with Redis down the change
+    fails (503, rolled back) instead of leaving a stale copy to be served once Redis is back;
+    and again after commit, in case a reader cached the old row in between (best effort: the
+    change is committed by then)."""
+    forget_cached_api_keys(*prefixes)
+
+    def again():
+        with contextlib.suppress(*CACHE_ERRORS):
+            forget_cached_api_keys(*prefixes)
+
+    transaction.on_commit(again)
 
 
 def record_api_key_use(api_key: APIKey) -> None:

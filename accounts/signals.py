@@ -5,10 +5,7 @@ not, go to the audit log like API logins do; django-axes (connected before us, s
 INSTALLED_APPS) has already flagged a locked-out attempt on the request by then.
 """
 
-import contextlib
-
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
@@ -16,31 +13,16 @@ from django.urls import NoReverseMatch, reverse
 from accounts.audit import record_audit
 from accounts.models import APIKey, AuditStatus, User
 from accounts.selectors import find_user_for_login
-from accounts.services import forget_cached_api_keys
+from accounts.services import forget_api_keys_now_and_after_commit
 from core.context import Context
-from core.degraded import CACHE_ERRORS
 
 ADMIN_LOGIN = "ADMIN_LOGIN"
-
-
-def _forget_now_and_after_commit(prefixes: list[str]) -> None:
-    """Drop cached keys inside the change's transaction, so that with Redis down the change
-    fails (503, rolled back) instead of leaving a stale copy to be served once Redis is back;
-    and again after commit, in case a reader cached the old row in between (best effort: the
-    change is committed by then)."""
-    forget_cached_api_keys(*prefixes)
-
-    def again():
-        with contextlib.suppress(*CACHE_ERRORS):
-            forget_cached_api_keys(*prefixes)
-
-    transaction.on_commit(again)
 
 
 @receiver([post_save, post_delete], sender=APIKey)
 def api_key_changed(sender, instance, created=False, **kwargs):
     if not created:  # a new key has no cached copy
-        _forget_now_and_after_commit([instance.prefix])
+        forget_api_keys_now_and_after_commit([instance.prefix])
 
 
 @receiver([post_save, post_delete], sender=User)
@@ -49,7 +31,7 @@ def user_changed(sender, instance, created=False, update_fields=None, **kwargs):
         return  # nothing a cached key depends on (a login saves last_login)
     prefixes = list(APIKey.objects.filter(user_id=instance.pk).values_list("prefix", flat=True))
     if prefixes:
-        _forget_now_and_after_commit(prefixes)
+        forget_api_keys_now_and_after_commit(prefixes)
 
 
 def _is_admin_request(request) -> bool:

@@ -28,6 +28,20 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Evaluate quota thresholds and run auto top-up rules.",
     ),
     Schedule(
+        name="refresh-quotas",
+        task="quotas.tasks.refresh_quotas",
+        every_seconds=15 * 60,
+        expires_seconds=14 * 60,
+        description="Read the quotas of the SIMs read longest ago from 1NCE (bounded per run).",
+    ),
+    Schedule(
+        name="refresh-connectivity",
+        task="sims.tasks.refresh_connectivity",
+        every_seconds=15 * 60,
+        expires_seconds=14 * 60,
+        description="Read RAT, country and operator of the SIMs read longest ago (bounded).",
+    ),
+    Schedule(
         name="sync-sms",
         task="sms.tasks.sync_sms",
         every_seconds=5 * 60,

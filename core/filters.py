@@ -1,7 +1,61 @@
-"""Filter backends shared by every list: ``search`` and seed 001's ``sort_by``/``sort_order``."""
+"""Filter backends shared by every list: django-filter's with choice errors that list the
+allowed values, ``search``, and seed 001's ``sort_by``/``sort_order``."""
 
+from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
+
+
+def allowed_values(field: forms.ChoiceField) -> list[str]:
+    """The values a choice form field accepts (its empty choice left out)."""
+    values = []
+    for value, label in field.choices:
+        if isinstance(label, list | tuple):  # an optgroup: (group, [(value, label), ...])
+            values.extend(str(v) for v, _ in label if v not in ("", None))
+        elif value not in ("", None):
+            values.append(str(value))
+    return values
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter for every list, its errors as 422 field errors; a choice filter's error
+    names the allowed values (``status``, ``event_type``, ... as ``sort_by`` does), so every
+    choice filter of every app says what it accepts without writing it again."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        return filtered(filterset)
+
+
+def filtered(filterset):
+    """The filterset's queryset, or a 422 whose choice errors list the allowed values. For
+    views that apply a filterset themselves (an action's sub-list)."""
+    if not filterset.is_valid():
+        raise ValidationError(filter_errors(filterset.form))
+    return filterset.qs
+
+
+def filter_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A filter form's errors by parameter; a choice parameter's lists the allowed values."""
+    errors = {}
+    for name, messages in form.errors.items():
+        field = form.fields.get(name)
+        if isinstance(field, forms.ChoiceField) and any(
+            error.code in ("invalid_choice", "invalid_list") for error in form.errors[name].data
+        ):
+            given = form.data.getlist(name) if hasattr(form.data, "getlist") else []
+            known = set(allowed_values(field))
+            wrong = [value for value in given if value not in known] or given
+            errors[name] = [
+                f"Unknown value {', '.join(repr(v) for v in wrong)}; "
+                f"use one of: {', '.join(allowed_values(field))}."
+            ]
+        else:
+            errors[name] = list(messages)
+    return errors
 
 
 class SearchFilter(filters.SearchFilter):

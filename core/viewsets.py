@@ -48,6 +48,34 @@ def _named_organization_id(request):
     return value
 
 
+def takes_no_body(handler):
+    """Mark a write handler that reads no body (``@extend_schema(request=None)`` actions): a
+    body sent to it is refused with 422 naming its fields, as a serializer refuses unknown
+    ones (``core.serializers``), instead of being ignored. ``organization_id`` stays allowed:
+    :func:`target_organization` reads it."""
+    handler.takes_no_body = True
+    return handler
+
+
+def _refuse_unexpected_body(view, request) -> None:
+    name = getattr(view, "action", None) or request.method.lower()
+    handler = getattr(view, name, None)
+    if not getattr(handler, "takes_no_body", False) or request.method in ("GET", "HEAD"):
+        return
+    body = request.data
+    if not body:
+        return
+    unknown = (
+        [str(key) for key in body if key != ORGANIZATION_PARAMETER]
+        if isinstance(body, Mapping)
+        else ["non_field_errors"]
+    )
+    if unknown:
+        raise exceptions.ValidationError(
+            {key: ["Unknown field; this endpoint takes no body."] for key in unknown}
+        )
+
+
 def _organization_error(message: str) -> Unprocessable:
     return Unprocessable({ORGANIZATION_PARAMETER: message}, message=message)
 
@@ -110,6 +138,7 @@ class FleetViewMixin:
             raise
         self.check_throttles(request)
         self.check_permissions(request)
+        _refuse_unexpected_body(self, request)
         user = request.user
         if user.is_authenticated:
             structlog.contextvars.bind_contextvars(

@@ -17,6 +17,14 @@ def check_quotas() -> dict:
     return services.check_quotas()
 
 
+# The next run, 15 minutes away, is the retry; each run reads the SIMs read longest ago.
+@shared_task(base=FleetTask, name="quotas.tasks.refresh_quotas", max_retries=0)
+def refresh_quotas() -> dict:
+    """Read the quotas of the SIMs read longest ago from 1NCE, bounded per run (every 15
+    minutes)."""
+    return services.refresh_fleet_quotas().as_dict()
+
+
 # The next run, two minutes away, is the retry.
 @shared_task(base=FleetTask, name="quotas.tasks.reconcile_topups", max_retries=0)
 def reconcile_topups() -> dict:

@@ -44,6 +44,14 @@ def sync_sims() -> list[dict]:
     return [vars(result) for result in services.sync_all()]
 
 
+# The next run, 15 minutes away, is the retry; each run reads the SIMs read longest ago.
+@shared_task(base=FleetTask, name="sims.tasks.refresh_connectivity", max_retries=0)
+def refresh_connectivity() -> dict:
+    """Read the connectivity (RAT, country, operator) of the SIMs read longest ago, bounded
+    per run (every 15 minutes)."""
+    return services.refresh_fleet_connectivity().as_dict()
+
+
 def _sync_organization_handler(job: Job):
     def handle(item):
         organization = Organization.objects.get(pk=item.payload["organization_id"])

@@ -152,3 +152,22 @@ class SimMonthlyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sim_id} {self.month:%Y-%m}"
+
+
+class UsageCoverage(models.Model):
+    """The days of one SIM whose usage was read from 1NCE: from the first day ever asked to
+    the last. Inside them a day without a record had no usage (answered as zero); outside
+    them nothing is known, and the API says so (``coverage``)."""
+
+    sim = models.OneToOneField("sims.Sim", on_delete=models.CASCADE, related_name="usage_coverage")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    class Meta:
+        ordering = ["sim"]
+
+    def __str__(self) -> str:
+        return f"{self.sim_id} {self.first_day}..{self.last_day}"

@@ -2,6 +2,10 @@
 
 Buckets are computed in Python from daily rows (at most two years of them), so week and month
 edges are the same on PostgreSQL and SQLite and byte totals stay exact integers.
+
+Every answer states its ``coverage``: the days whose usage was read from 1NCE. Inside it a day
+without a record had no usage and is answered as a zero row (a 30-day daily query answers 30
+rows, charts stay continuous); outside it nothing is known and no row is made up.
 """
 
 import calendar
@@ -10,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 
 from sims.models import Sim
-from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageRecord
+from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageCoverage, UsageRecord
 
 
 class Granularity(models.TextChoices):
@@ -45,20 +49,37 @@ class Day:
 
 
 def sim_usage(*, sim: Sim, start_date: date, end_date: date, granularity: str) -> dict:
-    """Seed 001's usage answer for one SIM: buckets in the period and the summary. One query."""
+    """Seed 001's usage answer for one SIM: buckets in the period, the summary, and the
+    coverage. Two queries."""
     rows = (
         UsageRecord.objects.filter(sim=sim, date__gte=start_date, date__lte=end_date)
         .order_by("date")
         .values_list("date", "data_rx_bytes", "data_tx_bytes", "sms_mo", "sms_mt", "session_count")
     )
     days = [Day(*row) for row in rows]
+    coverage = UsageCoverage.objects.filter(sim=sim).values_list("first_day", "last_day").first()
     return {
         "iccid": sim.iccid,
         "period": {"start": start_date, "end": end_date},
         "granularity": granularity,
-        "usage": buckets(days, granularity, start_date, end_date),
+        "coverage": coverage_answer(coverage),
+        "usage": buckets(days, granularity, start_date, end_date, covered=coverage),
         "summary": summarize(days, start_date, end_date),
     }
+
+
+def fleet_coverage(organization_id: int) -> tuple[date, date] | None:
+    """The days read for every mirrored SIM of the organization: from the latest first day
+    (a SIM added later was read back as far when it came) to the last day read of any."""
+    span = UsageCoverage.objects.filter(organization_id=organization_id).aggregate(
+        first=Max("first_day"), last=Max("last_day")
+    )
+    return (span["first"], span["last"]) if span["first"] else None
+
+
+def coverage_answer(coverage: tuple[date, date] | None) -> dict:
+    first, last = coverage or (None, None)
+    return {"from": first, "to": last}
 
 
 def fleet_usage(
@@ -83,11 +104,13 @@ def fleet_usage(
         .values_list("date", "data_rx_bytes", "data_tx_bytes", "sms_mo", "sms_mt", "sim_count")
     )
     days = [Day(d, rx, tx, mo, mt, None, sims) for d, rx, tx, mo, mt, sims in rollup]
+    coverage = fleet_coverage(organization_id)
     answer = {
         "period": {"start": start_date, "end": end_date},
         "granularity": granularity,
         "group_by": group_by,
-        "usage": buckets(days, granularity, start_date, end_date),
+        "coverage": coverage_answer(coverage),
+        "usage": buckets(days, granularity, start_date, end_date, covered=coverage, sims=True),
         "summary": summarize(days, start_date, end_date),
     }
     if group_by:
@@ -95,7 +118,9 @@ def fleet_usage(
         answer["groups"] = [
             {
                 "key": key,
-                "usage": buckets(group_days, granularity, start_date, end_date),
+                "usage": buckets(
+                    group_days, granularity, start_date, end_date, covered=coverage, sims=True
+                ),
                 "summary": summarize(group_days, start_date, end_date),
             }
             for key, group_days in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0]))
@@ -149,15 +174,32 @@ def bucket_bounds(day: date, granularity: str) -> tuple[date, date, str]:
     return day, day, day.isoformat()
 
 
-def buckets(days: list[Day], granularity: str, start_date: date, end_date: date) -> list[dict]:
+def buckets(
+    days: list[Day],
+    granularity: str,
+    start_date: date,
+    end_date: date,
+    *,
+    covered: tuple[date, date] | None = None,
+    sims: bool = False,
+) -> list[dict]:
     """Daily rows as they are; weekly and monthly ones summed, each bucket clipped to the
-    requested period (``start``/``end``) and labelled (``2026-W53``, ``2026-12``)."""
+    requested period (``start``/``end``) and labelled (``2026-W53``, ``2026-12``). Buckets
+    inside the ``covered`` days without a record are zero rows (``days`` 0; ``sim_count`` 0
+    with ``sims``), in date order."""
     grouped: dict[tuple, list[Day]] = {}
+    if covered is not None:
+        day, last_day = max(start_date, covered[0]), min(end_date, covered[1])
+        while day <= last_day:
+            grouped.setdefault(bucket_bounds(day, granularity), [])
+            day += timedelta(days=1)
     for day in days:
         grouped.setdefault(bucket_bounds(day.date, granularity), []).append(day)
     answer = []
-    for (first, last, label), members in grouped.items():
+    for (first, last, label), members in sorted(grouped.items()):
         row = _totals(members)
+        if sims:
+            row.setdefault("sim_count", 0)
         if granularity == Granularity.DAILY:
             row = {"date": first, **row}
         else:

@@ -1,7 +1,10 @@
 """Usage sync (US-010): fetch only new days from 1NCE, upsert them, keep the rollup current.
 
 A SIM's sync asks 1NCE for the days from its last stored day (re-fetched: it may have been
-partial) to today; a SIM with nothing stored asks for ``USAGE_INITIAL_SYNC_DAYS``. The fetch
+partial) to today; a SIM with nothing stored asks for ``USAGE_INITIAL_SYNC_DAYS`` (90 by
+default, at most what 1NCE keeps), and a SIM whose coverage starts later (the setting was
+raised) reaches back that far once. ``UsageCoverage`` records the days asked, which the API
+answers as ``coverage`` and zero-fills inside. The fetch
 happens before any write, so a failed upstream call changes nothing. The 1NCE client applies
 the account's rate limit and retries 429/5xx itself; the fleet run retries what still failed.
 """
@@ -26,7 +29,13 @@ from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from upstream.onence.models import DailyUsage
-from usage.models import OrganizationDailyUsage, SimMonthlyUsage, StaleRollupDay, UsageRecord
+from usage.models import (
+    OrganizationDailyUsage,
+    SimMonthlyUsage,
+    StaleRollupDay,
+    UsageCoverage,
+    UsageRecord,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -85,16 +94,41 @@ class UsageSyncReport:
         }
 
 
+def initial_sync_days() -> int:
+    """How far back a SIM's usage is read (``USAGE_INITIAL_SYNC_DAYS``), at most what 1NCE
+    keeps."""
+    return max(0, min(settings.USAGE_INITIAL_SYNC_DAYS, UPSTREAM_HISTORY_DAYS))
+
+
 def sync_window(*, sim: Sim, today: date | None = None) -> tuple[date, date]:
-    """The days to ask 1NCE for: from the last stored day (or the initial window) to today."""
+    """The days to ask 1NCE for: from the last stored day to today, reaching back to the
+    backfill start (``USAGE_INITIAL_SYNC_DAYS`` ago) while the SIM's coverage does not (a new
+    SIM, or the setting was raised)."""
     today = today or timezone.now().date()
+    backfill_from = today - timedelta(days=initial_sync_days())
     last = (
         UsageRecord.objects.filter(sim=sim).order_by("-date").values_list("date", flat=True).first()
     )
     # The last stored day is fetched again: it may have been synced before it was over.
-    start = last if last is not None else today - timedelta(days=settings.USAGE_INITIAL_SYNC_DAYS)
+    start = last if last is not None else backfill_from
+    covered_from = UsageCoverage.objects.filter(sim=sim).values_list("first_day", flat=True).first()
+    if covered_from is None or covered_from > backfill_from:
+        start = min(start, backfill_from)
     start = min(max(start, today - timedelta(days=UPSTREAM_HISTORY_DAYS)), today)
     return start, today
+
+
+def _extend_coverage(*, sim: Sim, start: date, end: date) -> None:
+    """Record that 1NCE was asked for ``start``..``end`` of the SIM (coverage only grows)."""
+    coverage, created = UsageCoverage.objects.select_for_update().get_or_create(
+        sim=sim,
+        defaults={"organization_id": sim.organization_id, "first_day": start, "last_day": end},
+    )
+    if not created and (start < coverage.first_day or end > coverage.last_day):
+        coverage.first_day = min(coverage.first_day, start)
+        coverage.last_day = max(coverage.last_day, end)
+        coverage.organization_id = sim.organization_id
+        coverage.save(update_fields=["first_day", "last_day", "organization"])
 
 
 def sync_usage_for_sim(*, sim: Sim, client=None, refresh_rollup: bool = True) -> SimUsageSync:
@@ -121,6 +155,7 @@ def sync_usage_for_sim(*, sim: Sim, client=None, refresh_rollup: bool = True) ->
         if refresh_rollup and changed:
             refresh_daily_rollup(organization_id=sim.organization_id, dates=changed)
         refresh_sim_months(sim=sim, dates=changed)
+        _extend_coverage(sim=sim, start=start, end=end)
         Sim.objects.filter(pk=sim.pk).update(usage_synced_at=timezone.now())
     latest = max((day.date for day in days), default=None)
     if latest is None:

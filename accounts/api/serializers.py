@@ -1,24 +1,30 @@
+from datetime import timedelta
+
 from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import APIKey, AuditLog, Organization, Role, User
 from accounts.selectors import pending_api_key_uses
+from core.serializers import FleetModelSerializer, FleetSerializer
+
+# Keys can be made to expire up to ten years out (expires_in_days).
+MAX_KEY_LIFETIME_DAYS = 3650
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(FleetModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "slug", "is_active", "created_at"]
         read_only_fields = ["id", "slug", "is_active", "created_at"]
 
 
-class OrganizationRefSerializer(serializers.ModelSerializer):
+class OrganizationRefSerializer(FleetModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "slug"]
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(FleetModelSerializer):
     organization = OrganizationRefSerializer(read_only=True)
     role = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="date_joined", read_only=True)
@@ -41,7 +47,7 @@ class UserSerializer(serializers.ModelSerializer):
         return Role.ADMIN if user.is_superuser else user.role
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(FleetSerializer):
     username = serializers.CharField(required=False, max_length=254)
     email = serializers.EmailField(required=False)
     password = serializers.CharField(trim_whitespace=False, max_length=256)
@@ -54,7 +60,7 @@ class LoginSerializer(serializers.Serializer):
         return attrs
 
 
-class TokenUserSerializer(serializers.ModelSerializer):
+class TokenUserSerializer(FleetModelSerializer):
     role = serializers.SerializerMethodField()
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -66,7 +72,7 @@ class TokenUserSerializer(serializers.ModelSerializer):
         return Role.ADMIN if user.is_superuser else user.role
 
 
-class TokenResponseSerializer(serializers.Serializer):
+class TokenResponseSerializer(FleetSerializer):
     """The token union of seeds 001, 003 and 004 (answered without the envelope)."""
 
     success = serializers.BooleanField(default=True)
@@ -77,16 +83,16 @@ class TokenResponseSerializer(serializers.Serializer):
     user = TokenUserSerializer()
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(FleetSerializer):
     refresh_token = serializers.CharField()
 
 
-class LogoutResponseSerializer(serializers.Serializer):
+class LogoutResponseSerializer(FleetSerializer):
     success = serializers.BooleanField()
     msg = serializers.CharField()
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(FleetSerializer):
     """An organization admin adds a user to the organization."""
 
     username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150)
@@ -96,7 +102,7 @@ class RegisterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
 
-class OpenRegisterSerializer(serializers.Serializer):
+class OpenRegisterSerializer(FleetSerializer):
     """Seed 003's self-registration: a username and a password, nothing else."""
 
     username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150)
@@ -104,7 +110,7 @@ class OpenRegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
 
-class OpenRegisterResponseSerializer(serializers.ModelSerializer):
+class OpenRegisterResponseSerializer(FleetModelSerializer):
     created_at = serializers.DateTimeField(source="date_joined")
 
     class Meta:
@@ -112,12 +118,20 @@ class OpenRegisterResponseSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "is_active", "created_at"]
 
 
-class APIKeySerializer(serializers.ModelSerializer):
+class APIKeySerializer(FleetModelSerializer):
     id = serializers.CharField(source="prefix", read_only=True)
     # Declared: the model's ``default=None`` would make DRF treat it as optional.
     name = serializers.CharField(max_length=50, help_text="What the key is for.")
     expires_at = serializers.DateTimeField(
         source="expiry_date", required=False, allow_null=True, default=None
+    )
+    # What seed 001 and the origin's clients send; the answer gives the resulting expires_at.
+    expires_in_days = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        min_value=1,
+        max_value=MAX_KEY_LIFETIME_DAYS,
+        help_text="Expire the key this many days from now (instead of expires_at).",
     )
     created_at = serializers.DateTimeField(source="created", read_only=True)
     usage_count = serializers.SerializerMethodField()
@@ -133,6 +147,7 @@ class APIKeySerializer(serializers.ModelSerializer):
             "read_only",
             "created_at",
             "expires_at",
+            "expires_in_days",
             "last_used_at",
             "usage_count",
             "revoked",
@@ -148,6 +163,16 @@ class APIKeySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("expires_at must be in the future.")
         return value
 
+    def validate(self, attrs):
+        days = attrs.pop("expires_in_days", None)
+        if days is not None:
+            if attrs.get("expiry_date") is not None:
+                raise serializers.ValidationError(
+                    {"expires_in_days": ["Give expires_in_days or expires_at, not both."]}
+                )
+            attrs["expiry_date"] = timezone.now() + timedelta(days=days)
+        return attrs
+
 
 class APIKeyCreatedSerializer(APIKeySerializer):
     key = serializers.CharField(read_only=True, help_text="The full key. Shown only once.")
@@ -156,7 +181,7 @@ class APIKeyCreatedSerializer(APIKeySerializer):
         fields = [*APIKeySerializer.Meta.fields, "key"]
 
 
-class AuditLogSerializer(serializers.ModelSerializer):
+class AuditLogSerializer(FleetModelSerializer):
     user_id = serializers.IntegerField(read_only=True)
     organization_id = serializers.IntegerField(read_only=True)
 

@@ -297,3 +297,62 @@ class TestAPIKeyList(ListObjectsCases):
 
     def ids_of(self, objects):
         return {o.prefix for o in objects}
+
+
+def test_expires_in_days_sets_the_expiry(owner_client):
+    before = timezone.now()
+    response = owner_client.post(
+        "/api/v1/auth/api-keys", {"name": "ci", "expires_in_days": 30}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert "expires_in_days" not in data
+    expiry = APIKey.objects.get(prefix=data["id"]).expiry_date
+    assert before + timedelta(days=30) <= expiry <= timezone.now() + timedelta(days=30)
+    assert data["expires_at"] is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "ci", "expires_in_days": 0},
+        {"name": "ci", "expires_in_days": "soon"},
+        {"name": "ci", "expires_in_days": 3, "expires_at": "2099-01-01T00:00:00Z"},
+    ],
+)
+def test_a_bad_expires_in_days_is_422_naming_it(owner_client, body):
+    response = owner_client.post("/api/v1/auth/api-keys", body, format="json")
+    assert response.status_code == 422, response.content
+    locs = [e["loc"] for e in response.json()["error"]["details"]["errors"]]
+    assert ["expires_in_days"] in locs
+    assert not APIKey.objects.exists()
+
+
+def test_bulk_revocation_in_the_console_takes_effect_at_once(
+    owner, client, make_user, django_capture_on_commit_callbacks
+):
+    first, raw_first = issue_api_key(user=owner, name="one")
+    second, raw_second = issue_api_key(user=owner, name="two")
+    assert keyed(raw_first).get("/api/v1/auth/me").status_code == 200  # both cached
+    assert keyed(raw_second).get("/api/v1/auth/me").status_code == 200
+    client.force_login(make_user(Role.ADMIN, is_staff=True, is_superuser=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/accounts/apikey/",
+            {"action": "revoke_selected", "_selected_action": [first.pk, second.pk]},
+        )
+
+    assert response.status_code == 302
+    assert keyed(raw_first).get("/api/v1/auth/me").status_code == 401
+    assert keyed(raw_second).get("/api/v1/auth/me").status_code == 401
+    assert APIKey.objects.filter(revoked=True, revoked_at__isnull=False).count() == 2
+    assert AuditLog.objects.filter(operation="REVOKE", resource_type="api_key").count() == 2
+
+
+def test_the_console_cannot_untick_or_tick_revoked_by_hand(owner, client, make_user):
+    api_key, _ = issue_api_key(user=owner, name="one")
+    client.force_login(make_user(Role.ADMIN, is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/accounts/apikey/{api_key.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="revoked"' not in page.content.decode()

@@ -93,3 +93,16 @@ def test_login_after_registration(settings):
         "/api/v1/auth/login", {"username": "fresh", "password": DEFAULT_PASSWORD}
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/register", "/api/auth/register"])
+def test_registration_refuses_is_superuser_instead_of_ignoring_it(make_user, settings, url):
+    settings.OPEN_REGISTRATION = True
+    client = as_user(make_user(Role.ADMIN)) if url.startswith("/api/v1") else APIClient()
+    response = client.post(
+        url, {"username": "sneaky", "password": STRONG, "is_superuser": True}, format="json"
+    )
+    assert response.status_code == 422, response.content
+    errors = response.json()["error"]["details"]["errors"]
+    assert [e["loc"] for e in errors] == [["is_superuser"]]
+    assert not User.objects.filter(username="sneaky").exists()

@@ -1,14 +1,32 @@
-"""``manage.py seed_demo``: the demo organization, admin and a fresh API key, idempotently;
-never in production unless forced."""
+"""``manage.py seed_demo``: the demo organization, admin and API key, idempotently; the key
+kept across runs unless ``--new-key``; never in production unless forced."""
 
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
 
 from accounts.models import APIKey, Organization, User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _own_var_dir(settings, tmp_path):
+    """The demo key file goes to a directory of the test's own."""
+    settings.VAR_DIR = tmp_path
+
+
+def printed_key(out: str) -> str:
+    return re.search(r"API key +(sk_live_\S+)", out).group(1)
+
+
+def me(raw_key: str):
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw_key)
+    return client.get("/api/v1/auth/me")
 
 
 def seed(*args) -> str:
@@ -64,12 +82,42 @@ def test_a_second_run_creates_nothing_twice_and_keeps_the_password(without_simul
     admin.refresh_from_db()
     assert admin.check_password("changed-by-the-admin")
     assert "password unchanged" in out and "fleetops-demo" not in out
-    # One live demo key: the previous run's is revoked, the new one printed once.
-    keys = APIKey.objects.filter(user=admin, name="demo")
-    assert keys.count() == 2
-    live = keys.get(revoked=False)
-    assert f"sk_live_{live.prefix}." in out
-    assert keys.get(revoked=True).revoked_at is not None
+    # The same demo key, printed again: what the last run printed still works.
+    key = APIKey.objects.get(user=admin, name="demo")
+    assert not key.revoked and f"sk_live_{key.prefix}." in out
+    assert "kept from the last run" in out
+
+
+def test_the_demo_key_survives_restarts(without_simulators):
+    first = printed_key(seed())
+    assert me(first).status_code == 200  # cached as a working key
+    second = printed_key(seed())
+    assert second == first
+    assert me(second).status_code == 200
+    assert APIKey.objects.filter(name="demo").count() == 1
+
+
+def test_new_key_revokes_the_old_one_at_once(without_simulators):
+    old = printed_key(seed())
+    assert me(old).status_code == 200  # now in the key cache
+
+    new = printed_key(seed("--new-key"))
+
+    assert new != old
+    assert me(old).status_code == 401  # not served from the cache any longer
+    assert me(new).status_code == 200
+    keys = APIKey.objects.filter(name="demo")
+    assert keys.filter(revoked=True).get().revoked_at is not None
+    assert keys.filter(revoked=False).count() == 1
+
+
+def test_a_lost_key_file_gives_a_new_key_and_revokes_the_unprintable_one(
+    without_simulators, tmp_path
+):
+    old = printed_key(seed())
+    (tmp_path / "demo-api-key").unlink()
+    new = printed_key(seed())
+    assert new != old and me(old).status_code == 401
 
 
 def test_with_simulators_it_seeds_1nce_once_and_queues_the_first_syncs(
@@ -80,13 +128,16 @@ def test_with_simulators_it_seeds_1nce_once_and_queues_the_first_syncs(
 
     settings.SIMULATORS_ENABLED = True
     with django_capture_on_commit_callbacks(execute=True):
-        seed()
+        out = seed()
     seeded = OnenceSim.objects.count()
     assert seeded == 200
+    assert "simulator with 200 SIMs" in out
     tasks = [name for name, _ in celery_broker.queued()]
     assert sorted(tasks) == sorted(
         [
             "sims.tasks.sync_sims",
+            "quotas.tasks.refresh_quotas",
+            "sims.tasks.refresh_connectivity",
             "usage.tasks.sync_usage",
             "quotas.tasks.check_quotas",
             "sms.tasks.sync_sms",
@@ -97,3 +148,12 @@ def test_with_simulators_it_seeds_1nce_once_and_queues_the_first_syncs(
     celery_broker.purge()
     seed()
     assert OnenceSim.objects.count() == seeded  # --if-empty: not seeded twice
+
+
+def test_prints_the_simulators_true_sim_count(settings, celery_broker):
+    from simulators.onence.testing import seed_fleet
+
+    settings.SIMULATORS_ENABLED = True
+    seed_fleet(sims=7, days=1)  # a fleet made earlier, e.g. by hand: not seeded over
+
+    assert "simulator with 7 SIMs" in seed()

@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from core.models import Job, JobItem, TaskRunOutcome
+from core.serializers import FleetModelSerializer, FleetSerializer
 
 
-class JobItemSerializer(serializers.ModelSerializer):
+class JobItemSerializer(FleetModelSerializer):
     class Meta:
         model = JobItem
         fields = ["key", "status", "result", "error", "attempts", "updated_at"]
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(FleetModelSerializer):
     job_id = serializers.CharField(source="id", read_only=True)
     progress = serializers.FloatField(read_only=True)
     results = JobItemSerializer(source="items", many=True, read_only=True)
@@ -43,7 +44,7 @@ class JobSummarySerializer(JobSerializer):
         fields = [f for f in JobSerializer.Meta.fields if f != "results"]
 
 
-class TaskRunSerializer(serializers.Serializer):
+class TaskRunSerializer(FleetSerializer):
     task_id = serializers.CharField()
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -53,7 +54,7 @@ class TaskRunSerializer(serializers.Serializer):
     result = serializers.JSONField(allow_null=True)
 
 
-class ScheduledJobSerializer(serializers.Serializer):
+class ScheduledJobSerializer(FleetSerializer):
     name = serializers.CharField()
     task = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
@@ -80,32 +81,32 @@ class ScheduledJobDetailSerializer(ScheduledJobSerializer):
     recent_runs = TaskRunSerializer(many=True, help_text="The latest runs, newest first.")
 
 
-class ScheduledJobRunSerializer(serializers.Serializer):
+class ScheduledJobRunSerializer(FleetSerializer):
     name = serializers.CharField()
     task = serializers.CharField()
     task_id = serializers.CharField(help_text="Celery's id of the run; see recent_runs.")
     status_url = serializers.CharField()
 
 
-class SchedulerStatusSerializer(serializers.Serializer):
+class SchedulerStatusSerializer(FleetSerializer):
     timezone = serializers.CharField()
     jobs = ScheduledJobSerializer(many=True)
 
 
-class ApiResourceSerializer(serializers.Serializer):
+class ApiResourceSerializer(FleetSerializer):
     name = serializers.CharField(help_text="The path under /api/v1, e.g. ``sims``.")
     url = serializers.URLField()
     methods = serializers.ListField(child=serializers.CharField())
     area = serializers.CharField(help_text="The documentation's tag for it.")
 
 
-class ApiDocumentationSerializer(serializers.Serializer):
+class ApiDocumentationSerializer(FleetSerializer):
     swagger = serializers.URLField()
     redoc = serializers.URLField()
     openapi = serializers.URLField()
 
 
-class ApiRootSerializer(serializers.Serializer):
+class ApiRootSerializer(FleetSerializer):
     name = serializers.CharField()
     version = serializers.CharField()
     documentation = ApiDocumentationSerializer()

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from core.errors import InvalidIccid, InvalidInput
 from core.identifiers import normalize_iccid
+from core.serializers import FleetModelSerializer, FleetSerializer
 from quotas import services
 from quotas.models import QuotaStatus, QuotaType, TopUp, TopUpOrder, TopUpOrderStatus
 from quotas.services import package_size, packages_for
@@ -32,7 +33,7 @@ class IccidField(serializers.CharField):
             raise serializers.ValidationError(f"Invalid ICCID: {reason}.", code="iccid") from None
 
 
-class QuotaSerializer(serializers.Serializer):
+class QuotaSerializer(FleetSerializer):
     """Seed 001's quota answer (data in bytes, SMS in messages)."""
 
     iccid = serializers.CharField()
@@ -55,7 +56,7 @@ class QuotaSerializer(serializers.Serializer):
     stale = serializers.BooleanField(help_text="True when 1NCE could not be read just now.")
 
 
-class TopUpRequestSerializer(serializers.Serializer):
+class TopUpRequestSerializer(FleetSerializer):
     quota_type = serializers.ChoiceField(choices=QuotaType.choices)
     volume = serializers.IntegerField(
         min_value=1,
@@ -71,7 +72,7 @@ class TopUpRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class TopUpResultSerializer(serializers.ModelSerializer):
+class TopUpResultSerializer(FleetModelSerializer):
     iccid = serializers.CharField(source="sim.iccid")
     volume_added = serializers.SerializerMethodField()
     order_numbers = serializers.SerializerMethodField()
@@ -99,7 +100,7 @@ class TopUpResultSerializer(serializers.ModelSerializer):
         return [o.order_number for o in topup.orders.all() if o.order_number]
 
 
-class TopUpPendingSerializer(serializers.ModelSerializer):
+class TopUpPendingSerializer(FleetModelSerializer):
     """The 202 answer to a retry whose earlier call's outcome at 1NCE is still unknown:
     nothing was bought; follow ``status_url``."""
 
@@ -131,13 +132,13 @@ class TopUpPendingSerializer(serializers.ModelSerializer):
         return services.settles_by(topup)
 
 
-class TopUpPackageSerializer(serializers.ModelSerializer):
+class TopUpPackageSerializer(FleetModelSerializer):
     class Meta:
         model = TopUpOrder
         fields = ["sequence", "status", "order_number", "error", "sent_at", "settled_at"]
 
 
-class TopUpDetailSerializer(serializers.ModelSerializer):
+class TopUpDetailSerializer(FleetModelSerializer):
     """One top-up transaction and each of its packages (upstream calls)."""
 
     iccid = serializers.CharField(source="sim.iccid")
@@ -173,7 +174,7 @@ class TopUpDetailSerializer(serializers.ModelSerializer):
         return services.settles_by(topup)
 
 
-class BulkTopUpItemSerializer(serializers.Serializer):
+class BulkTopUpItemSerializer(FleetSerializer):
     iccid = IccidField()
     quota_type = serializers.ChoiceField(choices=QuotaType.choices)
     volume = serializers.IntegerField(min_value=1)
@@ -183,7 +184,7 @@ class BulkTopUpItemSerializer(serializers.Serializer):
         return attrs
 
 
-class BulkTopUpRequestSerializer(serializers.Serializer):
+class BulkTopUpRequestSerializer(FleetSerializer):
     sims = BulkTopUpItemSerializer(many=True, allow_empty=False)
 
     def validate_sims(self, items):
@@ -201,7 +202,7 @@ class BulkTopUpRequestSerializer(serializers.Serializer):
         return items
 
 
-class AutoTopUpRequestSerializer(serializers.Serializer):
+class AutoTopUpRequestSerializer(FleetSerializer):
     sims = serializers.ListField(
         child=IccidField(), allow_empty=False, max_length=settings.TOPUP_BULK_MAX_SIMS
     )
@@ -224,7 +225,7 @@ class AutoTopUpRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class AutoTopUpDetailSerializer(serializers.Serializer):
+class AutoTopUpDetailSerializer(FleetSerializer):
     iccid = serializers.CharField()
     status = serializers.ChoiceField(choices=["configured", "failed"])
     enabled = serializers.BooleanField(required=False)
@@ -233,7 +234,7 @@ class AutoTopUpDetailSerializer(serializers.Serializer):
     error = serializers.CharField(required=False)
 
 
-class AutoTopUpResultSerializer(serializers.Serializer):
+class AutoTopUpResultSerializer(FleetSerializer):
     configured_sims = serializers.IntegerField()
     failed_sims = serializers.IntegerField()
     details = AutoTopUpDetailSerializer(many=True)

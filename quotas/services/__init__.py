@@ -6,6 +6,7 @@ from quotas.services.quota import (
     allowed_volumes,
     package_size,
     packages_for,
+    refresh_fleet_quotas,
     refresh_quotas,
 )
 from quotas.services.reconcile import SettleResult, settle_topups
@@ -19,6 +20,7 @@ __all__ = [
     "configure_auto_topup",
     "package_size",
     "packages_for",
+    "refresh_fleet_quotas",
     "refresh_quotas",
     "run_bulk_topup",
     "settle_topups",

@@ -3,13 +3,16 @@
 import structlog
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Count, F, Min, Value, When
 from django.utils import timezone
 
 from core.errors import InvalidInput
 from quotas.models import Quota, QuotaStatus, QuotaType
 from sims import cache as sims_cache
 from sims.models import Sim
+from sims.selectors import connected_sims
 from sims.services import onence_client_for
+from sims.services.refresh import FleetRefreshReport, refresh_fleet
 
 logger = structlog.get_logger(__name__)
 
@@ -107,3 +110,26 @@ def refresh_quotas(*, sim: Sim) -> dict[str, Quota]:
     sim.sms_quota_remaining, sim.sms_quota_total = sms.remaining, sms.total
     sims_cache.invalidate(sim.organization_id)
     return quotas
+
+
+def refresh_fleet_quotas(*, limit: int | None = None) -> FleetRefreshReport:
+    """Read the quotas of up to ``limit`` (``QUOTA_REFRESH_MAX_SIMS``) SIMs of connected
+    organizations from 1NCE, those read longest ago (or never) first, so the mirror, the
+    console and the threshold checks see every SIM's quota without anyone asking the API."""
+    sims = (
+        connected_sims(Sim.objects.filter(missing_upstream_since__isnull=True))
+        .select_related("organization")
+        .annotate(quotas_read_at=Min("quotas__refreshed_at"), quota_rows=Count("quotas"))
+        .order_by(
+            # A SIM missing one of its two quotas counts as never read.
+            Case(When(quota_rows__lt=2, then=Value(0)), default=Value(1)),
+            F("quotas_read_at").asc(nulls_first=True),
+            "id",
+        )
+    )
+    return refresh_fleet(
+        kind="quotas",
+        sims=sims[: limit or settings.QUOTA_REFRESH_MAX_SIMS],
+        refresh=lambda sim: refresh_quotas(sim=sim),
+        budget_seconds=settings.FLEET_REFRESH_TIME_BUDGET_SECONDS,
+    )

@@ -3,6 +3,7 @@ import json
 from rest_framework import serializers
 
 from core.parsers import json_depth
+from core.serializers import FleetModelSerializer, FleetSerializer
 from sims.models import ConnectivityReset, LimitSet, Order, Sim, SimEvent, SimStatus
 from sims.services.orders import is_orderable
 
@@ -11,7 +12,7 @@ MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5  # the metadata object itself is level 1
 
 
-class SimSerializer(serializers.ModelSerializer):
+class SimSerializer(FleetModelSerializer):
     organization_id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -95,7 +96,7 @@ def validate_metadata(metadata: dict) -> dict:
     return metadata
 
 
-class SimChangeSerializer(serializers.Serializer):
+class SimChangeSerializer(FleetSerializer):
     """What a caller may change on a SIM (every field optional; PUT and PATCH alike)."""
 
     label = serializers.CharField(max_length=200, allow_blank=True, required=False)
@@ -130,18 +131,18 @@ class SimConfigItemSerializer(SimChangeSerializer):
         return attrs
 
 
-class SimConfigureSerializer(serializers.Serializer):
+class SimConfigureSerializer(FleetSerializer):
     sims = SimConfigItemSerializer(many=True, allow_empty=False, max_length=1000)
 
 
-class SimConfigResultSerializer(serializers.Serializer):
+class SimConfigResultSerializer(FleetSerializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     failed = serializers.IntegerField()
     sims = serializers.ListField(child=serializers.DictField())
 
 
-class SimStatusSerializer(serializers.Serializer):
+class SimStatusSerializer(FleetSerializer):
     iccid = serializers.CharField()
     status = serializers.CharField()
     status_details = serializers.DictField()
@@ -149,7 +150,7 @@ class SimStatusSerializer(serializers.Serializer):
     last_checked = serializers.DateTimeField(allow_null=True)
 
 
-class ConnectivitySerializer(serializers.Serializer):
+class ConnectivitySerializer(FleetSerializer):
     iccid = serializers.CharField()
     connected = serializers.BooleanField()
     connection_details = serializers.DictField()
@@ -158,11 +159,11 @@ class ConnectivitySerializer(serializers.Serializer):
     age_seconds = serializers.IntegerField()
 
 
-class ResetRequestSerializer(serializers.Serializer):
+class ResetRequestSerializer(FleetSerializer):
     reset_type = serializers.ChoiceField(choices=["soft"], default="soft")
 
 
-class ResetSerializer(serializers.ModelSerializer):
+class ResetSerializer(FleetModelSerializer):
     reset_id = serializers.IntegerField(source="pk", read_only=True)
     iccid = serializers.CharField(source="sim.iccid", read_only=True)
     status_url = serializers.SerializerMethodField()
@@ -184,7 +185,7 @@ class ResetSerializer(serializers.ModelSerializer):
         return f"/api/v1/sims/{reset.sim.iccid}/reset/status"
 
 
-class SimEventSerializer(serializers.ModelSerializer):
+class SimEventSerializer(FleetModelSerializer):
     timestamp = serializers.DateTimeField(source="occurred_at")
 
     class Meta:
@@ -201,7 +202,7 @@ class SimEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class LimitsSerializer(serializers.ModelSerializer):
+class LimitsSerializer(FleetModelSerializer):
     sms_allowed_destinations = serializers.ListField(
         child=serializers.RegexField(r"^\d{1,15}$"), required=False, max_length=500
     )
@@ -240,22 +241,22 @@ class LimitsSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SimLimitsSerializer(serializers.Serializer):
+class SimLimitsSerializer(FleetSerializer):
     iccid = serializers.CharField()
     limits = LimitsSerializer(allow_null=True)
     effective = serializers.DictField()
 
 
-class OrderItemSerializer(serializers.Serializer):
+class OrderItemSerializer(FleetSerializer):
     product_id = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1)
 
 
-class OrderCreateSerializer(serializers.Serializer):
+class OrderCreateSerializer(FleetSerializer):
     items = OrderItemSerializer(many=True, allow_empty=False, max_length=20)
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FleetModelSerializer):
     class Meta:
         model = Order
         fields = [
@@ -272,13 +273,13 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
 
 
-class ChargeSerializer(serializers.Serializer):
+class ChargeSerializer(FleetSerializer):
     name = serializers.CharField()
     amount_net = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
     currency = serializers.CharField()
 
 
-class ProductSerializer(serializers.Serializer):
+class ProductSerializer(FleetSerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     material = serializers.CharField()

@@ -2,15 +2,15 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.context import Context
 from core.exceptions import Unprocessable
+from core.filters import filtered
 from core.identifiers import ICCID_SEGMENT, normalize_iccid
 from core.responses import JobAcceptedSerializer, job_accepted
 from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
-from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin
+from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin, takes_no_body
 from sims import cache as sim_cache
 from sims import services
 from sims.api.serializers import (
@@ -217,6 +217,7 @@ class SimViewSet(FleetViewSet):
     @calls_upstream
     @extend_schema(request=None, responses={200: SimDetailSerializer})
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def sync(self, request, iccid=None):
         """Sync one SIM from 1NCE now.
 
@@ -230,6 +231,7 @@ class SimViewSet(FleetViewSet):
         request=None, responses={202: JobAcceptedSerializer}, parameters=[ORGANIZATION_ID_PARAMETER]
     )
     @action(detail=False, methods=["post"], url_path="sync-all")
+    @takes_no_body
     def sync_all(self, request):
         """Sync every SIM of the organization as a job.
 
@@ -257,11 +259,10 @@ class SimViewSet(FleetViewSet):
         configuration changes, top-ups, resets), newest first; filter with ``event_type``,
         ``start_date`` and ``end_date``."""
         sim = self.get_object()
-        refresh_upstream_events(sim=sim)
         filterset = SimEventFilterSet(request.query_params, queryset=sim_events(sim=sim))
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs)
+        events = filtered(filterset)  # bad filters answer 422 before 1NCE is asked
+        refresh_upstream_events(sim=sim)
+        page = self.paginate_queryset(events)
         return self.get_paginated_response(SimEventSerializer(page, many=True).data)
 
     @extend_schema(

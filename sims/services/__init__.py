@@ -2,7 +2,13 @@
 
 from sims.services.clients import onence_client_for, onence_credentials_for
 from sims.services.configuration import configure_sims, update_sim
-from sims.services.connectivity import check_reset, live_connectivity, request_reset
+from sims.services.connectivity import (
+    check_reset,
+    live_connectivity,
+    read_connectivity,
+    refresh_fleet_connectivity,
+    request_reset,
+)
 from sims.services.sync import sync_all, sync_one, sync_organization
 
 __all__ = [
@@ -11,6 +17,8 @@ __all__ = [
     "live_connectivity",
     "onence_client_for",
     "onence_credentials_for",
+    "read_connectivity",
+    "refresh_fleet_connectivity",
     "request_reset",
     "sync_all",
     "sync_one",

@@ -5,7 +5,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.audit import record_audit
@@ -13,7 +13,9 @@ from core.context import Context
 from core.degraded import CACHE_ERRORS, cache_get, cache_set
 from sims.events import record_event
 from sims.models import ConnectivityReset, ConnectivitySnapshot, EventType, ResetStatus, Sim
+from sims.selectors import connected_sims
 from sims.services.clients import onence_client_for
+from sims.services.refresh import FleetRefreshReport, refresh_fleet
 from upstream.exceptions import UpstreamError, UpstreamNotFound
 
 logger = structlog.get_logger(__name__)
@@ -77,7 +79,7 @@ def live_connectivity(*, sim) -> dict:
     if cached is not None:
         return cached
     try:
-        status = onence_client_for(organization=sim.organization).get_sim_status(sim.iccid)
+        return read_connectivity(sim=sim)
     except UpstreamNotFound:
         raise
     except (UpstreamError, *CACHE_ERRORS):
@@ -86,6 +88,14 @@ def live_connectivity(*, sim) -> dict:
             raise
         age = int((timezone.now() - last.taken_at).total_seconds())
         return snapshot_answer(sim, last, stale=True, age_seconds=age)
+
+
+def read_connectivity(*, sim, client=None) -> dict:
+    """Read the SIM's connectivity from 1NCE now: store a snapshot (an event when the SIM
+    attached or detached since the last one), copy RAT, country and operator onto the SIM,
+    cache the answer. Raises the upstream error, with nothing written."""
+    client = client or onence_client_for(organization=sim.organization)
+    status = client.get_sim_status(sim.iccid)
     connected, details = connectivity_details(status)
     with transaction.atomic():
         previous = ConnectivitySnapshot.objects.filter(sim=sim).first()
@@ -107,8 +117,33 @@ def live_connectivity(*, sim) -> dict:
         }
         Sim.objects.filter(pk=sim.pk).update(**fields)
     answer = snapshot_answer(sim, snapshot, stale=False, age_seconds=0)
-    cache_set(key, answer, timeout=settings.CONNECTIVITY_CACHE_SECONDS)
+    cache_set(
+        CONNECTIVITY_CACHE_KEY.format(sim.pk), answer, timeout=settings.CONNECTIVITY_CACHE_SECONDS
+    )
     return answer
+
+
+def refresh_fleet_connectivity(*, limit: int | None = None) -> FleetRefreshReport:
+    """Read the connectivity of up to ``limit`` (``CONNECTIVITY_REFRESH_MAX_SIMS``) SIMs of
+    connected organizations, those read longest ago (or never) first, so every SIM's RAT,
+    country and operator are filled and kept current without anyone asking the API."""
+    last_read = Subquery(
+        ConnectivitySnapshot.objects.filter(sim=OuterRef("pk"))
+        .order_by("-taken_at")
+        .values("taken_at")[:1]
+    )
+    sims = (
+        connected_sims(Sim.objects.filter(missing_upstream_since__isnull=True))
+        .select_related("organization")
+        .annotate(connectivity_read_at=last_read)
+        .order_by(F("connectivity_read_at").asc(nulls_first=True), "id")
+    )
+    return refresh_fleet(
+        kind="connectivity",
+        sims=sims[: limit or settings.CONNECTIVITY_REFRESH_MAX_SIMS],
+        refresh=lambda sim: read_connectivity(sim=sim),
+        budget_seconds=settings.FLEET_REFRESH_TIME_BUDGET_SECONDS,
+    )
 
 
 def snapshot_answer(sim, snapshot, *, stale: bool, age_seconds: int) -> dict:

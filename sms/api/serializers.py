@@ -2,11 +2,12 @@ from datetime import datetime
 
 from rest_framework import serializers
 
+from core.serializers import FleetModelSerializer, FleetSerializer
 from sms import services
 from sms.models import SmsEncoding, SmsMessage
 
 
-class SmsMessageSerializer(serializers.ModelSerializer):
+class SmsMessageSerializer(FleetModelSerializer):
     iccid = serializers.CharField(source="sim.iccid", read_only=True)
     status_url = serializers.SerializerMethodField()
     outcome_pending = serializers.SerializerMethodField()
@@ -48,12 +49,12 @@ class SmsMessageSerializer(serializers.ModelSerializer):
         return services.settles_by(sms) if services.is_outcome_pending(sms) else None
 
 
-class SmsSendSerializer(serializers.Serializer):
+class SmsSendSerializer(FleetSerializer):
     message = serializers.CharField(trim_whitespace=False, max_length=1000)
     encoding = serializers.ChoiceField(choices=SmsEncoding.choices, default=SmsEncoding.GSM7)
 
 
-class SmsAcceptedSerializer(serializers.ModelSerializer):
+class SmsAcceptedSerializer(FleetModelSerializer):
     """Seed 001's 202 answer."""
 
     iccid = serializers.CharField(source="sim.iccid")

@@ -3,6 +3,8 @@
 from sms.services.messages import (
     apply_upstream,
     cancel_sms,
+    follow_delivery,
+    follow_up,
     fresh_status,
     is_outcome_pending,
     reconcile_sms,
@@ -20,6 +22,8 @@ __all__ = [
     "apply_upstream",
     "cancel_sms",
     "check_can_receive",
+    "follow_delivery",
+    "follow_up",
     "fresh_status",
     "is_outcome_pending",
     "reconcile_sms",

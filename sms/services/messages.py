@@ -39,6 +39,8 @@ logger = structlog.get_logger(__name__)
 DCS = {SmsEncoding.GSM7: 0, SmsEncoding.UCS2: 8}
 # 1NCE's submit dates may differ from our clock by this much when matching a lost answer.
 MATCH_SKEW = timedelta(minutes=5)
+# A follow-up check may run this much before it is due (broker and clock jitter).
+FOLLOW_EARLY = timedelta(seconds=2)
 NEVER_RECEIVED = "1NCE never received the message (nothing in its list {seconds} s after the send)."
 NOT_REACHED = "1NCE could not be reached; the message was not sent."
 
@@ -138,8 +140,33 @@ def send_sms(
             with contextlib.suppress(UpstreamError):
                 reconcile_unknown(sim=sim, client=client, include_submitted=True)
     _audit(sms, context, AuditStatus.SUCCESS)
+    follow_delivery(sms)
     sms.refresh_from_db()
     return sms
+
+
+def follow_delivery(sms: SmsMessage) -> None:
+    """Have the message's status read again once its first delivery attempt is due
+    (``SMS_FOLLOW_SECONDS`` after the send, enqueued after commit), so the mirror, the console
+    included, shows it delivered within seconds; the periodic SMS sync follows it after that
+    until it is final."""
+    from sms.tasks import follow_sms  # the tasks module calls these services
+
+    # Robust: the message is sent whatever happens here (a broker outage only delays the
+    # mirror until the next sync); the failure is logged, never answered to the sender.
+    transaction.on_commit(
+        lambda: follow_sms.apply_async(args=[sms.pk], countdown=settings.SMS_FOLLOW_SECONDS),
+        robust=True,
+    )
+
+
+def follow_up(*, sms: SmsMessage) -> SmsMessage:
+    """The delayed check :func:`follow_delivery` enqueues: read the status from 1NCE once the
+    delivery is due (a run before that, a task run eagerly, reads nothing: the sync follows)."""
+    due = (sms.submitted_at or sms.created_at) + timedelta(seconds=settings.SMS_FOLLOW_SECONDS)
+    if timezone.now() < due - FOLLOW_EARLY:
+        return sms
+    return refresh_status(sms=sms)
 
 
 def status_url(sms: SmsMessage) -> str:

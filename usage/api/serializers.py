@@ -1,8 +1,10 @@
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from core.serializers import FleetSerializer
 from usage.selectors import Granularity, GroupBy
 
 # Seed 001: the default period is the last 30 days, today included.
@@ -23,14 +25,39 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days) if day - date.min >= timedelta(days=days) else date.min
 
 
-class UsageQuerySerializer(serializers.Serializer):
+class DayField(serializers.DateField):
+    """A day as seed 001's ISO 8601 allows: a date (``2026-11-30``) or a date-time, which
+    names its day in UTC (``2026-11-30T23:30:00-02:00`` is 1 December), as the events and SMS
+    filters take them."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and "T" in value.upper():
+            try:
+                moment = parse_datetime(value.strip().replace(" ", "+"))
+            except ValueError:  # well formed, but no such time
+                moment = None
+            if moment is None:
+                self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 date-time")
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            return moment.astimezone(UTC).date()
+        return super().to_internal_value(value)
+
+
+class UsageQuerySerializer(FleetSerializer):
     """Query parameters of the usage endpoints; errors name the parameter (422)."""
 
-    start_date = serializers.DateField(
-        required=False, help_text="First day (YYYY-MM-DD, UTC). Default: 30 days ago."
+    reject_unknown_fields = False  # a query string also carries paging, format, api_key
+
+    start_date = DayField(
+        required=False,
+        help_text="First day (YYYY-MM-DD, or an ISO 8601 date-time: its day in UTC). "
+        "Default: 30 days ago.",
     )
-    end_date = serializers.DateField(
-        required=False, help_text="Last day, included (YYYY-MM-DD, UTC). Default: today."
+    end_date = DayField(
+        required=False,
+        help_text="Last day, included (YYYY-MM-DD, or an ISO 8601 date-time: its day in UTC). "
+        "Default: today.",
     )
     granularity = serializers.ChoiceField(
         choices=Granularity.choices, default=Granularity.DAILY, required=False
@@ -59,19 +86,35 @@ class FleetUsageQuerySerializer(UsageQuerySerializer):
     )
 
 
-class PeriodSerializer(serializers.Serializer):
+class PeriodSerializer(FleetSerializer):
     start = serializers.DateField()
     end = serializers.DateField()
 
 
-class UsageBucketSerializer(serializers.Serializer):
+class CoverageSerializer(FleetSerializer):
+    """The days whose usage was read from 1NCE: inside them a day without usage is a zero
+    row; before ``from`` nothing is known. Both null: nothing read yet."""
+
+    def get_fields(self):
+        # "from" is a Python keyword: declared here rather than as a class attribute.
+        return {
+            "from": serializers.DateField(
+                allow_null=True, help_text="The first day read (the first mirrored day)."
+            ),
+            "to": serializers.DateField(allow_null=True, help_text="The last day read."),
+        }
+
+
+class UsageBucketSerializer(FleetSerializer):
     date = serializers.DateField(help_text="The day, or the first day of the week or month.")
     period = serializers.CharField(
         required=False, help_text="Weekly and monthly: the ISO week (2026-W53) or month (2026-12)."
     )
     start = serializers.DateField(required=False, help_text="First day within the period.")
     end = serializers.DateField(required=False, help_text="Last day within the period.")
-    days = serializers.IntegerField(required=False, help_text="Days with data in the bucket.")
+    days = serializers.IntegerField(
+        required=False, help_text="Days with data in the bucket (0: a covered, empty bucket)."
+    )
     volume_rx = serializers.IntegerField(help_text="Bytes received by the device.")
     volume_tx = serializers.IntegerField(help_text="Bytes sent by the device.")
     total_volume = serializers.IntegerField(help_text="Bytes, both directions.")
@@ -88,7 +131,7 @@ class FleetUsageBucketSerializer(UsageBucketSerializer):
     )
 
 
-class UsageSummarySerializer(serializers.Serializer):
+class UsageSummarySerializer(FleetSerializer):
     total_volume = serializers.IntegerField()
     total_volume_rx = serializers.IntegerField()
     total_volume_tx = serializers.IntegerField()
@@ -104,30 +147,32 @@ class UsageSummarySerializer(serializers.Serializer):
     days_with_data = serializers.IntegerField()
 
 
-class SimUsageSerializer(serializers.Serializer):
+class SimUsageSerializer(FleetSerializer):
     iccid = serializers.CharField()
     period = PeriodSerializer()
     granularity = serializers.ChoiceField(choices=Granularity.choices)
+    coverage = CoverageSerializer()
     usage = UsageBucketSerializer(many=True)
     summary = UsageSummarySerializer()
 
 
-class FleetUsageGroupSerializer(serializers.Serializer):
+class FleetUsageGroupSerializer(FleetSerializer):
     key = serializers.CharField(allow_null=True, help_text="The status or tag; null: untagged.")
     usage = FleetUsageBucketSerializer(many=True)
     summary = UsageSummarySerializer()
 
 
-class FleetUsageSerializer(serializers.Serializer):
+class FleetUsageSerializer(FleetSerializer):
     period = PeriodSerializer()
     granularity = serializers.ChoiceField(choices=Granularity.choices)
     group_by = serializers.ChoiceField(choices=GroupBy.choices, allow_null=True)
+    coverage = CoverageSerializer()
     usage = FleetUsageBucketSerializer(many=True)
     summary = UsageSummarySerializer()
     groups = FleetUsageGroupSerializer(many=True, required=False)
 
 
-class UsageSyncSerializer(serializers.Serializer):
+class UsageSyncSerializer(FleetSerializer):
     iccid = serializers.CharField()
     fetched_from = serializers.DateField(help_text="First day asked of 1NCE.")
     fetched_to = serializers.DateField(help_text="Last day asked of 1NCE.")

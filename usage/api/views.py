@@ -3,7 +3,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.schema import answers_errors, calls_upstream
-from core.viewsets import FleetAPIView, ParentLookupMixin
+from core.viewsets import FleetAPIView, ParentLookupMixin, takes_no_body
 from sims.selectors import sim_for_user
 from usage.api.serializers import (
     FleetUsageQuerySerializer,
@@ -51,6 +51,7 @@ class SimUsageSyncView(ParentLookupMixin, FleetAPIView):
 
     @calls_upstream
     @extend_schema(operation_id="sims_usage_sync", request=None, responses=UsageSyncSerializer)
+    @takes_no_body
     def post(self, request, iccid):
         result = sync_usage_for_sim(sim=self.get_parent())
         return Response(UsageSyncSerializer(result).data)

@@ -26,6 +26,12 @@ from usage.tests.conftest import fail_requests
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _thirty_day_window(settings):
+    """These tests count records of a 30-day first sync; the default (90) has its own tests."""
+    settings.USAGE_INITIAL_SYNC_DAYS = 30
+
+
 def today() -> date:
     return timezone.now().date()
 
