@@ -2,9 +2,10 @@ from rest_framework import serializers
 
 from alerts.models import Alert, AlertRule, Webhook, WebhookDelivery
 from core.models import DomainEvent
+from core.serializers import FleetModelSerializer, FleetSerializer
 
 
-class WebhookSerializer(serializers.ModelSerializer):
+class WebhookSerializer(FleetModelSerializer):
     class Meta:
         model = Webhook
         fields = [
@@ -41,7 +42,7 @@ class WebhookCreatedSerializer(WebhookSerializer):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(FleetModelSerializer):
     event = serializers.CharField(source="event.name", read_only=True)
     event_id = serializers.CharField(source="event.event_id", read_only=True)
 
@@ -64,7 +65,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertRuleSerializer(serializers.ModelSerializer):
+class AlertRuleSerializer(FleetModelSerializer):
     event_types = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1)
     conditions = serializers.DictField(required=False)
     channels = serializers.ListField(child=serializers.DictField(), min_length=1)
@@ -88,7 +89,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["is_default", "created_at", "updated_at"]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(FleetModelSerializer):
     id = serializers.CharField(source="event_id", read_only=True)
     event = serializers.CharField(source="name", read_only=True)
 
@@ -98,7 +99,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(FleetModelSerializer):
     rule = serializers.CharField(source="rule.name", read_only=True)
     rule_id = serializers.IntegerField(read_only=True)
 
@@ -135,5 +136,5 @@ class AlertDetailSerializer(AlertSerializer):
         return EventSerializer(recent, many=True).data
 
 
-class ResolveSerializer(serializers.Serializer):
+class ResolveSerializer(FleetSerializer):
     resolution = serializers.CharField(max_length=200, required=False, allow_blank=True)

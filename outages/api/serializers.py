@@ -4,6 +4,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from core.errors import InvalidInput
+from core.serializers import FleetModelSerializer, FleetSerializer
 from outages import sla
 from outages.models import (
     Outage,
@@ -37,7 +38,7 @@ def validated(serializer: serializers.Serializer) -> dict:
     raise InvalidInput(errors, message=message, details=details)
 
 
-class LocationSerializer(serializers.Serializer):
+class LocationSerializer(FleetSerializer):
     latitude = serializers.FloatField(min_value=-90, max_value=90)
     longitude = serializers.FloatField(min_value=-180, max_value=180)
 
@@ -61,7 +62,7 @@ def location_fields(data: dict) -> dict:
     }
 
 
-class OutageCreateSerializer(serializers.Serializer):
+class OutageCreateSerializer(FleetSerializer):
     site_name = serializers.CharField(max_length=200)
     site_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     severity = serializers.ChoiceField(choices=Severity.choices)
@@ -79,7 +80,7 @@ class OutageCreateSerializer(serializers.Serializer):
     detected_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
 
 
-class OutageChangeSerializer(serializers.Serializer):
+class OutageChangeSerializer(FleetSerializer):
     """PUT (and PATCH) change only the fields given (seed 004's PUT body is partial)."""
 
     status = serializers.ChoiceField(choices=OutageStatus.choices, required=False)
@@ -103,7 +104,7 @@ class OutageChangeSerializer(serializers.Serializer):
     )
 
 
-class OutageCreatedSerializer(serializers.Serializer):
+class OutageCreatedSerializer(FleetSerializer):
     id = serializers.CharField()
     site_name = serializers.CharField()
     status = serializers.CharField()
@@ -111,7 +112,7 @@ class OutageCreatedSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class OutageUpdatedSerializer(serializers.Serializer):
+class OutageUpdatedSerializer(FleetSerializer):
     id = serializers.CharField()
     status = serializers.CharField()
     message = serializers.CharField()
@@ -119,7 +120,7 @@ class OutageUpdatedSerializer(serializers.Serializer):
     sla_status = serializers.DictField()
 
 
-class OutageSerializer(serializers.ModelSerializer):
+class OutageSerializer(FleetModelSerializer):
     """A list row (seed 004's list item) with the SLA status. The view passes ``terms`` (per
     organization and severity) and ``settlements`` (per outage id) in the context, read once
     per page."""
@@ -154,7 +155,7 @@ class OutageSerializer(serializers.ModelSerializer):
         return sla_status(outage, terms, settlement, self.context.get("now"))
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(FleetModelSerializer):
     timestamp = serializers.DateTimeField(source="occurred_at")
     user = serializers.CharField(source="actor_name")
 
@@ -163,7 +164,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         fields = ["timestamp", "event", "user", "kind"]
 
 
-class RcaActionSerializer(serializers.ModelSerializer):
+class RcaActionSerializer(FleetModelSerializer):
     id = serializers.IntegerField(required=False)
     description = serializers.CharField(max_length=500)
     owner = serializers.CharField(max_length=150)
@@ -174,7 +175,7 @@ class RcaActionSerializer(serializers.ModelSerializer):
         read_only_fields = ["done_at"]
 
 
-class RcaSerializer(serializers.ModelSerializer):
+class RcaSerializer(FleetModelSerializer):
     outage_id = serializers.CharField(source="outage.public_id", read_only=True)
     category = serializers.ChoiceField(choices=RootCauseCategory.choices)
     contributing_factors = serializers.ListField(
@@ -243,7 +244,7 @@ class OutageDetailSerializer(OutageSerializer):
         return RcaSerializer(rca).data
 
 
-class SlaTermsSerializer(serializers.Serializer):
+class SlaTermsSerializer(FleetSerializer):
     threshold_minutes = serializers.IntegerField()
     penalty_per_minute = serializers.DecimalField(
         max_digits=12, decimal_places=2, coerce_to_string=False
@@ -257,7 +258,7 @@ class SlaTermsSerializer(serializers.Serializer):
         return config.created_by.get_username() if config.created_by_id else "system"
 
 
-class SlaConfigChangeSerializer(serializers.Serializer):
+class SlaConfigChangeSerializer(FleetSerializer):
     """The bounds are ``outages.sla``'s (checked again by the service for every caller)."""
 
     threshold_minutes = serializers.IntegerField(
@@ -281,5 +282,5 @@ class SlaConfigChangeSerializer(serializers.Serializer):
     )
 
 
-class SlaCalculateSerializer(serializers.Serializer):
+class SlaCalculateSerializer(FleetSerializer):
     outage_id = serializers.CharField(max_length=32)

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from core.serializers import FleetModelSerializer, FleetSerializer
 from payments.models import Attestation, Payment, PaymentType, Wallet
 
 
-class AttestationSerializer(serializers.ModelSerializer):
+class AttestationSerializer(FleetModelSerializer):
     explorer_url = serializers.CharField(read_only=True)
     digest = serializers.CharField(source="memo", read_only=True)
 
@@ -24,7 +25,7 @@ class AttestationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(FleetModelSerializer):
     """A payment in seed 004's history shape (amounts as decimal strings, 7 places)."""
 
     type = serializers.ChoiceField(source="payment_type", choices=PaymentType.choices)
@@ -58,13 +59,13 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentSummarySerializer(serializers.Serializer):
+class PaymentSummarySerializer(FleetSerializer):
     total_penalties = serializers.DecimalField(max_digits=24, decimal_places=7)
     total_rewards = serializers.DecimalField(max_digits=24, decimal_places=7)
     net_amount = serializers.DecimalField(max_digits=24, decimal_places=7)
 
 
-class PaymentHistorySerializer(serializers.Serializer):
+class PaymentHistorySerializer(FleetSerializer):
     total = serializers.IntegerField()
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
@@ -77,7 +78,7 @@ class AnalyticsSummarySerializer(PaymentSummarySerializer):
     average_transaction_amount = serializers.DecimalField(max_digits=24, decimal_places=7)
 
 
-class TrendSerializer(serializers.Serializer):
+class TrendSerializer(FleetSerializer):
     date = serializers.DateField()
     penalties = serializers.DecimalField(max_digits=24, decimal_places=7)
     rewards = serializers.DecimalField(max_digits=24, decimal_places=7)
@@ -85,19 +86,19 @@ class TrendSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class AnalyticsPeriodSerializer(serializers.Serializer):
+class AnalyticsPeriodSerializer(FleetSerializer):
     start = serializers.DateTimeField(allow_null=True)
     end = serializers.DateTimeField(allow_null=True)
 
 
-class PaymentAnalyticsSerializer(serializers.Serializer):
+class PaymentAnalyticsSerializer(FleetSerializer):
     period = AnalyticsPeriodSerializer()
     group_by = serializers.CharField()
     summary = AnalyticsSummarySerializer()
     trends = TrendSerializer(many=True)
 
 
-class WalletSerializer(serializers.ModelSerializer):
+class WalletSerializer(FleetModelSerializer):
     """A wallet in seed 004's shape. Never the secret: there is no field for it."""
 
     user_id = serializers.IntegerField(source="user.pk", read_only=True)
@@ -130,7 +131,7 @@ class WalletCreatedSerializer(WalletSerializer):
         return "Wallet registered; it is funded." if wallet.funded else ACTIVATION_MESSAGE
 
 
-class WalletCreateSerializer(serializers.Serializer):
+class WalletCreateSerializer(FleetSerializer):
     user_id = serializers.IntegerField(
         required=False, help_text="The user the wallet is for (default: the caller)."
     )
@@ -145,14 +146,14 @@ class WalletCreateSerializer(serializers.Serializer):
     )
 
 
-class BalanceEntrySerializer(serializers.Serializer):
+class BalanceEntrySerializer(FleetSerializer):
     balance = serializers.CharField()
     asset_type = serializers.CharField()
     asset_code = serializers.CharField(required=False)
     asset_issuer = serializers.CharField(required=False)
 
 
-class WalletBalanceSerializer(serializers.Serializer):
+class WalletBalanceSerializer(FleetSerializer):
     address = serializers.CharField()
     balances = serializers.DictField(child=BalanceEntrySerializer())
     last_updated = serializers.DateTimeField()

@@ -4,6 +4,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import FleetModelSerializer
 from provisioning import validation
 from provisioning.models import CustomerAuthorization, ProvisioningRequest, Subscriber
 
@@ -55,7 +56,7 @@ def _object(description: str):
     )
 
 
-class SubscriberSerializer(serializers.ModelSerializer):
+class SubscriberSerializer(FleetModelSerializer):
     """One mirrored subscriber in seed 003's ``data`` shape, plus when we last synced it."""
 
     aor = serializers.SerializerMethodField()
@@ -96,7 +97,7 @@ class SubscriberSerializer(serializers.ModelSerializer):
         return mirror_data(row)["credit"]
 
 
-class ProvisioningRequestSerializer(serializers.ModelSerializer):
+class ProvisioningRequestSerializer(FleetModelSerializer):
     """Seed 003's user request resource, plus what we know of it."""
 
     request_id = serializers.UUIDField(source="id", read_only=True)
@@ -123,7 +124,7 @@ class ProvisioningRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerAuthorizationSerializer(serializers.ModelSerializer):
+class CustomerAuthorizationSerializer(FleetModelSerializer):
     granted_by = serializers.CharField(source="granted_by.username", default=None, read_only=True)
 
     class Meta:
