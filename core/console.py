@@ -232,6 +232,7 @@ class ConsoleAdmin(admin.ModelAdmin):
 
 class FleetOpsAdminSite(admin.AdminSite):
     site_header = "FleetOps"
+    site_url = "/"  # "View site": the landing page
     site_title = "FleetOps console"
     index_title = "Dashboard"
     index_template = "admin/fleetops/dashboard.html"

@@ -1,6 +1,9 @@
 """Filter backends shared by every list: django-filter's with choice errors that list the
 allowed values, ``search``, and seed 001's ``sort_by``/``sort_order``."""
 
+import datetime as dt
+
+import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
@@ -110,3 +113,13 @@ class SortFilter(filters.BaseFilterBackend):
                 "schema": {"type": "string", "enum": ["asc", "desc"]},
             },
         ]
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter whose value reaches the database in UTC: PostgreSQL
+    refuses offsets Python accepts (``-21:56``), which would otherwise be a 500."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(dt.UTC)
+        return super().filter(qs, value)

@@ -203,8 +203,11 @@ def split_doc(doc: str) -> tuple[str, str]:
 
 def area(view_class: type) -> str:
     """The API area a view belongs to: its app, by the console's name for it (``SIMs``)."""
-    app = apps.get_containing_app_config(view_class.__module__)
-    return prose(str(app.verbose_name)) if app else ""
+    for cls in view_class.__mro__:  # a view class made at run time: its base's app
+        app = apps.get_containing_app_config(cls.__module__)
+        if app:
+            return prose(str(app.verbose_name))
+    return ""
 
 
 class FleetAutoSchema(AutoSchema):
@@ -259,6 +262,9 @@ class FleetAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        name = area(type(self.view))
+        if name:  # the app's area, whatever tags a handler's extend_schema names
+            operation["tags"] = [name]
         for parameter in operation.get("parameters", []):
             if parameter.get("in") == "path" and parameter.get("name") == "iccid":
                 parameter["schema"] = {"type": "string", "pattern": ICCID_PATTERN}

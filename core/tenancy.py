@@ -1,5 +1,8 @@
 """Tenant scoping of querysets, the one rule views, selectors and the console share."""
 
+# The member a platform superuser names the organization a request is for with.
+ORGANIZATION_PARAMETER = "organization_id"
+
 
 def scope_to_organization(queryset, user, field: str = "organization"):
     """``queryset`` limited to ``user``'s organization (every organization for a platform

@@ -17,9 +17,7 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.views import APIView
 
 from core.exceptions import Unprocessable
-from core.tenancy import scope_to_organization
-
-ORGANIZATION_PARAMETER = "organization_id"
+from core.tenancy import ORGANIZATION_PARAMETER, scope_to_organization
 
 
 class ParentLookupMixin:

@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 
+from core.filters import UtcIsoDateTimeFilter
 from provisioning.models import Operation, ProvisioningRequest, RequestStatus, Subscriber
 
 
@@ -8,8 +9,8 @@ class SubscriberFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="ICCID, MSISDN or IMSI prefix, or admin info text."
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Subscriber
@@ -29,8 +30,8 @@ class SubscriberFilterSet(django_filters.FilterSet):
 class ProvisioningRequestFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices)
     operation = django_filters.MultipleChoiceFilter(choices=Operation.choices)
-    from_date = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    to_date = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    from_date = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    to_date = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = ProvisioningRequest

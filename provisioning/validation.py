@@ -4,7 +4,9 @@ and tasks reach them through the services, and the OpenAPI schema is built from 
 A rule set checks a JSON body and answers the cleaned value or raises
 ``core.errors.InvalidInput`` with seed 003's 422 items, ``{"loc", "msg", "type"}``
 (``loc`` starts with ``"body"``, or ``["path", "id"]`` for the identifier), all errors of
-the body at once. Unknown members are ignored, as seed 003's gateway does.
+the body at once. Unknown members are refused, each named (the project's strict-fields rule,
+``core.serializers.StrictFieldsMixin``): its ``loc`` is the member's path inside the body, without
+the ``"body"`` prefix, as the serializers of every other app name it.
 """
 
 import re
@@ -14,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.errors import InvalidInput
+from core.tenancy import ORGANIZATION_PARAMETER
 
 ICCID_PATTERN = r"^8931\d{16}$"
 MSISDN_PATTERN = r"^(316\d{8}|31970\d{8})$"
@@ -27,10 +30,35 @@ PROFILES_WITH_DATA = frozenset({1, 3, 5, 7})  # these need an APN; 0, 2, 4, 6 ma
 ZONES = ("zoneNL", "zone1", "zone2", "zone3", "zone4", "zone5")
 BLOCK_SCOPES = ("outside_eu_regulation", "all")
 MISSING = object()
+UNKNOWN_FIELD = "Unknown field; this body accepts: {allowed}."
 
 
 def _error(errors: list, loc: tuple, msg: str, kind: str) -> None:
     errors.append({"loc": list(loc), "msg": msg, "type": kind})
+
+
+def refuse_unknown(value: Any, allowed, loc: tuple, errors: list) -> None:
+    """One error per member of ``value`` (a dict) that ``allowed`` does not name. At the top of
+    a body, ``organization_id`` names the organization a write is for (``core.viewsets``)."""
+    if not isinstance(value, dict):
+        return
+    known = set(allowed)
+    if loc == ("body",):
+        known.add(ORGANIZATION_PARAMETER)
+    accepts = ", ".join(sorted(allowed)) or "no fields"
+    inner = loc[1:] if loc[:1] == ("body",) else loc
+    for key in value:
+        if key not in known:
+            _error(
+                errors, (*inner, str(key)), UNKNOWN_FIELD.format(allowed=accepts), "unknown_field"
+            )
+
+
+def validate_members(body: Any, allowed) -> None:
+    """``InvalidInput`` naming every member of ``body`` that ``allowed`` does not name."""
+    errors: list = []
+    refuse_unknown(body, allowed, ("body",), errors)
+    _raise(errors)
 
 
 @dataclass(frozen=True)
@@ -267,6 +295,7 @@ class Obj(Rule):
         if not isinstance(value, dict):
             _error(errors, loc, "value is not a valid dict", "type_error.dict")
             return None
+        refuse_unknown(value, self.fields, loc, errors)
         cleaned = {}
         for name, rule in self.fields.items():
             member = value.get(name, MISSING)
@@ -373,9 +402,12 @@ def validate_create(body: Any) -> dict:
     return cleaned
 
 
-def validate_aspect(aspect: str, body: Any) -> dict:
-    """The body of one aspect's update, cleaned (``ASPECTS``)."""
+def validate_aspect(aspect: str, body: Any, *, identifier: Any = MISSING) -> dict:
+    """The body of one aspect's update, cleaned (``ASPECTS``); with ``identifier``, the
+    subscriber's path identifier is checked too, its errors answered with the body's."""
     errors: list = []
+    if identifier is not MISSING:
+        Text(pattern=IDENTIFIER_PATTERN).check(identifier, ("path", "id"), errors)
     cleaned = ASPECTS[aspect].check(body, ("body",), errors) or {}
     scope_missing = cleaned.get("enabled") and not cleaned.get("scope")
     if (

@@ -67,7 +67,11 @@ class WebhookViewSet(FleetViewSet):
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
-        """Send a ``webhook.test`` event to this webhook only."""
+        """Send a ``webhook.test`` event to this webhook only.
+
+        Checks the receiving end and its signature check without waiting for a real event; the
+        delivery shows in the log like any other.
+        """
         delivery = services.send_test_event(
             webhook=self.get_object(), context=Context.from_request(request)
         )
@@ -76,7 +80,11 @@ class WebhookViewSet(FleetViewSet):
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
-        """The webhook's delivery log, newest first."""
+        """The webhook's delivery log, newest first.
+
+        Each attempt to post an event to this webhook: the event, the answer's status and
+        duration, and whether it will be tried again.
+        """
         page = self.paginate_queryset(deliveries_of(self.get_object()))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
@@ -88,7 +96,11 @@ class WebhookViewSet(FleetViewSet):
         url_path=r"deliveries/(?P<delivery_id>dlv_[0-9a-f]{32})/redeliver",
     )
     def redeliver(self, request, pk=None, delivery_id=None):
-        """Send one delivery again, with the same delivery id."""
+        """Send one delivery again, with the same delivery id.
+
+        The receiver can tell a redelivery from a new event by that id; the attempt is
+        queued and answered 202.
+        """
         delivery = get_object_or_404(deliveries_of(self.get_object()), delivery_id=delivery_id)
         delivery = services.redeliver(delivery=delivery, context=Context.from_request(request))
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
@@ -142,7 +154,10 @@ class AlertViewSet(FleetReadOnlyViewSet):
     @extend_schema(request=None, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        """Acknowledge an open alert (someone is on it)."""
+        """Acknowledge an open alert (someone is on it).
+
+        The alert stays open; the acknowledgement records who took it and when.
+        """
         alert = services.acknowledge(alert=self.get_object(), context=Context.from_request(request))
         return Response(AlertSerializer(alert).data)
 
@@ -150,7 +165,10 @@ class AlertViewSet(FleetReadOnlyViewSet):
     @extend_schema(request=ResolveSerializer, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        """Resolve an alert by hand, with an optional note."""
+        """Resolve an alert by hand, with an optional note.
+
+        The alert closes and its note is kept; a new event of its rule and subject opens another.
+        """
         serializer = ResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         alert = services.resolve(

@@ -116,7 +116,10 @@ def scheduled_job_url(name: str) -> str:
 
 
 class ScheduledJobView(FleetAPIView):
-    """One periodic job: its schedule, last and next run, and its latest runs (newest first)."""
+    """One periodic job: its schedule, last and next run, and its latest runs (newest first).
+
+    The job is named as in the scheduler's list; an unknown name answers 404.
+    """
 
     @extend_schema(responses=ScheduledJobDetailSerializer, operation_id="scheduler_job_retrieve")
     @answers_errors(404)

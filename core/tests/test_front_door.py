@@ -13,7 +13,18 @@ from accounts.models import Role
 from core.views import REDOC_REMOTE_LOGO
 
 # The areas of the API: one tag per app that serves /api (the console's names for them).
-AREAS = {"Accounts", "Core", "SIMs", "Quotas", "SMS", "Usage"}
+AREAS = {
+    "Accounts",
+    "Core",
+    "SIMs",
+    "Quotas",
+    "SMS",
+    "Usage",
+    "Provisioning",
+    "Outages",
+    "Payments",
+    "Alerts & webhooks",
+}
 
 
 @pytest.fixture(scope="module")

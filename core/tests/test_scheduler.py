@@ -57,6 +57,8 @@ class TestRecording:
             "idempotency_keys_deleted": 0,
             "task_runs_deleted": 0,
             "connectivity_snapshots_deleted": 0,
+            "events_deleted": 0,
+            "webhook_deliveries_deleted": 0,
         }
         assert run.error == ""
 

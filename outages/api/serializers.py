@@ -1,4 +1,5 @@
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -173,6 +174,13 @@ class RcaActionSerializer(FleetModelSerializer):
         model = RcaAction
         fields = ["id", "description", "owner", "due_date", "done", "done_at"]
         read_only_fields = ["done_at"]
+
+    def to_internal_value(self, data):
+        # An action is sent back as it was read (``id`` keeps it): its ``done_at`` is the
+        # server's to set, ignored rather than refused; any other unknown key is still refused.
+        if isinstance(data, Mapping) and "done_at" in data:
+            data = {key: value for key, value in data.items() if key != "done_at"}
+        return super().to_internal_value(data)
 
 
 class RcaSerializer(FleetModelSerializer):

@@ -98,6 +98,14 @@ class OutageViewSet(
     }
     default_sort = ("detected_at", "desc")
     lookup_field = "outage_id"
+
+    def get_object(self):
+        """The outage the URL names, in the caller's organization (also what DRF's OPTIONS
+        metadata asks for)."""
+        outage = self.get_outage(self.kwargs[self.lookup_field])
+        self.check_object_permissions(self.request, outage)
+        return outage
+
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -148,8 +156,9 @@ class OutageViewSet(
         responses={200: OutageUpdatedSerializer},
     )
     def update(self, request, outage_id=None, **kwargs):
-        outage = self.get_outage(outage_id)
+        # The body first: a field it does not take is named (422) whichever outage it is for.
         changes = dict(validated(OutageChangeSerializer(data=request.data)))
+        outage = self.get_outage(outage_id)
         changes.update(location_fields(changes))
         outage, triggered = services.update_outage(
             outage=outage, changes=changes, context=self.context()
@@ -169,7 +178,11 @@ class OutageViewSet(
     @extend_schema(parameters=[OUTAGE_ID], request=RcaSerializer, responses={200: RcaSerializer})
     @action(detail=True, methods=["get", "put"])
     def rca(self, request, outage_id=None):
-        """The outage's root cause analysis; PUT records or replaces it (resolved outages)."""
+        """GET: Read the outage's root cause analysis. 404 until one is recorded.
+
+        PUT: Record or replace the outage's root cause analysis. Resolved outages only; the
+        actions sent are the whole list (an action kept from before keeps its ``id``).
+        """
         outage = self.get_outage(outage_id)
         if request.method == "GET":
             rca = (
@@ -206,7 +219,10 @@ SLA_STATUS = inline_serializer(
 
 
 class SlaStatusView(OrganizationLookupMixin, FleetAPIView):
-    """Real-time SLA status of an outage (seed 004)."""
+    """Real-time SLA status of an outage (seed 004).
+
+    Minutes elapsed against the severity's threshold, and the penalty so far if it is breached.
+    """
 
     @extend_schema(parameters=[OUTAGE_ID], responses={200: SLA_STATUS})
     def get(self, request, outage_id):
@@ -220,7 +236,10 @@ class SlaStatusView(OrganizationLookupMixin, FleetAPIView):
 
 
 class SlaCalculateView(OrganizationLookupMixin, FleetAPIView):
-    """Evaluate the SLA of a resolved outage (idempotent: the recorded result is answered)."""
+    """Evaluate the SLA of a resolved outage (idempotent: the recorded result is answered).
+
+    Computes downtime and penalty from the terms in force when the outage started.
+    """
 
     @extend_schema(
         request=SlaCalculateSerializer,
@@ -264,7 +283,10 @@ def terms_body(config: SlaConfig) -> dict:
 
 
 class SlaConfigView(FleetAPIView):
-    """The SLA terms in force per severity (seed 004's shape, with each one's version)."""
+    """The SLA terms in force per severity (seed 004's shape, with each one's version).
+
+    One entry per severity: the threshold in minutes and the penalty per minute beyond it.
+    """
 
     @extend_schema(
         parameters=[
@@ -282,7 +304,10 @@ class SlaConfigView(FleetAPIView):
 
 
 class SlaConfigChangeView(FleetAPIView):
-    """Change one severity's terms (admins): a new version; older versions stay."""
+    """Change one severity's terms (admins): a new version; older versions stay.
+
+    The change applies to outages that start from now on.
+    """
 
     write_roles = frozenset({Role.ADMIN})
 
@@ -345,7 +370,10 @@ MIN_MOMENT = datetime.min.replace(tzinfo=UTC)
 
 
 class MttrView(FleetAPIView):
-    """MTTR statistics (seed 004), computed by the database."""
+    """MTTR statistics (seed 004), computed by the database.
+
+    Mean time to resolve over the period, overall and per severity.
+    """
 
     @extend_schema(
         parameters=[
@@ -393,7 +421,10 @@ class MttrView(FleetAPIView):
 
 class SlaReportView(FleetAPIView):
     """An organization's SLA report of a month, as JSON (default), CSV or PDF
-    (``?format=csv|pdf`` or the Accept header)."""
+    (``?format=csv|pdf`` or the Accept header).
+
+    Ask for the format with the Accept header or ``format``; CSV and PDF come as a download.
+    """
 
     def perform_content_negotiation(self, request, force=False):
         # csv and pdf are answered by ``get`` itself; errors stay in the JSON envelope.

@@ -34,7 +34,10 @@ PERIOD_PARAMETERS = [
 
 class PaymentHistoryView(FleetAPIView):
     """Seed 004's payment history: the page of payments and the summary of all that match
-    (confirmed penalties, rewards and their net)."""
+    (confirmed penalties, rewards and their net).
+
+    Filter by period, type and status; the summary covers every matching payment, not only the page.
+    """
 
     @extend_schema(
         operation_id="payments_history",
@@ -70,7 +73,10 @@ class PaymentHistoryView(FleetAPIView):
 
 class PaymentAnalyticsView(FleetAPIView):
     """Seed 004's payment analytics: the period's summary and its trend by day, week or month
-    (confirmed payments; computed in the database)."""
+    (confirmed payments; computed in the database).
+
+    Counts and amounts of the period's payments, grouped by the interval asked for.
+    """
 
     @extend_schema(
         operation_id="payments_analytics",
@@ -142,7 +148,10 @@ class WalletCreateView(FleetAPIView):
 
 class WalletDetailView(FleetAPIView):
     """The wallet of a user of the caller's organization (``funded`` refreshed from Horizon
-    while it is not yet funded)."""
+    while it is not yet funded).
+
+    Its Stellar address and whether the account exists on the ledger.
+    """
 
     @extend_schema(operation_id="wallets_retrieve", responses=WalletSerializer)
     def get(self, request, user_id):
@@ -154,7 +163,10 @@ class WalletDetailView(FleetAPIView):
 
 class WalletFundView(FleetAPIView):
     """Fund a wallet through the network's friendbot (testnet and the simulator only); a
-    custodial wallet then trusts the payment asset."""
+    custodial wallet then trusts the payment asset.
+
+    The friendbot credits the account with test lumens; on the public network this answers 409.
+    """
 
     throttle_classes = PAYMENT_THROTTLES
 
@@ -169,7 +181,10 @@ class WalletFundView(FleetAPIView):
 
 
 class WalletBalanceView(FleetAPIView):
-    """Balances of any Stellar address, per asset, as the ledger has them now."""
+    """Balances of any Stellar address, per asset, as the ledger has them now.
+
+    Read from Horizon at each call; an unknown address answers 404.
+    """
 
     @calls_upstream
     @extend_schema(operation_id="wallets_balance", responses=WalletBalanceSerializer)

@@ -12,7 +12,7 @@ from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import answers_errors, calls_upstream
 from core.throttling import FleetRateThrottle
 from core.viewsets import FleetAPIView, target_organization
-from provisioning import legacy, services
+from provisioning import legacy, services, validation
 from provisioning.api.serializers import ProvisioningRequestSerializer
 from provisioning.api.throttling import SubscriberOperationsThrottle
 from provisioning.api.views import queue_requested
@@ -55,6 +55,11 @@ class LegacyView(FleetAPIView):
 
 
 class CreateSubView(LegacyView):
+    """Create a subscriber at PMNL in the v4 shape.
+
+    ``QueueRequest: true`` (or ``?queue_request=true``) queues it and answers 202.
+    """
+
     @calls_upstream
     @answers_errors(403)
     @extend_schema(
@@ -78,7 +83,10 @@ class CreateSubView(LegacyView):
 
 
 class ReadSubView(LegacyView):
-    """A read by POST (``{"Iccid": ...}`` or ``{"MsIsdn": ...}``): viewers may call it."""
+    """A read by POST (``{"Iccid": ...}`` or ``{"MsIsdn": ...}``): viewers may call it.
+
+    Answers the subscriber as PMNL has it, in the v4 shape.
+    """
 
     write_roles = frozenset({"admin", "operator", "viewer"})
 
@@ -86,6 +94,7 @@ class ReadSubView(LegacyView):
     @extend_schema(request={"application/json": LEGACY_OBJECT}, **LEGACY_SCHEMA)
     def post(self, request):
         body = _object_body(request.data)
+        validation.validate_members(body, ("iccid", "msisdn"))
         answer = services.read_subscriber(
             organization=target_organization(request),
             identifier=_identifier(body),
@@ -106,13 +115,18 @@ class ReadSubView(LegacyView):
 
 class UpdateSubView(LegacyView):
     """Dispatches on the one aspect member present (``Aor``, ``SubscriberState``, ``Apn``,
-    ``NetworkAccessList``, ``Credit``, ``BlockDataUsage``) to that aspect's update."""
+    ``NetworkAccessList``, ``Credit``, ``BlockDataUsage``) to that aspect's update.
+
+    Exactly one aspect member per call, with ``Iccid`` or ``MsIsdn``.
+    """
 
     @calls_upstream
     @answers_errors(403)
     @extend_schema(request={"application/json": LEGACY_OBJECT}, **LEGACY_SCHEMA)
     def post(self, request):
         body = _object_body(request.data)
+        # Keys it does not know are named, not dispatched on nor ignored.
+        validation.validate_members(body, ("iccid", "msisdn", *legacy.UPDATE_MEMBERS))
         identifier = _identifier(body)
         present = [member for member in legacy.UPDATE_MEMBERS if member in body]
         if len(present) != 1:
@@ -141,6 +155,11 @@ class UpdateSubView(LegacyView):
 
 
 class DeleteSubView(LegacyView):
+    """Delete a subscriber at PMNL by its ICCID.
+
+    Answers the provisioning request in the v4 shape.
+    """
+
     @calls_upstream
     @answers_errors(403)
     @extend_schema(

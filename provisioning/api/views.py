@@ -182,6 +182,12 @@ def aspect_view(aspect: str) -> type[SubscriberAspectView]:
     def patch(self, request, id):
         return SubscriberAspectView.patch(self, request, id)
 
+    what = aspect.replace("-", " ")
+    patch.__doc__ = (
+        f"Update a subscriber's {what}.\n\n"
+        f"The body is checked by seed 003's {what} rule (422 naming the field), then sent to "
+        "PMNL synchronously, or queued with ``queue_request``; audited either way."
+    )
     patch = calls_upstream(
         answers_errors(403)(
             extend_schema(

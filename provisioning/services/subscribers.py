@@ -329,8 +329,7 @@ def update_subscriber(
     *, organization, identifier: str, aspect: str, body: Any, context: Context
 ) -> ProvisioningRequest:
     """Change one aspect of a subscriber (``validation.ASPECTS``) at PMNL, then the mirror."""
-    _lookup(identifier)
-    cleaned = validation.validate_aspect(aspect, body)
+    cleaned = validation.validate_aspect(aspect, body, identifier=identifier)
     client = pmnl_client_for(organization=organization)
     operation = ASPECT_OPERATIONS[aspect]
     with _Audited(

@@ -12,8 +12,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_organization_argument(parser)
-        parser.add_argument("--count", type=int, default=300)
-        parser.add_argument("--days", type=int, default=90)
+        parser.add_argument(
+            "--count", type=int, default=300, help="How many outages (default: 300)."
+        )
+        parser.add_argument(
+            "--days", type=int, default=90, help="Spread over this many past days (default: 90)."
+        )
 
     def handle(self, *args, **options):
         organization = organization_option(options["organization"])

@@ -12,7 +12,12 @@ class Command(BaseCommand):
     help = "Follow submitted Stellar payments and attestations to confirmation or failure."
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than-seconds", type=int, default=0)
+        parser.add_argument(
+            "--older-than-seconds",
+            type=int,
+            default=0,
+            help="Only payments submitted at least this many seconds ago (default: 0).",
+        )
 
     def handle(self, *args, **options):
         counts = services.follow_payments(older_than_seconds=options["older_than_seconds"])

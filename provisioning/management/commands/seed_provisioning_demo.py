@@ -8,7 +8,8 @@ from celery import current_app
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import Organization, Role
+from accounts.management.options import organization_option
+from accounts.models import Role
 from provisioning.models import CustomerAuthorization, PmnlAccount
 from upstream.pmnl import PmnlCredentials
 
@@ -19,15 +20,22 @@ class Command(BaseCommand):
     help = "Connect the demo organization to the PMNL simulator and provision demo subscribers."
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", default="demo")
-        parser.add_argument("--subscribers", type=int, default=12)
+        parser.add_argument(
+            "--organization",
+            metavar="SLUG",
+            default="demo",
+            help="The demo organization (default: demo).",
+        )
+        parser.add_argument(
+            "--subscribers", type=int, default=12, help="How many demo subscribers (default: 12)."
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
+        organization = organization_option(options["organization"])
         credentials = PmnlCredentials.from_settings()
         if not credentials.complete:
             raise CommandError("PMNL_* settings are not set: nothing to connect the demo to.")
-        organization = Organization.objects.get(slug=options["organization"])
         PmnlAccount.objects.get_or_create(
             organization=organization,
             defaults={

@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = "Seed, reset and inject faults into the Horizon (Stellar) simulator."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True)
+        commands = parser.add_subparsers(dest="action", required=True, help="What to do.")
         seed = commands.add_parser(
             "seed", help="The demo pool, operator and USDC issuer (from settings); idempotent."
         )
@@ -27,11 +27,11 @@ class Command(BaseCommand):
         seed.add_argument("--usdc", help="Its USDC balance (a trustline when given).")
 
         faults = commands.add_parser("faults", help="Set (or clear) injected faults.")
-        faults.add_argument("--clear", action="store_true")
-        faults.add_argument("--latency-ms", type=int, default=0)
-        faults.add_argument("--error-rate", type=float, default=0.0)
-        faults.add_argument("--error-status", type=int, default=503)
-        faults.add_argument("--hang-seconds", type=float, default=0.0)
+        faults.add_argument("--clear", action="store_true", help="Clear every fault first.")
+        faults.add_argument("--latency-ms", type=int, default=0, help="Delay every answer.")
+        faults.add_argument("--error-rate", type=float, default=0.0, help="Share of errors, 0-1.")
+        faults.add_argument("--error-status", type=int, default=503, help="Status of an error.")
+        faults.add_argument("--hang-seconds", type=float, default=0.0, help="Hang this long.")
         faults.add_argument(
             "--apply-then",
             choices=["", "error", "hang"],

@@ -16,24 +16,29 @@ class Command(BaseCommand):
     help = "Seed the PMNL simulator and inject faults."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True)
+        commands = parser.add_subparsers(dest="action", required=True, help="What to do.")
         seed = commands.add_parser("seed", help="Create subscribers for an account.")
-        seed.add_argument("--subscribers", type=int, default=20)
+        seed.add_argument("--subscribers", type=int, default=20, help="How many subscribers.")
         seed.add_argument("--client-id", default=None, help="Default: PMNL_CLIENT_ID.")
-        seed.add_argument("--client-secret", default=None)
-        seed.add_argument("--api-key", default=None)
-        seed.add_argument("--cust-id", default="9123456")
+        seed.add_argument("--client-secret", default=None, help="Default: PMNL_CLIENT_SECRET.")
+        seed.add_argument("--api-key", default=None, help="Default: PMNL_API_KEY.")
+        seed.add_argument("--cust-id", default="9123456", help="The customer id.")
         faults = commands.add_parser("faults", help="Set (or clear) faults and timings.")
         faults.add_argument("--client-id", help="Only for this account (default: all).")
-        faults.add_argument("--clear", action="store_true")
-        faults.add_argument("--mode", choices=["", "refused", "timeout", "error"], default="")
-        faults.add_argument("--error-status", type=int, default=500)
-        faults.add_argument("--hang-seconds", type=float, default=40.0)
-        faults.add_argument("--paths", default="")
-        faults.add_argument("--queue-seconds", type=float, default=0.5)
-        faults.add_argument("--process-seconds", type=float, default=1.0)
-        faults.add_argument("--fail-rate", type=float, default=0.0)
-        faults.add_argument("--token-ttl-seconds", type=int, default=3600)
+        faults.add_argument("--clear", action="store_true", help="Clear every fault first.")
+        faults.add_argument(
+            "--mode",
+            choices=["", "refused", "timeout", "error"],
+            default="",
+            help="The fault to inject (empty: none).",
+        )
+        faults.add_argument("--error-status", type=int, default=500, help="Status of an error.")
+        faults.add_argument("--hang-seconds", type=float, default=40.0, help="Timeout hang.")
+        faults.add_argument("--paths", default="", help="Comma-separated path substrings.")
+        faults.add_argument("--queue-seconds", type=float, default=0.5, help="Time queued.")
+        faults.add_argument("--process-seconds", type=float, default=1.0, help="Time processing.")
+        faults.add_argument("--fail-rate", type=float, default=0.0, help="Share failing, 0-1.")
+        faults.add_argument("--token-ttl-seconds", type=int, default=3600, help="Token lifetime.")
 
     def handle(self, *args, **options):
         if options["action"] == "seed":
