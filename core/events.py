@@ -96,10 +96,7 @@ def publish_many(
     if unknown:
         raise ValueError(f"Unknown event name(s): {sorted(unknown)}")
     DomainEvent.objects.bulk_create(rows)
-    # One dispatch per transaction, however many events it published.
-    connection = transaction.get_connection()
-    if not any(callback is _enqueue_dispatch for _, callback, *_ in connection.run_on_commit):
-        transaction.on_commit(_enqueue_dispatch)
+    transaction.on_commit(_enqueue_dispatch)
     return rows
 
 
