@@ -8,16 +8,20 @@ answer fails here; a change meant to happen is recorded again on purpose::
 
     RECORD_ANSWERS=1 pytest core/tests/test_recorded_answers.py
 
-and the diff of ``answers/endpoints.json`` shows what changed.
+and the diff of ``answers/endpoints.json`` shows what changed. The scenario runs at a fixed
+instant (the clock then ticks on from it): usage days, weeks and month-to-date totals depend
+on the date, and a recording must not change with the calendar.
 """
 
 import difflib
 import json
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from accounts.models import Organization, Role, User
@@ -26,12 +30,13 @@ from simulators.onence.models import OnenceSim
 
 RECORDING = Path(__file__).with_name("answers") / "endpoints.json"
 PASSWORD = "correct-horse-battery"
+RECORDED_AT = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 
 # Keys whose values change from run to run (ids from sequences, clocks, secrets).
 VOLATILE_KEYS = re.compile(
     r"^(id|pk|job_id|request_id|timestamp|.*_at|access_token|refresh_token|key|prefix"
     r"|transaction_id|sms_id|order_number|family|jti|settles_by|retry_after|organization_id"
-    r"|user_id|created_by|actor_id|duration_s)$"
+    r"|user_id|created_by|actor_id|duration_s|.*duration_seconds)$"
 )
 VOLATILE_VALUES = [
     (re.compile(r"\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?"), "<time>"),
@@ -92,7 +97,13 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(onence_simulator, settings):
+def recorded_instant():
+    with time_machine.travel(RECORDED_AT, tick=True):
+        yield
+
+
+@pytest.fixture
+def scenario(recorded_instant, onence_simulator, settings):
     organization = Organization.objects.get(slug=settings.ONENCE_DEFAULT_ORGANIZATION)
     organization.name, organization.slug = "Recorded", "recorded"
     organization.save()

@@ -130,9 +130,12 @@ def test_late_sms_retried_ten_times_with_the_same_key_is_sent_once(
         retry = send(operator_client, sim, **key)
         assert retry.status_code == 202, retry.content
         data = retry.json()["data"]
-        assert data["sms_id"] == details["sms_id"] and data["outcome_pending"] is True
+        assert data["sms_id"] == details["sms_id"]
+        # Pending while the late call hangs; found at 1NCE once it landed (on a loaded machine
+        # that can happen within the ten retries): never sent a second time.
+        assert data["outcome_pending"] or data["submission"] == "submitted", data
+        assert len(sms_posts(sim.iccid)) <= 1
     assert "Idempotent-Replayed" not in retry.headers
-    assert not sms_posts(sim.iccid)  # only the first call, still hanging
 
     wait_for_sms_posts(sim.iccid, 1)
     settled = send(operator_client, sim, **key)
