@@ -10,6 +10,11 @@ DEFAULT_RULES: list[dict] = [
         "conditions": {"min_threshold": 80},
         "dedup_window_minutes": 24 * 60,
     },
+    {
+        "name": "Usage limit approached",
+        "event_types": ["limit.approached"],
+        "dedup_window_minutes": 24 * 60,
+    },
     {"name": "Quota depleted", "event_types": ["quota.depleted"], "dedup_window_minutes": 24 * 60},
     {
         "name": "Connectivity lost for 15 minutes",

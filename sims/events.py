@@ -27,6 +27,7 @@ EVENT_KINDS: dict[str, tuple[str, str]] = {
     EventType.CONFIGURATION_CHANGED: (EventCategory.CONFIGURATION, Severity.INFO),
     EventType.SMS_RECEIVED: (EventCategory.MESSAGING, Severity.INFO),
     EventType.USAGE_SYNC_FAILED: (EventCategory.SYNC, Severity.WARNING),
+    EventType.LIMIT_APPROACHED: (EventCategory.QUOTA, Severity.WARNING),
     EventType.UPSTREAM_EVENT: (EventCategory.NETWORK, Severity.INFO),
 }
 
@@ -41,6 +42,7 @@ PUBLISHED_AS: dict[str, str] = {
     EventType.CONNECTIVITY_RESTORED: "connectivity.restored",
     EventType.SMS_RECEIVED: "sms.received",
     EventType.USAGE_SYNC_FAILED: "sync.failed",
+    EventType.LIMIT_APPROACHED: "limit.approached",
 }
 
 

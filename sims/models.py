@@ -137,6 +137,7 @@ class EventType(models.TextChoices):
     QUOTA_TOPPED_UP = "quota_topped_up", "Quota topped up"
     SMS_RECEIVED = "sms_received", "SMS received"
     USAGE_SYNC_FAILED = "usage_sync_failed", "Usage sync failed"
+    LIMIT_APPROACHED = "limit_approached", "Limit approached"
     UPSTREAM_EVENT = "upstream_event", "1NCE event"
 
 

@@ -29,6 +29,7 @@ from sims.selectors import connected_sims
 from sims.services import onence_client_for
 from upstream.exceptions import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from upstream.onence.models import DailyUsage
+from usage.limits import check_limits
 from usage.models import (
     OrganizationDailyUsage,
     SimMonthlyUsage,
@@ -155,6 +156,7 @@ def sync_usage_for_sim(*, sim: Sim, client=None, refresh_rollup: bool = True) ->
         if refresh_rollup and changed:
             refresh_daily_rollup(organization_id=sim.organization_id, dates=changed)
         refresh_sim_months(sim=sim, dates=changed)
+        check_limits(sim=sim, dates=changed)
         _extend_coverage(sim=sim, start=start, end=end)
         Sim.objects.filter(pk=sim.pk).update(usage_synced_at=timezone.now())
     latest = max((day.date for day in days), default=None)
