@@ -1,11 +1,10 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import django_filters
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 
 from core.errors import InvalidInput
+from core.moments import moment_of
 from outages.models import Outage, OutageStatus, Severity
 
 
@@ -13,18 +12,7 @@ def parse_moment(raw: str, *, field: str, end: bool = False) -> datetime:
     """An ISO 8601 date-time (naive: UTC) or date (as an end: its last microsecond), in UTC;
     seed 004's validation error otherwise. UTC before it reaches the database, which refuses
     offsets Python accepts (``+18:47``)."""
-    try:
-        value = parse_datetime(raw)
-        if value is None:
-            day = parse_date(raw)
-            if day is not None:
-                value = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                if end:
-                    value += timedelta(days=1) - timedelta(microseconds=1)
-        if value is not None:
-            value = value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)
-    except (ValueError, OverflowError):
-        value = None
+    value = moment_of(raw, end=end)
     if value is None:
         raise InvalidInput(
             {field: "Use an ISO 8601 date or date-time."},

@@ -1,14 +1,13 @@
 """Reads: payments in a caller's scope, history summaries and analytics, wallets."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from core.errors import InvalidInput, NotFound
+from core.moments import moment_of
 from core.tenancy import scope_to_organization
 from payments.models import LedgerStatus, Payment, PaymentType, Wallet
 
@@ -25,17 +24,9 @@ def parse_moment(value: str | None, *, name: str, end: bool = False) -> datetime
     date-time; 422 for anything else."""
     if not value:
         return None
-    try:
-        day = parse_date(value) if len(value) == 10 else None
-        moment = parse_datetime(value) if day is None else None
-    except ValueError:
-        day = moment = None
-    if day is not None:
-        moment = datetime.combine(day, time.max if end else time.min)
+    moment = moment_of(value, end=end)
     if moment is None:
         raise InvalidInput({name: "Use a date (YYYY-MM-DD) or an ISO 8601 date-time."})
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
     return moment
 
 

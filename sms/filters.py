@@ -2,9 +2,8 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from core.moments import parse_day_or_moment
 from sms.models import SmsDirection, SmsMessage, SmsStatus
 
 
@@ -20,15 +19,9 @@ class DateOrDateTimeField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
-        try:
-            # parse_datetime would read a bare date as midnight; a day is kept as a day.
-            parsed = parse_date(value) if len(value) == 10 else parse_datetime(value)
-        except ValueError:
-            parsed = None
+        parsed = parse_day_or_moment(value)  # a day is kept as a day
         if parsed is None:
             raise forms.ValidationError("Use YYYY-MM-DD or an ISO 8601 date-time.")
-        if isinstance(parsed, dt.datetime) and timezone.is_naive(parsed):
-            parsed = parsed.replace(tzinfo=dt.UTC)
         if self.whole_day_end and not isinstance(parsed, dt.datetime) and parsed >= dt.date.max:
             raise forms.ValidationError(f"Use a day before {dt.date.max.isoformat()}.")
         return parsed

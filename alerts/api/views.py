@@ -119,6 +119,16 @@ class AlertRuleViewSet(FleetViewSet):
         """Create a rule (names are unique in an organization)."""
         return super().create(request, *args, **kwargs)
 
+    @answers_errors(409)
+    def update(self, request, *args, **kwargs):
+        """Change a rule (names stay unique in an organization)."""
+        return super().update(request, *args, **kwargs)
+
+    @answers_errors(409)
+    def partial_update(self, request, *args, **kwargs):
+        """Change some of a rule's fields (names stay unique in an organization)."""
+        return super().partial_update(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.instance = services.create_rule(
             organization=self.target_organization(),

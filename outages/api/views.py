@@ -13,6 +13,7 @@ from core.context import Context
 from core.errors import NotFound
 from core.filters import SearchFilter, SortFilter
 from core.pagination import FleetPagination
+from core.schema import answers_errors
 from core.viewsets import FleetAPIView, TenantScopedMixin
 from outages import analytics, selectors, services
 from outages.api.serializers import (
@@ -175,6 +176,7 @@ class OutageViewSet(
 
     partial_update = update
 
+    @answers_errors(409)  # PUT: the outage is not resolved yet
     @extend_schema(parameters=[OUTAGE_ID], request=RcaSerializer, responses={200: RcaSerializer})
     @action(detail=True, methods=["get", "put"])
     def rca(self, request, outage_id=None):
@@ -241,6 +243,7 @@ class SlaCalculateView(OrganizationLookupMixin, FleetAPIView):
     Computes downtime and penalty from the terms in force when the outage started.
     """
 
+    @answers_errors(404, 409)  # no such outage; not resolved yet
     @extend_schema(
         request=SlaCalculateSerializer,
         responses={
@@ -342,6 +345,7 @@ class SlaConfigChangeView(FleetAPIView):
         ],
         responses={200: SlaTermsSerializer(many=True)},
     )
+    @answers_errors(422)  # no such severity
     def get(self, request, severity):
         """Every version of one severity's terms, newest first."""
         if severity not in Severity.values:
@@ -437,7 +441,11 @@ class SlaReportView(FleetAPIView):
             ),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "pdf"]),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request):
         month = services.parse_month(request.query_params.get("month"))

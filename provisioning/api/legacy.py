@@ -161,7 +161,7 @@ class DeleteSubView(LegacyView):
     """
 
     @calls_upstream
-    @answers_errors(403)
+    @answers_errors(403, 422)  # 422: not an ICCID PMNL knows the shape of
     @extend_schema(
         parameters=[OpenApiParameter("iccid", str, OpenApiParameter.PATH)], **LEGACY_SCHEMA
     )

@@ -188,3 +188,14 @@ def test_destination_limits_refuse_the_send(
     assert response.status_code == 422, response.content
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["destination"]
     assert not SmsMessage.objects.exists()
+
+
+def test_offsets_postgresql_refuses_are_read_in_utc_not_a_500(operator_client, organization):
+    """Schemathesis found it: ``+17:49`` is valid ISO 8601 but out of PostgreSQL's range."""
+    sim = SimFactory(organization=organization)
+    response = operator_client.get(
+        f"/api/v1/sims/{sim.iccid}/sms",
+        {"start_date": "6120-06-28T02:14:34+08:36", "end_date": "1367-04-12T22:19:37+17:49"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["data"] == []

@@ -1,9 +1,9 @@
-from datetime import UTC, date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from core.moments import parse_day_or_moment
 from core.serializers import FleetSerializer
 from usage.selectors import Granularity, GroupBy
 
@@ -32,15 +32,10 @@ class DayField(serializers.DateField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and "T" in value.upper():
-            try:
-                moment = parse_datetime(value.strip().replace(" ", "+"))
-            except ValueError:  # well formed, but no such time
-                moment = None
-            if moment is None:
+            moment = parse_day_or_moment(value)
+            if not isinstance(moment, datetime):
                 self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 date-time")
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, UTC)
-            return moment.astimezone(UTC).date()
+            return moment.date()
         return super().to_internal_value(value)
 
 
