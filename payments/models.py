@@ -159,8 +159,10 @@ class Payment(LedgerSubmission):
     """One payment on Stellar. A reward pays the pool to the NOC team's wallet, a penalty the
     operator to the pool, a manual payment the pool to any address.
 
-    ``outage_ref`` is the outage's identifier as plain text until the outages app's model
-    exists; the SLA glue then adds ``outage`` as a nullable foreign key beside it.
+    ``outage_ref`` is the outage's identifier as plain text (kept in history after the
+    outage is gone); ``outage`` links an SLA payout to its outage, at most one each
+    (``payments_payment_one_per_outage``): a second worker or a retried call can never
+    record a second payout of the same outage, whatever its idempotency key.
     """
 
     payment_type = models.CharField(max_length=16, choices=PaymentType.choices)
@@ -170,6 +172,14 @@ class Payment(LedgerSubmission):
     to_address = models.CharField(max_length=56)
     idempotency_key = models.CharField(max_length=200)
     outage_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    outage = models.ForeignKey(
+        "outages.Outage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+        help_text="The outage whose SLA result this payment settles (rewards and penalties).",
+    )
     sla_config_version = models.CharField(max_length=32, blank=True)
     attestation = models.ForeignKey(
         Attestation, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
@@ -183,7 +193,13 @@ class Payment(LedgerSubmission):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "idempotency_key"], name="payments_payment_once"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["outage"],
+                condition=models.Q(outage__isnull=False)
+                & models.Q(payment_type__in=["reward", "penalty"]),
+                name="payments_payment_one_per_outage",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "status", "created_at"])]
 

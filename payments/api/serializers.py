@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from core.serializers import FleetModelSerializer, FleetSerializer
 from payments.models import Attestation, Payment, PaymentType, Wallet
+from upstream.stellar.formats import is_account_id
 
 
 class AttestationSerializer(FleetModelSerializer):
@@ -157,3 +158,90 @@ class WalletBalanceSerializer(FleetSerializer):
     address = serializers.CharField()
     balances = serializers.DictField(child=BalanceEntrySerializer())
     last_updated = serializers.DateTimeField()
+
+
+def stellar_address(value: str) -> str:
+    if value and not is_account_id(value):
+        raise serializers.ValidationError("Not a Stellar public key (G..., 56 characters).")
+    return value
+
+
+class ProcessSlaSerializer(FleetSerializer):
+    """Seed 004's ``process-sla`` body."""
+
+    outage_id = serializers.CharField(max_length=32, help_text="OUT000123, resolved.")
+    noc_team_wallet = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=56,
+        validators=[stellar_address],
+        help_text=(
+            "Where a reward goes: a wallet of your organization (default: the wallet of the "
+            "outage's assignee)."
+        ),
+    )
+
+
+class ExecutePaymentSerializer(ProcessSlaSerializer):
+    """Seed 004's ``execute-payment`` body."""
+
+    operator_wallet = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=56,
+        validators=[stellar_address],
+        help_text="Pays a penalty: must be your organization's own operator account.",
+    )
+
+
+class SlaOutcomeSerializer(FleetSerializer):
+    status = serializers.CharField()
+    mttr_minutes = serializers.IntegerField()
+    threshold_minutes = serializers.IntegerField()
+    amount = serializers.FloatField(help_text="Negative: a penalty.")
+    payment_type = serializers.CharField()
+    performance_rating = serializers.CharField()
+    config_version = serializers.IntegerField(source="config.version")
+
+
+# Seed 004's payment object; "from" and "to" are its names (Python keywords, hence type()).
+# Amounts are JSON numbers as in seed 004 (a stored Idempotency-Key answer keeps them so).
+SlaPaymentSerializer = type(FleetSerializer)(
+    "SlaPaymentSerializer",
+    (FleetSerializer,),
+    {
+        "__doc__": "A payout in seed 004's execute-payment / process-sla shape.",
+        "id": serializers.IntegerField(),
+        "transaction_hash": serializers.CharField(allow_blank=True),
+        "type": serializers.CharField(source="payment_type"),
+        "amount": serializers.FloatField(),
+        "from": serializers.CharField(source="from_address"),
+        "to": serializers.CharField(source="to_address"),
+        "asset": serializers.CharField(source="asset_code"),
+        "status": serializers.ChoiceField(choices=["pending", "submitted", "confirmed", "failed"]),
+        "explorer_url": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "confirmed_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class ContractInvocationSerializer(FleetSerializer):
+    tx_hash = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    gas_cost_xlm = serializers.CharField(allow_null=True)
+
+
+class ProcessSlaAnswerSerializer(FleetSerializer):
+    outage_id = serializers.CharField()
+    sla_result = SlaOutcomeSerializer()
+    payment = SlaPaymentSerializer(allow_null=True)
+    contract_invocation = ContractInvocationSerializer()
+    message = serializers.CharField()
+
+
+class ExecutePaymentAnswerSerializer(FleetSerializer):
+    outage_id = serializers.CharField()
+    payment = SlaPaymentSerializer(allow_null=True)
+    estimated_confirmation = serializers.DateTimeField(allow_null=True)
+    message = serializers.CharField()

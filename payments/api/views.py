@@ -1,4 +1,7 @@
-"""Payments API: history and analytics (seed 004), wallets (create, read, fund, balance)."""
+"""Payments API: SLA settlement, history and analytics (seed 004), wallets (create, read,
+fund, balance)."""
+
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -14,10 +17,15 @@ from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import FleetPagination
 from core.schema import answers_errors, calls_upstream
 from core.viewsets import FleetAPIView, scope_to_organization
+from outages import selectors as outage_selectors
 from payments import selectors, services
 from payments.api.serializers import (
+    ExecutePaymentAnswerSerializer,
+    ExecutePaymentSerializer,
     PaymentAnalyticsSerializer,
     PaymentHistorySerializer,
+    ProcessSlaAnswerSerializer,
+    ProcessSlaSerializer,
     WalletBalanceSerializer,
     WalletCreatedSerializer,
     WalletCreateSerializer,
@@ -25,6 +33,8 @@ from payments.api.serializers import (
 )
 from payments.api.throttling import PAYMENT_THROTTLES
 from payments.filters import PaymentFilterSet
+from payments.models import LedgerStatus
+from payments.settlement import gas_cost_xlm
 
 PERIOD_PARAMETERS = [
     OpenApiParameter("start_date", str, description="From: a date or an ISO 8601 date-time."),
@@ -193,3 +203,124 @@ class WalletBalanceView(FleetAPIView):
         body = services.wallet_balance(address=address)
         body["last_updated"] = timezone.now()
         return Response(WalletBalanceSerializer(body).data)
+
+
+# A Stellar ledger closes every five seconds or so: when a submitted payout should confirm.
+LEDGER_CLOSE = timedelta(seconds=5)
+
+
+def settles(*, operation_id: str, request, answer):
+    """A settlement POST handler: its schema (every error status of an upstream call) and its
+    ``Idempotency-Key``."""
+
+    def decorate(handler):
+        return calls_upstream(
+            extend_schema(
+                operation_id=operation_id,
+                request=request,
+                responses={200: answer},
+                parameters=[IDEMPOTENCY_KEY_PARAMETER],
+            )(idempotent(handler))
+        )
+
+    return decorate
+
+
+class SettlementView(FleetAPIView):
+    """What both settlement endpoints share: the payment rate limit and ``settle``."""
+
+    throttle_classes = PAYMENT_THROTTLES
+    body_class: type = ProcessSlaSerializer
+
+    def settle(self):
+        """Validate the body, find the outage in the caller's organization (another's: 404)
+        and settle it (``payments.services.settle_outage``)."""
+        serializer = self.body_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        outage = outage_selectors.outage_for(
+            organization_id=self.target_organization().pk, outage_id=data["outage_id"]
+        )
+        return services.settle_outage(
+            outage=outage,
+            context=Context.from_request(self.request),
+            noc_wallet=data.get("noc_team_wallet") or "",
+            operator_wallet=data.get("operator_wallet") or "",
+        )
+
+
+def _message(settled) -> str:
+    payment = settled.payment
+    if payment is None:
+        return "No payout is due for this SLA result (its amount is zero); nothing was paid."
+    if payment.status == LedgerStatus.CONFIRMED:
+        return f"The {payment.payment_type} is paid and confirmed on Stellar."
+    return f"The {payment.payment_type} is {payment.status}; it is confirmed from the ledger."
+
+
+class ProcessSlaView(SettlementView):
+    """Settle a resolved outage's SLA result on Stellar (seed 004's process-sla).
+
+    Evaluates the SLA (or reuses the stored result), attests it on the ledger and pays it: a
+    reward from the SLA pool to the NOC team's wallet, a penalty from the operator to the pool.
+    Exactly once: calling again (or with the same ``Idempotency-Key``) answers the same payment.
+    409 when the outage is not resolved (nothing is due yet), when its payout already failed
+    on the ledger, while it is being settled, or when the organization has no Stellar account;
+    502/503/504 when Stellar refuses or does not answer (nothing is recorded as paid; the
+    outcome of a submitted payout is settled from the ledger, never paid twice).
+    """
+
+    @settles(
+        operation_id="payments_process_sla",
+        request=ProcessSlaSerializer,
+        answer=ProcessSlaAnswerSerializer,
+    )
+    def post(self, request):
+        settled = self.settle()
+        attestation = settled.attestation
+        body = {
+            "outage_id": settled.outage.public_id,
+            "sla_result": settled.sla_result,
+            "payment": settled.payment,
+            "contract_invocation": {
+                "tx_hash": attestation.transaction_hash or None,
+                "status": attestation.status,
+                "gas_cost_xlm": gas_cost_xlm(attestation),
+            },
+            "message": _message(settled),
+        }
+        return Response(ProcessSlaAnswerSerializer(body).data)
+
+
+class ExecutePaymentView(SettlementView):
+    """Execute the payment an outage's SLA result calls for (seed 004's execute-payment).
+
+    The same settlement as ``POST /payments/process-sla``: a penalty is paid by the
+    organization's own operator account (``operator_wallet``, when given, must be it) to its
+    SLA pool, a reward by the pool to ``noc_team_wallet`` (a wallet of the organization;
+    default: the assignee's). Exactly once per outage; ``estimated_confirmation`` is when the
+    payment was (or should be) confirmed on the ledger. Errors as for process-sla.
+    """
+
+    body_class = ExecutePaymentSerializer
+
+    @settles(
+        operation_id="sla_execute_payment",
+        request=ExecutePaymentSerializer,
+        answer=ExecutePaymentAnswerSerializer,
+    )
+    def post(self, request):
+        settled = self.settle()
+        payment = settled.payment
+        estimated = None
+        if payment is not None and payment.status != LedgerStatus.FAILED:
+            estimated = payment.confirmed_at or (
+                (payment.submitted_at or timezone.now()) + LEDGER_CLOSE
+            )
+        body = {
+            "outage_id": settled.outage.public_id,
+            "payment": payment,
+            "estimated_confirmation": estimated,
+            "message": _message(settled),
+        }
+        return Response(ExecutePaymentAnswerSerializer(body).data)

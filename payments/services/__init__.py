@@ -14,7 +14,14 @@ from payments.services.payments import (
     request_payment,
     settle_payment,
 )
-from payments.services.sla import SlaResult, SlaSettlement, settle_sla_result
+from payments.services.sla import (
+    OutageSettlement,
+    SlaResult,
+    SlaSettlement,
+    outage_payout,
+    settle_outage,
+    settle_sla_result,
+)
 from payments.services.wallets import (
     create_wallet,
     fund_wallet,
@@ -25,17 +32,20 @@ from payments.services.wallets import (
 
 __all__ = [
     "STELLAR_ACCOUNTS",
+    "OutageSettlement",
     "SlaResult",
     "SlaSettlement",
     "attest_document",
     "create_wallet",
     "follow_payments",
     "fund_wallet",
+    "outage_payout",
     "payment_asset",
     "payment_memo",
     "refresh_funded",
     "request_payment",
     "require_address",
+    "settle_outage",
     "settle_payment",
     "settle_sla_result",
     "stellar_client",

@@ -28,8 +28,11 @@ import structlog
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.context import Context
 from core.errors import Conflict, UpstreamWriteFailed
+from core.events import EVENT_NAMES, publish
 from core.locks import HeartbeatLock
+from outages.services import record_payment_on_timeline
 from payments.models import LedgerStatus, LedgerSubmission, Payment, PaymentEvent
 from payments.services.accounts import stellar_client, stellar_keys_for
 from upstream.exceptions import UpstreamError, UpstreamTimeout, certainly_not_applied
@@ -157,18 +160,48 @@ def _save(row, **fields) -> None:
     row.save(update_fields=[*fields, "updated_at"])
 
 
+# What each payment step reads as on its outage's timeline.
+TIMELINE_WORDS = {
+    "payment.submitted": "submitted to Stellar",
+    "payment.completed": "confirmed on Stellar",
+    "payment.failed": "failed on Stellar",
+}
+
+
 def _event(row, kind: str, **data) -> None:
-    if isinstance(row, Payment):
-        PaymentEvent.objects.create(
-            payment=row,
-            kind=kind,
-            data={
-                "outage_id": row.outage_ref,
-                "transaction_hash": row.transaction_hash,
-                "amount": str(row.amount),
-                "type": row.payment_type,
-                **data,
-            },
+    """A payment's step, in the transaction of its status change: its ``PaymentEvent``, the
+    event on the one stream (``core.events``, seed 004's webhook payload) for the names
+    receivers subscribe to, and a line on its outage's timeline."""
+    if not isinstance(row, Payment):
+        return
+    event = PaymentEvent.objects.create(
+        payment=row,
+        kind=kind,
+        data={
+            "outage_id": row.outage_ref,
+            "transaction_hash": row.transaction_hash,
+            "amount": str(row.amount),
+            "type": row.payment_type,
+            **data,
+        },
+    )
+    if kind in EVENT_NAMES:
+        publish(
+            kind,
+            organization_id=row.organization_id,
+            subject=f"payment:{row.pk}",
+            data=event.data,
+            occurred_at=event.created_at,
+        )
+    if row.outage_id is not None:
+        record_payment_on_timeline(
+            outage=row.outage,
+            event=(
+                f"{row.get_payment_type_display()} of {row.amount.normalize():f} "
+                f"{row.asset_code} {TIMELINE_WORDS.get(kind, kind)}"
+            ),
+            context=Context.system(via="payments"),
+            details={"payment_id": row.pk, "transaction_hash": row.transaction_hash},
         )
 
 

@@ -32,6 +32,7 @@ def request_payment(
     idempotency_key: str,
     to_address: str = "",
     outage_ref: str = "",
+    outage=None,
     sla_config_version: str = "",
     attestation=None,
     context: Context,
@@ -40,7 +41,8 @@ def request_payment(
 
     A reward and a manual payment are paid by the pool to ``to_address``; a penalty by the
     operator to the pool (``to_address`` may be left empty). The same key with other terms
-    is a conflict. ``UpstreamNotConnected`` when the organization has no Stellar keys."""
+    is a conflict, and so is a second reward or penalty for ``outage`` (the database holds one
+    per outage). ``UpstreamNotConnected`` when the organization has no Stellar keys."""
     if payment_type not in PaymentType.values:
         raise InvalidInput({"type": f"Must be one of {', '.join(PaymentType.values)}."})
     try:
@@ -79,16 +81,22 @@ def request_payment(
                         organization_id=organization.pk, idempotency_key=idempotency_key
                     ),
                     "outage_ref": outage_ref,
+                    "outage": outage,
                     "sla_config_version": str(sla_config_version or ""),
                     "attestation": attestation,
                     "created_by": context.actor if getattr(context.actor, "pk", None) else None,
                 },
             )
     except IntegrityError:  # a concurrent request created it first
-        payment, created = (
-            Payment.objects.get(organization=organization, idempotency_key=idempotency_key),
-            False,
-        )
+        payment = Payment.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).first()
+        if payment is None:  # the outage's payout exists under another key
+            raise Conflict(
+                "This outage's SLA payout is already recorded.",
+                details={"outage_id": outage_ref},
+            ) from None
+        created = False
     if not created:
         differing = [k for k, v in terms.items() if getattr(payment, k) != v]
         if differing:
