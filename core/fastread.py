@@ -30,14 +30,18 @@ ISO_8601 = "iso-8601"
 _COLUMN, _DATETIME, _METHOD, _ATTRIBUTE = range(4)
 
 
-class _Row(dict):
-    """A ``values()`` row whose columns read as attributes (for ``Meta.row_methods``)."""
+class _Row:
+    """A ``values()`` row whose columns read as attributes (for ``Meta.row_methods``); not a
+    dict subclass, so no column is shadowed by a dict method (``items``, ``values``)."""
 
-    __slots__ = ()
+    __slots__ = ("_columns",)
+
+    def __init__(self, columns: dict):
+        self._columns = columns
 
     def __getattr__(self, name):
         try:
-            return self[name]
+            return self._columns[name]
         except KeyError:
             raise AttributeError(name) from None
 
@@ -97,11 +101,13 @@ class ReadPlan:
         self.columns = columns  # what a values() row needs
         self.row_ready = row_ready
 
-    def represent(self, serializer, obj, tz) -> dict:
+    def represent(self, serializer, obj, tz, get=getattr, view=None) -> dict:
+        """``obj``'s answer; for a ``values()`` row ``get`` is ``dict.__getitem__`` and
+        ``view`` the row as attributes, for the method fields."""
         answer = {}
         for name, source, convert, kind, slow in self.steps:
             if kind == _METHOD:
-                answer[name] = getattr(serializer, source)(obj)
+                answer[name] = getattr(serializer, source)(obj if view is None else view)
                 continue
             if kind == _ATTRIBUTE:
                 try:
@@ -109,7 +115,7 @@ class ReadPlan:
                 except serializers.SkipField:
                     continue
             else:
-                value = getattr(obj, source)
+                value = get(obj, source)
             if value is None:
                 answer[name] = None
             elif kind == _DATETIME:
@@ -126,10 +132,13 @@ class ReadPlan:
 
     def represent_rows(self, serializer, queryset) -> list[dict]:
         tz = _current_timezone()
-        represent = self.represent
-        return [
-            represent(serializer, _Row(row), tz) for row in queryset.values(*self.columns)
-        ]
+        represent, get = self.represent, dict.__getitem__
+        if any(step[3] == _METHOD for step in self.steps):
+            return [
+                represent(serializer, row, tz, get, _Row(row))
+                for row in queryset.values(*self.columns)
+            ]
+        return [represent(serializer, row, tz, get) for row in queryset.values(*self.columns)]
 
 
 def _current_timezone():
