@@ -157,29 +157,44 @@ def families(ids: dict, synced: list[str], n: int, rng: random.Random) -> dict:
     """Per family: (cached paths, uncached path for request i)."""
 
     def fresh(paths):
-        return lambda i: f"{paths[i % len(paths)]}{'&' if '?' in paths[i % len(paths)] else '?'}_nc={i}"
+        def path(i):
+            chosen = paths[i % len(paths)]
+            return f"{chosen}{'&' if '?' in chosen else '?'}_nc={i}"
+
+        return path
 
     sims = [f"/api/v1/sims/8988228{rng.randrange(n):012d}" for _ in range(2000)]
     sim_pages = [f"/api/v1/sims?page={p}" for p in range(1, max(2, n // 50) + 1)]
     sms = [f"/api/v1/sims/{iccid}/sms/{sms_id}" for sms_id, iccid in ids["sms"]]
-    sms_lists = [f"/api/v1/sims/{iccid}/sms?page={p}" for _, iccid in ids["sms"][:20] for p in (1, 2)]
+    sms_lists = [
+        f"/api/v1/sims/{iccid}/sms?page={p}" for _, iccid in ids["sms"][:20] for p in (1, 2)
+    ]
     one = synced[:1] or ["8988228000000000000"]
     table = {
         "SIM list (50)": (["/api/v1/sims"], fresh(sim_pages)),
         "SIM detail": (sims[:10], fresh(sims)),
-        "usage (SIM)": ([f"/api/v1/sims/{one[0]}/usage"], fresh([f"/api/v1/sims/{s}/usage" for s in synced or one])),
+        "usage (SIM)": (
+            [f"/api/v1/sims/{one[0]}/usage"],
+            fresh([f"/api/v1/sims/{s}/usage" for s in synced or one]),
+        ),
         "quota (SIM data)": (
             [f"/api/v1/sims/{one[0]}/quota/data"],
             fresh([f"/api/v1/sims/{s}/quota/data" for s in synced or one]),
         ),
         "SMS list": (sms_lists[:1], fresh(sms_lists)),
         "SMS detail": (sms[:10], fresh(sms)),
-        "subscriber list": (["/api/v1/subscribers"], fresh([f"/api/v1/subscribers?page={p}" for p in range(1, 7)])),
+        "subscriber list": (
+            ["/api/v1/subscribers"],
+            fresh([f"/api/v1/subscribers?page={p}" for p in range(1, 7)]),
+        ),
         "subscriber detail": (
             [f"/api/v1/subscribers/{s}" for s in ids["subscribers"][:10]],
             fresh([f"/api/v1/subscribers/{s}" for s in ids["subscribers"]]),
         ),
-        "outage list": (["/api/v1/outages"], fresh([f"/api/v1/outages?page={p}" for p in range(1, 7)])),
+        "outage list": (
+            ["/api/v1/outages"],
+            fresh([f"/api/v1/outages?page={p}" for p in range(1, 7)]),
+        ),
         "outage detail": (
             [f"/api/v1/outages/{o}" for o in ids["outages"][:10]],
             fresh([f"/api/v1/outages/{o}" for o in ids["outages"]]),
@@ -188,7 +203,10 @@ def families(ids: dict, synced: list[str], n: int, rng: random.Random) -> dict:
             ["/api/v1/payments/history"],
             fresh([f"/api/v1/payments/history?page={p}" for p in range(1, 7)]),
         ),
-        "alert list": (["/api/v1/alerts"], fresh([f"/api/v1/alerts?page={p}" for p in range(1, 7)])),
+        "alert list": (
+            ["/api/v1/alerts"],
+            fresh([f"/api/v1/alerts?page={p}" for p in range(1, 7)]),
+        ),
     }
     return table
 
@@ -251,7 +269,11 @@ def main() -> None:
                 synced = json.loads(manage(env, "shell", "-c", SYNCED).strip().splitlines()[-1])
             except (RuntimeError, ValueError) as exc:
                 print(f"(no simulator SIMs for usage and quotas: {str(exc)[:200]})")
-            driver = "wrk" if wrk_load(url, ["/health/live"], headers={}, seconds=1, concurrency=1) else "python"
+            driver = (
+                "wrk"
+                if wrk_load(url, ["/health/live"], headers={}, seconds=1, concurrency=1)
+                else "python"
+            )
             print(
                 f"gunicorn from config/gunicorn.py, {args.workers} workers, {args.concurrency} "
                 f"connections, driver {driver}, auth and rate limiting on"
@@ -263,9 +285,10 @@ def main() -> None:
             )
 
             def show(name, kind, row):
+                ratio = row["cpu_ms"] / floor["cpu_ms"]
                 print(
-                    f"{name:<20} {kind:<9} {row['rps']:>7.0f} {row['p50']:>7.1f} {row['p99']:>7.1f} "
-                    f"{row['cpu_ms']:>10.2f} {row['cpu_ms'] / floor['cpu_ms']:>8.1f}  {row['errors']}",
+                    f"{name:<20} {kind:<9} {row['rps']:>7.0f} {row['p50']:>7.1f} "
+                    f"{row['p99']:>7.1f} {row['cpu_ms']:>10.2f} {ratio:>8.1f}  {row['errors']}",
                     flush=True,
                 )
 
@@ -280,7 +303,13 @@ def main() -> None:
                     continue
                 for path in cached:  # warm the read cache
                     requests.get(url + path, headers=headers, timeout=30)
-                show(name, "cached", measure(url, pid, lambda i, c=cached: c[i % len(c)], len(cached), args, headers))
+                show(
+                    name,
+                    "cached",
+                    measure(
+                        url, pid, lambda i, c=cached: c[i % len(c)], len(cached), args, headers
+                    ),
+                )
                 show(name, "uncached", measure(url, pid, uncached, 20_000, args, headers))
             floor = measure(url, pid, lambda i: "/health/live", 1, args, headers)
             show("/health/live", "again", floor)

@@ -191,9 +191,10 @@ def _compile(serializer_class) -> ReadPlan | None:
         if convert is None or not field.source_attrs:
             return None
         attname = concrete.get(field.source_attrs[0]) if len(field.source_attrs) == 1 else None
-        if isinstance(field, relations.RelatedField):
-            if attname is None or field.source_attrs[0] == attname:
-                return None  # a related field over a plain column or a property
+        if isinstance(field, relations.RelatedField) and (
+            attname is None or field.source_attrs[0] == attname
+        ):
+            return None  # a related field over a plain column or a property
         if attname is None:  # a property, or a dotted source: DRF's get_attribute
             steps.append((name, field, convert, _ATTRIBUTE, None))
             row_ready = False

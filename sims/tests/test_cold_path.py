@@ -8,7 +8,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from core import fastread
 from sims import cache as sim_cache
+from sims.api.serializers import SimDetailSerializer, SimSerializer
+from sims.models import Sim
 from sims.tests.factories import SimFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +68,17 @@ def test_cached_totals_follow_writes(operator_client, organization, other_organi
     SimFactory(organization=organization)
     sim_cache.invalidate(organization.pk)  # what every service writing SIMs does
     assert operator_client.get("/api/v1/sims?page=3").json()["pagination"]["total"] == 4
+
+
+def test_sim_pages_are_values_rows():
+    assert fastread.plan_for(SimSerializer).row_ready
+    assert fastread.plan_for(SimDetailSerializer).row_ready  # quota reads the row's columns
+
+
+def test_an_evaluated_page_keeps_its_objects(organization):
+    """Objects a view already loaded (and may have changed) are the ones rendered."""
+    SimFactory.create_batch(2, organization=organization)
+    page = Sim.objects.order_by("pk")[:2]
+    loaded = list(page)
+    loaded[0].label = "changed in memory"
+    assert SimSerializer(page, many=True).data[0]["label"] == "changed in memory"
