@@ -27,6 +27,12 @@ bind = "0.0.0.0:8000"  # the container's port; GUNICORN_CMD_ARGS="--bind ..." to
 # An empty value counts as unset, as in the settings (a .env copied from .env.example).
 workers = int(os.environ.get("WEB_CONCURRENCY") or 3)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
+# Threaded workers keep a client's connection open between requests (sync workers close it
+# after every answer, so each request pays a new TCP connection); a slow request holds one
+# thread, not the whole worker.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 accesslog = "-"
 errorlog = "-"
 

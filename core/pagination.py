@@ -3,16 +3,26 @@
 Accepts ``page``/``page_size`` (seed 001), ``limit``/``offset`` (seed 004) and ``skip``/``limit``
 (seed 003's audit API); always answers the pagination object of DESIGN.md. Refuses to page an
 unordered queryset: a page of an unordered query is a random sample, not a page.
+
+A page of a queryset is handed back as the sliced, unevaluated queryset, so a model serializer
+can fetch it as ``values()`` rows (``core.fastread``). The total is counted on every page unless
+the view names a cache generation (``count_generation()``, a string that changes with every
+write to what it lists, e.g. the SIM read cache's version): then each distinct count query is
+counted once per generation and read from the cache after that, still exact.
 """
 
+import hashlib
 import math
 import re
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+
+from core.degraded import cache_get, cache_set
 
 # Offsets reach PostgreSQL as bigint: anything past it is a database error, not an empty page.
 MAX_OFFSET = 2**63 - 1
@@ -33,6 +43,25 @@ def _int_param(request, name: str, *, minimum: int, maximum: int = MAX_OFFSET) -
     if value > maximum:
         _too_large(name, maximum)
     return value
+
+
+COUNT_TTL = 5 * 60
+
+
+def count_of(queryset, view=None) -> int:
+    """``queryset.count()``, from the cache when ``view`` has a ``count_generation()``."""
+    generation = getattr(view, "count_generation", None)
+    generation = generation() if generation is not None else None
+    if generation is None or not isinstance(queryset, QuerySet):
+        return queryset.count()
+    sql, params = queryset.query.sql_with_params()
+    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
+    key = f"counts:{generation}:{digest}"
+    total = cache_get(key)
+    if total is None:
+        total = queryset.count()
+        cache_set(key, total, timeout=COUNT_TTL)
+    return total
 
 
 def _too_large(name: str, maximum: int):
@@ -69,9 +98,10 @@ class FleetPagination(BasePagination):
             page = start // size + 1
             self.offset_style = "offset" if offset is not None else "skip"
 
-        self.total = queryset.count()
+        self.total = count_of(queryset, view)
         self.start, self.size, self.page = start, size, page
-        return list(queryset[start : start + size])
+        page_items = queryset[start : start + size]
+        return page_items if isinstance(page_items, QuerySet) else list(page_items)
 
     def get_pagination(self) -> dict:
         total_pages = math.ceil(self.total / self.size) if self.total else 0

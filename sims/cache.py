@@ -60,6 +60,19 @@ def _make_pending_bumps() -> None:
             _pending_bumps.discard(organization_id)
 
 
+def generation(organization_id) -> str | None:
+    """The organization's current version as a key part for other caches of its SIM reads
+    (the list's counts, ``core.pagination``); None while Redis cannot serve them."""
+    if cache_is_down():
+        return None
+    try:
+        _make_pending_bumps()
+        return f"sims:{organization_id}:{version(organization_id)}"
+    except CACHE_ERRORS as exc:
+        mark_cache_down(error=exc)
+        return None
+
+
 def key_for(kind: str, organization_id, *parts: str) -> str:
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f"sims:{kind}:{organization_id}:{version(organization_id)}:{digest}"

@@ -55,6 +55,7 @@ class SimDetailSerializer(SimSerializer):
             "missing_upstream_since",
         ]
         read_only_fields = fields
+        row_methods = ["quota"]  # reads the SIM's own columns only (core.fastread)
 
     def get_quota(self, sim) -> dict:
         return {

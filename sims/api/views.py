@@ -97,10 +97,24 @@ class SimViewSet(FleetViewSet):
         response.paginated = True
         return response
 
+    def count_generation(self) -> str | None:
+        """The list's totals are cached per organization version (``core.pagination``)."""
+        user = self.request.user
+        if user.is_superuser or user.organization_id is None:
+            return None
+        return sim_cache.generation(user.organization_id)
+
     def retrieve(self, request, *args, **kwargs):
-        sim = self.get_object()  # validates and scopes before any cached answer
+        """The cache first: its keys are the caller's organization's, and an answer is stored
+        there only after the scoped lookup found the SIM in that organization, so a hit needs
+        no query and another organization's caller never reaches it (404 from the lookup)."""
+        normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before the cache
         return Response(
-            self.cached("detail", sim_cache.DETAIL_TTL, lambda: SimDetailSerializer(sim).data)
+            self.cached(
+                "detail",
+                sim_cache.DETAIL_TTL,
+                lambda: SimDetailSerializer(self.get_object()).data,
+            )
         )
 
     @calls_upstream

@@ -1,0 +1,239 @@
+"""The read fast path every model serializer of the product takes (``core.serializers``).
+
+DRF turns an object into a dict field by field through ``get_attribute`` and each field's
+``to_representation``, and a ``ModelSerializer`` rebuilds its fields on every instantiation. For
+the fields that are plain (a model column, a foreign key's id, a method field) this module
+compiles, once per serializer class, a :class:`ReadPlan`: the column each field reads and the
+conversion DRF would apply, the same conversion on the same value, so the answers stay the
+same to the byte. A serializer with any other field (nested serializers, hyperlinks, dotted
+sources, context-dependent fields) gets no plan and DRF's own path.
+
+Lists go further: a page that is still an unevaluated queryset (``core.pagination``) is fetched
+as ``values()`` rows, no model instance built, when every field is a column (method fields only
+when the serializer lists them in ``Meta.row_methods``: methods that read nothing but the
+object's own columns).
+"""
+
+import datetime as dt
+import threading
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from rest_framework import fields as drf_fields
+from rest_framework import relations, serializers
+from rest_framework.settings import api_settings
+
+ISO_8601 = "iso-8601"
+
+# Step kinds.
+_COLUMN, _DATETIME, _METHOD, _ATTRIBUTE = range(4)
+
+
+class _Row:
+    """A ``values()`` row whose columns read as attributes (for ``Meta.row_methods``); not a
+    dict subclass, so no column is shadowed by a dict method (``items``, ``values``)."""
+
+    __slots__ = ("_columns",)
+
+    def __init__(self, columns: dict):
+        self._columns = columns
+
+    def __getattr__(self, name):
+        try:
+            return self._columns[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _identity(value):
+    return value
+
+
+def _converter(field):
+    """The function DRF's ``field.to_representation`` amounts to for a non-None value, or the
+    bound method itself; None when the field is not one this module knows to be plain."""
+    kind = type(field)
+    method = kind.to_representation
+    if method is drf_fields.CharField.to_representation:
+        return str
+    if method is drf_fields.IntegerField.to_representation:
+        return int
+    if method is drf_fields.FloatField.to_representation:
+        return float
+    if method is drf_fields.ReadOnlyField.to_representation:
+        return _identity
+    if method is drf_fields.JSONField.to_representation:
+        return field.to_representation if field.binary else _identity
+    if method is drf_fields.BooleanField.to_representation:
+        slow = field.to_representation
+        return lambda value: value if value is True or value is False else slow(value)
+    if method is drf_fields.ChoiceField.to_representation:
+        choices = field.choice_strings_to_values
+        return lambda value: value if value == "" else choices.get(str(value), value)
+    if method is drf_fields.DateField.to_representation:
+        if getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601:
+            slow = field.to_representation
+            return lambda value: value.isoformat() if type(value) is dt.date else slow(value)
+        return field.to_representation
+    if method is drf_fields.DateTimeField.to_representation:
+        return field.to_representation
+    if isinstance(field, relations.PrimaryKeyRelatedField) and not field.many:
+        return _identity if field.pk_field is None else field.pk_field.to_representation
+    if kind.__module__ == drf_fields.__name__:  # DRF's own scalar fields: context-free
+        return field.to_representation
+    return None
+
+
+def _fast_datetime(field) -> bool:
+    return (
+        type(field).to_representation is drf_fields.DateTimeField.to_representation
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        and not hasattr(field, "timezone")
+    )
+
+
+class ReadPlan:
+    """How one serializer class turns an object, or a ``values()`` row, into its answer."""
+
+    def __init__(self, steps, columns, row_ready):
+        self.steps = steps  # (name, attname or field, converter, kind, slow)
+        self.columns = columns  # what a values() row needs
+        self.row_ready = row_ready
+
+    def represent(self, serializer, obj, tz, get=getattr, view=None) -> dict:
+        """``obj``'s answer; for a ``values()`` row ``get`` is ``dict.__getitem__`` and
+        ``view`` the row as attributes, for the method fields."""
+        answer = {}
+        for name, source, convert, kind, slow in self.steps:
+            if kind == _METHOD:
+                answer[name] = getattr(serializer, source)(obj if view is None else view)
+                continue
+            if kind == _ATTRIBUTE:
+                try:
+                    value = source.get_attribute(obj)
+                except serializers.SkipField:
+                    continue
+            else:
+                value = get(obj, source)
+            if value is None:
+                answer[name] = None
+            elif kind == _DATETIME:
+                if not value:
+                    answer[name] = None
+                elif tz is not None and value.utcoffset() is not None:
+                    text = value.astimezone(tz).isoformat()
+                    answer[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                else:
+                    answer[name] = slow(value)
+            else:
+                answer[name] = convert(value)
+        return answer
+
+    def represent_rows(self, serializer, queryset) -> list[dict]:
+        tz = _current_timezone()
+        represent, get = self.represent, dict.__getitem__
+        if any(step[3] == _METHOD for step in self.steps):
+            return [
+                represent(serializer, row, tz, get, _Row(row))
+                for row in queryset.values(*self.columns)
+            ]
+        return [represent(serializer, row, tz, get) for row in queryset.values(*self.columns)]
+
+
+def _current_timezone():
+    """What DRF's ``DateTimeField.default_timezone`` answers (looked up once per answer)."""
+    return timezone.get_current_timezone() if settings.USE_TZ else None
+
+
+_plans: dict = {}
+_plans_lock = threading.Lock()
+_NO_PLAN = object()
+
+
+def plan_for(serializer_class) -> ReadPlan | None:
+    """The class's plan, compiled on first use; None when DRF's own path must answer."""
+    plan = _plans.get(serializer_class)
+    if plan is None:
+        plan = _compile(serializer_class) or _NO_PLAN
+        with _plans_lock:
+            _plans[serializer_class] = plan
+    return None if plan is _NO_PLAN else plan
+
+
+def _compile(serializer_class) -> ReadPlan | None:
+    from core.serializers import FleetModelSerializer
+
+    # Fields that could depend on the instance or its context are DRF's to build.
+    for hook in ("__init__", "get_fields", "to_representation", "get_field_names"):
+        if getattr(serializer_class, hook) is not getattr(FleetModelSerializer, hook):
+            return None
+    meta = getattr(serializer_class, "Meta", None)
+    model = getattr(meta, "model", None)
+    if model is None:
+        return None
+    concrete = {}
+    for model_field in model._meta.concrete_fields:
+        concrete[model_field.attname] = model_field.attname
+        concrete[model_field.name] = model_field.attname
+    row_methods = set(getattr(meta, "row_methods", ()))
+    prototype = serializer_class()
+    steps, columns, row_ready = [], [], True
+    for field in prototype._readable_fields:
+        name = field.field_name
+        if isinstance(field, serializers.SerializerMethodField):
+            steps.append((name, field.method_name, None, _METHOD, None))
+            row_ready = row_ready and name in row_methods
+            continue
+        if isinstance(field, serializers.BaseSerializer | relations.ManyRelatedField):
+            return None
+        convert = _converter(field)
+        if convert is None or not field.source_attrs:
+            return None
+        attname = concrete.get(field.source_attrs[0]) if len(field.source_attrs) == 1 else None
+        if isinstance(field, relations.RelatedField) and (
+            attname is None or field.source_attrs[0] == attname
+        ):
+            return None  # a related field over a plain column or a property
+        if attname is None:  # a property, or a dotted source: DRF's get_attribute
+            steps.append((name, field, convert, _ATTRIBUTE, None))
+            row_ready = False
+            continue
+        kind = _DATETIME if _fast_datetime(field) else _COLUMN
+        steps.append((name, attname, convert, kind, field.to_representation))
+        columns.append(attname)
+    if row_ready and any(step[3] == _METHOD for step in steps):
+        columns = [f.attname for f in model._meta.concrete_fields]
+    return ReadPlan(steps, tuple(dict.fromkeys(columns)), row_ready)
+
+
+def rows_apply(plan: ReadPlan, serializer, data) -> bool:
+    """Whether ``data`` can be answered from ``values()`` rows: a queryset of the serializer's
+    model nobody has evaluated (nor changed objects of), no prefetch, distinct or union."""
+    if not plan.row_ready or not isinstance(data, models.QuerySet):
+        return False
+    query = data.query
+    return (
+        data._result_cache is None
+        and data.model is serializer.Meta.model
+        and not data._prefetch_related_lookups
+        and data._iterable_class is models.query.ModelIterable
+        and not query.distinct
+        and not query.combinator
+        and not query.extra_select
+    )
+
+
+def represent(serializer, instance):
+    """One object's answer through the plan (the caller checked there is one)."""
+    return plan_for(type(serializer)).represent(serializer, instance, _current_timezone())
+
+
+def represent_many(child, data):
+    """A list's answer: ``values()`` rows when they can serve, else the objects."""
+    plan = plan_for(type(child))
+    if rows_apply(plan, child, data):
+        return plan.represent_rows(child, data)
+    iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
+    tz = _current_timezone()
+    return [plan.represent(child, item, tz) for item in iterable]
