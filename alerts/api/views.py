@@ -116,17 +116,26 @@ class AlertRuleViewSet(FleetViewSet):
 
     @answers_errors(409, 422)
     def create(self, request, *args, **kwargs):
-        """Create a rule (names are unique in an organization)."""
+        """Create a rule.
+
+        Names are unique in an organization: a second rule of the same name is a 409.
+        """
         return super().create(request, *args, **kwargs)
 
     @answers_errors(409)
     def update(self, request, *args, **kwargs):
-        """Change a rule (names stay unique in an organization)."""
+        """Replace a rule.
+
+        Every field is sent; a name another rule of the organization has is a 409.
+        """
         return super().update(request, *args, **kwargs)
 
     @answers_errors(409)
     def partial_update(self, request, *args, **kwargs):
-        """Change some of a rule's fields (names stay unique in an organization)."""
+        """Change some of a rule's fields.
+
+        Fields not sent keep their values; renaming it to another rule's name is a 409.
+        """
         return super().partial_update(request, *args, **kwargs)
 
     def perform_create(self, serializer):

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -16,6 +17,7 @@ from celery.exceptions import Retry
 from django.conf import settings as django_settings
 from prometheus_client import REGISTRY
 
+from config.worker_metrics import QueueLengths, start_worker_metrics
 from core.tasks import cleanup
 from core.tests.settings_probe import ROOT
 
@@ -147,3 +149,32 @@ def test_a_prefork_worker_serves_its_task_counts_and_queue_lengths(celery_broker
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
+
+
+def queue_lengths(app, queues) -> dict[str, float]:
+    [family] = QueueLengths(app, queues).collect()
+    return {sample.labels["queue"]: sample.value for sample in family.samples}
+
+
+@pytest.mark.django_db
+def test_queue_lengths_count_what_waits_and_nothing_for_a_queue_never_used(celery_broker):
+    from config.celery import app
+
+    cleanup.delay()
+    cleanup.delay()
+    assert queue_lengths(app, ["celery", "never-used"]) == {"celery": 2, "never-used": 0}
+
+
+def test_a_taken_port_leaves_the_worker_without_metrics_and_no_directory_behind(tmp_path):
+    from config.celery import app
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        before = set(os.listdir(tempfile.gettempdir()))
+        assert (
+            start_worker_metrics(app=app, queues=["celery"], port=port, address="127.0.0.1") is None
+        )
+    left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if "worker-metrics" in n}
+    assert left == set()
