@@ -69,6 +69,8 @@ class Observation:
     event_id: int | None = None
     event_type: str = ""
     source: str = "data_streamer"
+    # The periodic refresh has recorded its own SIM event already.
+    record_sim_event: bool = True
 
 
 @dataclass
@@ -166,7 +168,8 @@ def correlate(*, organization, observations: list[Observation]) -> CorrelationRe
         presence.online, presence.changed_at = obs.online, obs.at
         presence.event_id, presence.source = obs.event_id, obs.source
         changed_presences[sim.pk] = presence
-        sim_events.append(_sim_event(sim, obs, flapping))
+        if obs.record_sim_event:
+            sim_events.append(_sim_event(sim, obs, flapping))
         state = states.get(sim.site_id)
         if state is None:
             continue
