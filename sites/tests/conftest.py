@@ -1,5 +1,7 @@
 import pytest
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from core.context import Context
 from sims.tests.factories import SimFactory
 from sites import services
@@ -33,3 +35,9 @@ def make_site(system):
 def stream(organization, system):
     """Data Streamer credentials of ``organization``: (stream, password)."""
     return services.create_stream(organization=organization, context=system)
+
+
+@pytest.fixture
+def admin_context(organization):
+    admin = UserFactory(organization=organization, role=Role.ADMIN, username="noc-admin")
+    return Context(actor=admin, via="test")
