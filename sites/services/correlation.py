@@ -146,14 +146,12 @@ def correlate(*, organization, observations: list[Observation]) -> CorrelationRe
             continue
         presence = presences.get(sim.pk)
         if presence is None:
+            if obs.online:  # a SIM never heard of counts as online: nothing changes
+                continue
             presence = SimPresence(
                 sim_id=sim.pk, organization_id=organization.pk, online=True, changed_at=obs.at
             )
             presences[sim.pk] = presence
-            if obs.online:  # first word of a SIM we assumed online: nothing changes
-                presence.event_id = obs.event_id
-                changed_presences[sim.pk] = presence
-                continue
         elif obs.at < presence.changed_at:
             report.stale += 1
             continue
