@@ -124,7 +124,7 @@ class SiteViewSet(
         return Response({"moved": moved})
 
     @extend_schema(parameters=[SITE_ID], responses=ShareSampleSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, code=None):
         """The site's online share over time (its latest 500 changes by the minute)."""
         return Response(
@@ -132,7 +132,7 @@ class SiteViewSet(
         )
 
     @extend_schema(parameters=[SITE_ID], responses=SiteOutageSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def outages(self, request, code=None):
         """The site's latest outages and the SIMs whose events timed them."""
         rows = selectors.site_outages(self.get_object())

@@ -1,11 +1,7 @@
 """Site writes and rules: sites and SIM placement, the Data Streamer ingest, correlation."""
 
-from sites.services.correlation import (
-    Observation,
-    accept_proposed_resolution,
-    correlate,
-    settle,
-)
+from sites.services.correlation import Observation, correlate
+from sites.services.resolution import accept_proposed_resolution, settle
 from sites.services.sites import (
     apply_tag_rule,
     assign_sims,

@@ -11,7 +11,9 @@ from django.utils import timezone
 from accounts.models import Organization
 from sims.models import ConnectivitySnapshot, Sim
 from sites.models import SimPresence, SiteOutage, SiteOutageState
-from sites.services.correlation import Observation, correlate, organization_lock, settle
+from sites.services.base import organization_lock
+from sites.services.correlation import Observation, correlate
+from sites.services.resolution import settle
 
 
 def settle_all() -> dict:

@@ -8,6 +8,7 @@ of the stream's organization are stored and counted, never applied to anyone els
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import asdict, dataclass, field
 
@@ -21,9 +22,11 @@ from core.errors import BadRequest, Conflict
 from sims.models import OnenceAccount, Sim
 from sites import datastreamer
 from sites.models import DataStream, StreamEvent
-from sites.services.correlation import Observation, correlate, organization_lock
+from sites.services.base import organization_lock
+from sites.services.correlation import Observation, correlate
 
 USERNAME_PREFIX = "ds_"
+USERNAME = re.compile(r"ds_[0-9a-f]{16}")
 
 
 @dataclass
@@ -75,11 +78,13 @@ def secret_digest(secret: str) -> str:
 
 def authenticate_stream(username: str, secret: str) -> DataStream | None:
     """The active stream these Basic credentials open, or None."""
-    stream = (
-        DataStream.objects.select_related("organization")
-        .filter(username=username, is_active=True, organization__is_active=True)
-        .first()
-    )
+    stream = None
+    if USERNAME.fullmatch(username or ""):  # what we issue; nothing else reaches the database
+        stream = (
+            DataStream.objects.select_related("organization")
+            .filter(username=username, is_active=True, organization__is_active=True)
+            .first()
+        )
     digest = secret_digest(secret)
     expected = stream.secret_hash if stream is not None else secret_digest("")
     if not hmac.compare_digest(digest, expected) or stream is None:

@@ -155,8 +155,9 @@ def _site_outage(organization, make_site, *, auto_resolve=True, system=None):
         Observation(sim_id=s.pk, online=True, at=start + timedelta(minutes=15), event_id=20 + i)
         for i, s in enumerate(sims[:3])
     ]
-    correlate(organization=organization, observations=down)
-    correlate(organization=organization, observations=back)
+    assert correlate(organization=organization, observations=down).outages_opened
+    settled = correlate(organization=organization, observations=back)
+    assert (settled.outages_resolved or settled.resolutions_proposed) != []
     return SiteOutage.objects.select_related("outage").get(site=site), start
 
 
