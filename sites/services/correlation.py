@@ -62,6 +62,14 @@ class Observation:
     record_sim_event: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class _Sim:
+    pk: int
+    iccid: str
+    site_id: int | None
+    organization_id: int
+
+
 @dataclass
 class CorrelationReport:
     transitions: int = 0
@@ -105,10 +113,10 @@ def correlate(*, organization, observations: list[Observation]) -> CorrelationRe
     observations = sorted(observations, key=lambda o: (o.at, o.event_id or 0))
     sim_ids = {o.sim_id for o in observations}
     sims = {
-        s.pk: s
-        for s in Sim.objects.filter(pk__in=sim_ids, organization=organization).only(
-            "pk", "iccid", "site_id", "organization_id"
-        )
+        pk: _Sim(pk, iccid, site_id, organization.pk)
+        for pk, iccid, site_id in Sim.objects.filter(
+            pk__in=sim_ids, organization=organization
+        ).values_list("pk", "iccid", "site_id")
     }
     presences = {p.sim_id: p for p in SimPresence.objects.filter(sim_id__in=list(sims))}
     site_ids = {s.site_id for s in sims.values() if s.site_id is not None}
@@ -185,7 +193,7 @@ def correlate(*, organization, observations: list[Observation]) -> CorrelationRe
     return report
 
 
-def _sim_event(sim: Sim, obs: Observation, flapping: bool) -> SimEvent:
+def _sim_event(sim: _Sim, obs: Observation, flapping: bool) -> SimEvent:
     event_type = EventType.CONNECTIVITY_RESTORED if obs.online else EventType.CONNECTIVITY_LOST
     category, severity = EVENT_KINDS[event_type]
     return SimEvent(

@@ -8,11 +8,12 @@ of the stream's organization are stored and counted, never applied to anyone els
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import asdict, dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -118,23 +119,7 @@ def ingest(*, stream: DataStream, body, context: Context) -> IngestReport:
                 organization=organization, iccid__in={e.iccid for e in fresh}
             ).values_list("iccid", "pk")
         )
-        StreamEvent.objects.bulk_create(
-            [
-                StreamEvent(
-                    organization=organization,
-                    stream=stream,
-                    event_id=e.event_id,
-                    iccid=e.iccid,
-                    sim_id=sims.get(e.iccid),
-                    event_type_id=e.event_type_id,
-                    event_type=e.event_type,
-                    transition=e.transition,
-                    occurred_at=e.occurred_at,
-                    payload=e.payload,
-                )
-                for e in fresh
-            ]
-        )
+        _store(stream=stream, events=fresh, sims=sims)
         report.stored = len(fresh)
         report.unknown_sims = sum(1 for e in fresh if e.iccid not in sims)
         observations = [
@@ -164,3 +149,54 @@ def ingest(*, stream: DataStream, body, context: Context) -> IngestReport:
             request_body={k: v for k, v in report.as_dict().items() if not isinstance(v, list)},
         )
     return report
+
+
+COPY_FIELDS = (
+    "organization",
+    "stream",
+    "event_id",
+    "iccid",
+    "sim",
+    "event_type_id",
+    "event_type",
+    "transition",
+    "occurred_at",
+    "received_at",
+    "payload",
+)
+FOREIGN_KEYS = {"organization", "stream", "sim"}
+
+
+def _store(*, stream: DataStream, events: list, sims: dict[str, int]) -> None:
+    """Insert the events; on PostgreSQL with COPY (a bulk INSERT quotes every JSON payload
+    in Python, which was most of an ingest's time)."""
+    now = timezone.now()
+    rows = [
+        (
+            stream.organization_id,
+            stream.pk,
+            e.event_id,
+            e.iccid,
+            sims.get(e.iccid),
+            e.event_type_id,
+            e.event_type,
+            e.transition,
+            e.occurred_at,
+            now,
+            e.payload,
+        )
+        for e in events
+    ]
+    columns = [f"{name}_id" if name in FOREIGN_KEYS else name for name in COPY_FIELDS]
+    if connection.vendor != "postgresql":
+        StreamEvent.objects.bulk_create(
+            [StreamEvent(**dict(zip(columns, row, strict=True))) for row in rows]
+        )
+        return
+    table = StreamEvent._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row((*row[:-1], json.dumps(row[-1])))
