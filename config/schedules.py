@@ -133,4 +133,20 @@ PERIODIC_TASKS: list[Schedule] = [
         expires_seconds=23 * 3600,
         description="Generate and keep every organization's SLA report of the previous month.",
     ),
+    Schedule(
+        name="settle-site-outages",
+        task="sites.tasks.settle_site_outages",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Resolve (or propose resolving) site outages whose SIMs stayed back for "
+        "the settle time.",
+    ),
+    Schedule(
+        name="reconcile-site-presence",
+        task="sites.tasks.reconcile_site_presence",
+        every_seconds=15 * 60,
+        expires_seconds=14 * 60,
+        description="Apply connectivity refresh readings the Data Streamer did not report to "
+        "site SIMs (the fallback).",
+    ),
 ]

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "provisioning",
     "outages",
     "payments",
+    "sites",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,8 @@ RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=100)
 RATE_LIMIT_PER_HOUR = env.int("RATE_LIMIT_PER_HOUR", default=1000)
 RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=20)
+# Requests a minute one 1NCE Data Streamer may post (each carries up to 3,000 events).
+DATA_STREAMER_RATE_PER_MINUTE = env.int("DATA_STREAMER_RATE_PER_MINUTE", default=1200)
 RATE_LIMIT_LOGIN_PER_MINUTE = env.int("RATE_LIMIT_LOGIN_PER_MINUTE", default=5)
 # Reverse proxies in front of the app that append to X-Forwarded-For. 0: the header is ignored
 # and the socket address is the client (core.net.client_address); a forged header then changes

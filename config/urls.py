@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("provisioning.api.urls")),
     path("", include("outages.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("sites.api.urls")),
     path("", include("sims.api.urls")),
 ]
 

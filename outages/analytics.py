@@ -9,7 +9,7 @@ from django.db import NotSupportedError, connection
 from django.db.models import Aggregate, Avg, Count, DecimalField, F, FloatField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
 
-from outages.models import Outage, Severity, SlaResult, SlaStatus
+from outages.models import Outage, Severity, SlaResult, SlaStatus, format_public_id
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -213,6 +213,33 @@ def sla_report_figures(*, organization, start: datetime, end: datetime) -> dict:
         .annotate(results=Count("id"))
         .order_by("outage__severity", "config__version")
     )
+    # Per outage, whether its timestamps (and so its SLA result) rest on evidence or a person.
+    outages = [
+        {
+            "id": format_public_id(row["outage__number"]),
+            "severity": row["outage__severity"],
+            "site_id": row["outage__site_id"],
+            "detected_at": row["detected_at"].isoformat(),
+            "resolved_at": row["resolved_at"].isoformat(),
+            "mttr_minutes": row["mttr_minutes"],
+            "sla_status": row["status"],
+            "amount": float(row["amount"]),
+            "detected_at_source": row["outage__detected_at_source"],
+            "resolved_at_source": row["outage__resolved_at_source"],
+        }
+        for row in results.values(
+            "outage__number",
+            "outage__severity",
+            "outage__site_id",
+            "detected_at",
+            "resolved_at",
+            "mttr_minutes",
+            "status",
+            "amount",
+            "outage__detected_at_source",
+            "outage__resolved_at_source",
+        ).order_by("resolved_at", "outage_id")
+    ]
     by_day = (
         results.annotate(day=TruncDay("resolved_at"))
         .values("day")
@@ -243,6 +270,12 @@ def sla_report_figures(*, organization, start: datetime, end: datetime) -> dict:
             }
             for row in versions
         ],
+        "evidence_based": sum(
+            1
+            for row in outages
+            if row["detected_at_source"] == row["resolved_at_source"] == "evidence"
+        ),
+        "outages": outages,
         "mttr_by_day": [
             {
                 "date": row["day"].date().isoformat(),

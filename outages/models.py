@@ -41,6 +41,14 @@ class OutageStatus(models.TextChoices):
 OPEN_STATUSES = (OutageStatus.ACTIVE, OutageStatus.INVESTIGATING)
 
 
+class TimestampSource(models.TextChoices):
+    """Where an outage's timestamp came from: typed by a person, or taken from evidence (the
+    SIM events a site's correlation read, issue 18)."""
+
+    PERSON = "person"
+    EVIDENCE = "evidence"
+
+
 class OutageSequence(models.Model):
     """The last outage number handed out in an organization; its row is locked while a number
     is taken, so two concurrent creates never get the same ``OUT`` id."""
@@ -65,6 +73,12 @@ class Outage(models.Model):
     )
     detected_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    detected_at_source = models.CharField(
+        max_length=16, choices=TimestampSource.choices, default=TimestampSource.PERSON
+    )
+    resolved_at_source = models.CharField(
+        max_length=16, choices=TimestampSource.choices, default=TimestampSource.PERSON
+    )
     description = models.TextField(blank=True)
     root_cause = models.TextField(blank=True)
     resolution_notes = models.TextField(blank=True)
@@ -187,6 +201,9 @@ class TimelineKind(models.TextChoices):
     SLA_BREACHED = "sla_breached"
     RCA_UPDATED = "rca_updated"
     PAYMENT = "payment"
+    EVIDENCE = "evidence"
+    RESOLUTION_PROPOSED = "resolution_proposed"
+    TIMESTAMP_CORRECTED = "timestamp_corrected"
 
 
 class TimelineEntry(models.Model):

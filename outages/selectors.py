@@ -76,6 +76,7 @@ def sla_status(
     """Seed 004's ``sla_status`` of an outage: the recorded result once resolved and
     evaluated, else the running clock (MTTR so far, minutes left before breach)."""
     result = result_of(outage)
+    sources = timestamp_sources(outage)
     if result is not None:
         return {
             "status": result.status,
@@ -92,6 +93,7 @@ def sla_status(
             "contract_tx_hash": settlement.contract_tx_hash,
             "payment_executed": settlement.payment_executed,
             "payment_tx_hash": settlement.payment_tx_hash,
+            "timestamp_sources": sources,
         }
     if outage.resolved_at is not None:  # resolved, evaluation pending (the watch catches up)
         return {
@@ -100,6 +102,7 @@ def sla_status(
             "threshold_minutes": terms.threshold_minutes,
             "time_remaining_minutes": None,
             "config_version": terms.version,
+            "timestamp_sources": sources,
         }
     clock = sla.clock(
         outage.detected_at, now or timezone.now(), terms, settings.SLA_WARNING_PERCENT
@@ -113,6 +116,16 @@ def sla_status(
         "at_risk": clock.warning,
         "breached": clock.breached,
         "config_version": terms.version,
+        "timestamp_sources": sources,
+    }
+
+
+def timestamp_sources(outage: Outage) -> dict:
+    """Whether the outage's timestamps came from evidence (SIM events) or a person: the SLA
+    result rests on them."""
+    return {
+        "detected_at": outage.detected_at_source,
+        "resolved_at": outage.resolved_at_source if outage.resolved_at else None,
     }
 
 

@@ -79,6 +79,9 @@ class Sim(models.Model):
     activation_date = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="sims"
+    )
     current_rat = models.CharField(verbose_name="RAT", max_length=16, blank=True)
     current_country = models.CharField(verbose_name="country", max_length=64, blank=True)
     current_operator = models.CharField(verbose_name="operator", max_length=128, blank=True)

@@ -9,6 +9,7 @@ from simulators.horizon.models import (
 )
 from simulators.onence.models import (
     OnenceAccount,
+    OnenceDataStream,
     OnenceEvent,
     OnenceFault,
     OnenceOrder,
@@ -34,6 +35,7 @@ __all__ = [
     "HorizonRequestLog",
     "HorizonTransaction",
     "OnenceAccount",
+    "OnenceDataStream",
     "OnenceEvent",
     "OnenceFault",
     "OnenceOrder",

@@ -103,6 +103,11 @@ class OutageChangeSerializer(FleetSerializer):
     assigned_to = serializers.CharField(
         max_length=150, required=False, allow_null=True, allow_blank=True
     )
+    reason = serializers.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Why a timestamp taken from SIM evidence is changed (required then).",
+    )
 
 
 class OutageCreatedSerializer(FleetSerializer):

@@ -19,6 +19,7 @@ from outages.models import (
     OutageStatus,
     Severity,
     TimelineKind,
+    TimestampSource,
 )
 from outages.services.evaluation import evaluate_sla
 from outages.services.timeline import actor_name, add_timeline_entry, audit, emit_event
@@ -89,8 +90,13 @@ def create_outage(
     longitude=None,
     assigned_to=None,
     detected_at: datetime | None = None,
+    evidence: dict | None = None,
 ) -> Outage:
-    """Record a new outage (active), numbered ``OUT000123`` within its organization."""
+    """Record a new outage (active), numbered ``OUT000123`` within its organization.
+
+    ``evidence`` (what the sites correlation saw: the SIM and event behind ``detected_at``)
+    marks ``detected_at`` as taken from evidence rather than typed, and goes on the timeline.
+    """
     now = timezone.now()
     if severity not in Severity.values:
         raise field_error(
@@ -113,13 +119,15 @@ def create_outage(
         longitude=longitude,
         assigned_to=assignee,
         created_by=context.actor,
+        detected_at_source=TimestampSource.EVIDENCE if evidence else TimestampSource.PERSON,
     )
     add_timeline_entry(
         outage=outage,
         kind=TimelineKind.CREATED,
-        event="Outage detected",
+        event="Outage detected" + (" from SIM evidence" if evidence else ""),
         context=context,
         at=detected_at,
+        details={"evidence": evidence} if evidence else None,
     )
     emit_event(
         outage=outage,
@@ -152,9 +160,16 @@ def _is_admin(context: Context) -> bool:
 
 
 @transaction.atomic
-def update_outage(*, outage: Outage, changes: dict, context: Context) -> tuple[Outage, bool]:
+def update_outage(
+    *, outage: Outage, changes: dict, context: Context, evidence: dict | None = None
+) -> tuple[Outage, bool]:
     """Apply ``changes`` to ``outage`` under the transition rules; answer the outage and whether
     an SLA evaluation was triggered (seed 004's ``sla_triggered``).
+
+    ``evidence`` (the sites correlation's resolution: the SIM and event behind it) marks the
+    ``resolved_at`` it sets as taken from evidence. A person changing a timestamp taken from
+    evidence must give ``changes["reason"]``; it goes on the timeline and the timestamp is
+    then the person's.
 
     - resolving sets ``resolved_at`` (now when not given); it must not precede ``detected_at``
       nor lie in the future; MTTR follows from the timestamps and the SLA is evaluated;
@@ -187,6 +202,12 @@ def update_outage(*, outage: Outage, changes: dict, context: Context) -> tuple[O
             raise field_error("detected_at", "The detection time of a resolved outage is fixed.")
         _check_not_future("detected_at", changes["detected_at"], now)
     detected_at = changes.get("detected_at", outage.detected_at)
+    corrected = detected_at != outage.detected_at
+    from_evidence = outage.detected_at_source == TimestampSource.EVIDENCE
+    if corrected and from_evidence and not str(changes.get("reason") or "").strip():
+        raise field_error(
+            "reason", "detected_at was taken from SIM evidence: a reason is needed to change it."
+        )
 
     resolved_at = changes.get("resolved_at")
     unchanged = was_resolved and not reopening and resolved_at == outage.resolved_at
@@ -216,8 +237,10 @@ def update_outage(*, outage: Outage, changes: dict, context: Context) -> tuple[O
     if severity != outage.severity:
         changed["severity"] = severity
         outage.severity = severity
-    if detected_at != outage.detected_at:
+    previous_detected_at = outage.detected_at
+    if corrected:
         outage.detected_at = detected_at
+        outage.detected_at_source = TimestampSource.PERSON
         changed["detected_at"] = detected_at.isoformat()
     if assignee_changed:
         outage.assigned_to = assignee
@@ -225,9 +248,11 @@ def update_outage(*, outage: Outage, changes: dict, context: Context) -> tuple[O
     outage.status = status
     if resolving:
         outage.resolved_at = resolved_at
+        outage.resolved_at_source = TimestampSource.EVIDENCE if evidence else TimestampSource.PERSON
         outage.mttr_minutes = sla.whole_minutes(detected_at, resolved_at)
     if reopening:
         outage.resolved_at = None
+        outage.resolved_at_source = TimestampSource.PERSON
         outage.mttr_minutes = None
         outage.sla_warned_at = outage.sla_breached_at = None
     outage.save()
@@ -240,6 +265,19 @@ def update_outage(*, outage: Outage, changes: dict, context: Context) -> tuple[O
             context=context,
             details={"fields": sorted(changed)},
         )
+    if corrected and "reason" in changes:
+        add_timeline_entry(
+            outage=outage,
+            kind=TimelineKind.TIMESTAMP_CORRECTED,
+            event=f"detected_at changed by {actor_name(context)}: {changes['reason']}",
+            context=context,
+            details={
+                "field": "detected_at",
+                "from": previous_detected_at.isoformat(),
+                "to": detected_at.isoformat(),
+                "reason": changes["reason"],
+            },
+        )
     if assignee_changed:
         _record_assignment(outage, outage.assigned_to, context)
     triggered = False
@@ -247,10 +285,13 @@ def update_outage(*, outage: Outage, changes: dict, context: Context) -> tuple[O
         add_timeline_entry(
             outage=outage,
             kind=TimelineKind.RESOLVED,
-            event="Outage resolved",
+            event="Outage resolved" + (" from SIM evidence" if evidence else ""),
             context=context,
             at=resolved_at,
-            details={"mttr_minutes": outage.mttr_minutes},
+            details={
+                "mttr_minutes": outage.mttr_minutes,
+                **({"evidence": evidence} if evidence else {}),
+            },
         )
         emit_event(
             outage=outage,

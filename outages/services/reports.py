@@ -112,6 +112,21 @@ SUMMARY_ROWS = [
 ]
 
 
+# Per outage, with where its timestamps came from (evidence or a person).
+OUTAGE_COLUMNS = [
+    "id",
+    "severity",
+    "site_id",
+    "detected_at",
+    "resolved_at",
+    "mttr_minutes",
+    "sla_status",
+    "amount",
+    "detected_at_source",
+    "resolved_at_source",
+]
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -155,6 +170,10 @@ def render_csv(report: dict) -> str:
                 row["results"],
             ]
         )
+    writer.writerow([])
+    writer.writerow(OUTAGE_COLUMNS)
+    for row in report.get("outages", []):
+        writer.writerow([_cell(row.get(c)) for c in OUTAGE_COLUMNS])
     writer.writerow([])
     writer.writerow(["date", "average_mttr_minutes", "resolved"])
     for row in report["mttr_by_day"]:
@@ -236,6 +255,25 @@ def render_pdf(report: dict) -> bytes:
                         r["results"],
                     ]
                     for r in report["config_versions"]
+                ],
+            ],
+            style=grid,
+        ),
+        Spacer(1, 12),
+        Paragraph("Outages and where their timestamps came from", styles["Heading2"]),
+        Table(
+            [
+                ["outage", "severity", "MTTR", "SLA", "detected from", "resolved from"],
+                *[
+                    [
+                        r["id"],
+                        r["severity"],
+                        r["mttr_minutes"],
+                        r["sla_status"],
+                        r["detected_at_source"],
+                        r["resolved_at_source"],
+                    ]
+                    for r in report.get("outages", [])[:200]
                 ],
             ],
             style=grid,

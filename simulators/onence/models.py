@@ -325,3 +325,30 @@ class OnenceRequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
+
+
+class OnenceDataStream(models.Model):
+    """A Data Streamer an account configured (1NCE's portal): event records are posted to
+    ``url`` with HTTP Basic ``username``/``password``, in batches, oldest first. ``cursor``
+    is the (timestamp, id) of the last event delivered."""
+
+    account = models.OneToOneField(
+        OnenceAccount, on_delete=models.CASCADE, related_name="data_stream"
+    )
+    url = models.URLField(max_length=500)
+    username = models.CharField(max_length=128)
+    password = models.CharField(max_length=256)
+    batch_size = models.PositiveIntegerField(default=500)
+    is_active = models.BooleanField(default=True)
+    cursor_timestamp = models.DateTimeField(null=True, blank=True)
+    cursor_id = models.BigIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "simulated 1NCE Data Streamer"
+        verbose_name_plural = "simulated 1NCE Data Streamers"
+        ordering = ["account__client_id"]
+
+    def __str__(self) -> str:
+        return f"Data Streamer of {self.account} to {self.url}"

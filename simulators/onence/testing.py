@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from simulators.onence import accounts, clock
+from simulators.onence import accounts, clock, streamer
 from simulators.onence.formats import mb_number
 from simulators.onence.models import OnenceFault, OnenceRequestLog, OnenceSim
 from simulators.onence.seed import seed_fleet as _seed_fleet
@@ -140,3 +140,44 @@ def set_connectivity(iccid: str, state: str | None) -> None:
 def advance_time(*, seconds: float) -> None:
     """Move the simulator's clock forward (SMS delivery, token expiry, usage growth)."""
     clock.advance(seconds)
+
+
+def configure_data_stream(
+    *, url: str, username: str, password: str, client_id: str | None = None, batch_size: int = 500
+) -> None:
+    """Point the account's Data Streamer at ``url`` with these HTTP Basic credentials."""
+    streamer.configure(
+        account=accounts.account_for(client_id),
+        url=url,
+        username=username,
+        password=password,
+        batch_size=batch_size,
+    )
+
+
+def stream_events(*, client_id: str | None = None, until=None) -> dict:
+    """Deliver the account's events up to ``until`` (the simulated now) not yet acknowledged,
+    over HTTP; answers ``sent``, ``batches`` and ``last_status``."""
+    stream = accounts.account_for(client_id).data_stream
+    return streamer.deliver(stream, until=until)
+
+
+def rewind_stream(*, client_id: str | None = None) -> None:
+    """The next ``stream_events`` delivers every event again (a re-delivery)."""
+    streamer.rewind(accounts.account_for(client_id).data_stream)
+
+
+def script_site_loss(
+    *, iccids: list[str], lose_at, spread_seconds: float = 0.0, down_seconds: float | None = None
+) -> int:
+    """Script an outage: the SIMs lose connectivity from ``lose_at`` over ``spread_seconds``
+    and each regains it ``down_seconds`` later (see ``streamer.script_site_loss``). Answers
+    how many events it wrote."""
+    return len(
+        streamer.script_site_loss(
+            iccids=iccids,
+            lose_at=lose_at,
+            spread_seconds=spread_seconds,
+            down_seconds=down_seconds,
+        )
+    )

@@ -1,0 +1,212 @@
+"""The operators' console for sites: every change goes through the same services as the API
+(audited); streamed events, presence and site outages are read-only records."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from core.admin import ReadOnlyAdmin
+from core.console import ConsoleAdmin, describe_failure
+from core.context import Context
+from core.errors import DomainError
+from sites import services
+from sites.models import (
+    DataStream,
+    DetectionPolicy,
+    OutageEvidence,
+    Site,
+    SiteOutage,
+    SiteOutageState,
+    StreamEvent,
+)
+from sites.services.sites import POLICY_FIELDS
+
+
+def console_context(request) -> Context:
+    return Context.from_request(request, via="console")
+
+
+class SiteForm(forms.ModelForm):
+    add_sims = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="ICCIDs to place at this site, separated by spaces, commas or new lines.",
+    )
+
+    class Meta:
+        model = Site
+        fields = ["code", "name", "location", "latitude", "longitude", "tags", "criticality"]
+
+    def iccids(self) -> list[str]:
+        text = self.cleaned_data.get("add_sims") or ""
+        return [part for part in text.replace(",", " ").split() if part]
+
+
+@admin.register(Site)
+class SiteAdmin(ConsoleAdmin):
+    console_group = "Fleet"
+    member_may_add = True
+    member_may_change = True
+    form = SiteForm
+    list_display = [
+        "code",
+        "name",
+        "location",
+        "criticality",
+        "sim_count",
+        "online",
+        "offline_count",
+        "last_change_at",
+        "organization",
+    ]
+    list_filter = ["criticality"]
+    search_fields = ["code", "name", "location"]
+    list_select_related = ["organization"]
+    readonly_fields = ["sim_count", "offline_count", "last_change_at"]
+    actions = ["apply_tag_rule"]
+
+    @admin.display(description="Online")
+    def online(self, site):
+        return site.online_count
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "code"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        organization = obj.organization if change else getattr(request.user, "organization", None)
+        context = console_context(request)
+        fields = {k: form.cleaned_data[k] for k in SiteForm.Meta.fields if k in form.cleaned_data}
+
+        def save():
+            if change:
+                site = services.update_site(site=obj, changes=fields, context=context)
+            else:
+                site = services.create_site(
+                    organization=organization,
+                    code=fields.pop("code"),
+                    name=fields.pop("name"),
+                    context=context,
+                    **fields,
+                )
+            if form.iccids():
+                services.assign_sims(
+                    site=site, iccids=form.iccids(), organization=organization, context=context
+                )
+            obj.pk = site.pk
+
+        self.save_through(request, save)
+
+    @admin.action(description="Place SIMs tagged site:<ID> at their sites")
+    def apply_tag_rule(self, request, queryset):
+        organizations = {site.organization for site in queryset.select_related("organization")}
+        moved = 0
+        for organization in organizations:
+            try:
+                moved += services.apply_tag_rule(
+                    organization=organization, context=console_context(request)
+                )
+            except DomainError as exc:
+                self.message_user(request, describe_failure(exc), messages.ERROR)
+                return
+        self.message_user(request, f"{moved} SIM(s) placed by their site: tag.", messages.SUCCESS)
+
+
+@admin.register(DetectionPolicy)
+class DetectionPolicyAdmin(ConsoleAdmin):
+    console_group = "Outages & SLA"
+    member_may_change = True
+    member_may_add = True
+    list_display = [
+        "organization",
+        "threshold_percent",
+        "window_seconds",
+        "min_sims",
+        "settle_seconds",
+        "auto_resolve",
+        "flap_transitions",
+        "flap_window_seconds",
+    ]
+    fields = list(POLICY_FIELDS)
+
+    def save_model(self, request, obj, form, change):
+        organization = obj.organization if change else request.user.organization
+        changes = {k: form.cleaned_data[k] for k in self.fields if k in form.cleaned_data}
+
+        def save():
+            policy = services.update_policy(
+                organization=organization, changes=changes, context=console_context(request)
+            )
+            obj.pk = policy.pk
+
+        self.save_through(request, save)
+
+
+class EvidenceInline(admin.TabularInline):
+    model = OutageEvidence
+    fields = ["sim", "lost_at", "lost_event_id", "restored_at", "restored_event_id"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(SiteOutage)
+class SiteOutageAdmin(ReadOnlyAdmin):
+    console_group = "Outages & SLA"
+    list_display = [
+        "outage",
+        "site",
+        "state",
+        "first_loss_at",
+        "recovered_at",
+        "sims_lost",
+        "organization",
+    ]
+    list_filter = ["state"]
+    search_fields = ["site__code", "site__name"]
+    list_select_related = ["outage", "site", "organization"]
+    inlines = [EvidenceInline]
+    actions = ["accept_resolution"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_operate_permission(request):
+            actions.pop("accept_resolution", None)
+        return actions
+
+    @admin.action(description="Accept the resolution the SIM evidence proposes")
+    def accept_resolution(self, request, queryset):
+        accepted = 0
+        for site_outage in queryset.filter(state=SiteOutageState.PROPOSED):
+            try:
+                services.accept_proposed_resolution(
+                    site_outage=site_outage, context=console_context(request)
+                )
+            except DomainError as exc:
+                self.message_user(request, describe_failure(exc), messages.ERROR)
+                continue
+            accepted += 1
+        self.message_user(request, f"{accepted} outage(s) resolved.", messages.SUCCESS)
+
+
+@admin.register(DataStream)
+class DataStreamAdmin(ReadOnlyAdmin):
+    console_group = "Outages & SLA"
+    list_display = [
+        "username",
+        "onence_account",
+        "is_active",
+        "events_received",
+        "last_received_at",
+        "organization",
+    ]
+    exclude = ["secret_hash"]
+
+
+@admin.register(StreamEvent)
+class StreamEventAdmin(ReadOnlyAdmin):
+    console_group = "Outages & SLA"
+    list_display = ["event_id", "event_type", "iccid", "transition", "occurred_at", "organization"]
+    list_filter = ["transition", "event_type"]
+    search_fields = ["=iccid", "=event_id"]
+    list_select_related = ["organization"]
+    show_full_result_count = False
