@@ -78,7 +78,10 @@ class SiteAdmin(ConsoleAdmin):
 
         def save():
             if change:
-                site = services.update_site(site=obj, changes=fields, context=context)
+                # The form already set its values on ``obj``: the service compares them with
+                # the stored row, so it gets that row.
+                stored = Site.objects.get(pk=obj.pk)
+                site = services.update_site(site=stored, changes=fields, context=context)
             else:
                 site = services.create_site(
                     organization=organization,

@@ -21,6 +21,7 @@ AREAS = {
     "SMS",
     "Usage",
     "Provisioning",
+    "Sites",
     "Outages",
     "Payments",
     "Alerts & webhooks",

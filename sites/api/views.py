@@ -90,7 +90,10 @@ class SiteViewSet(
     @extend_schema(parameters=[SITE_ID], request=IccidsSerializer, responses=MovedSerializer)
     @action(detail=True, methods=["post"], url_path="sims")
     def assign(self, request, code=None):
-        """Place SIMs at the site (one or up to 1,000); they leave the site they were at."""
+        """Place SIMs at the site.
+
+        One ICCID or up to 1,000 of the organization's SIMs; each leaves the site it was at.
+        """
         site = self.get_object()
         data = valid(IccidsSerializer(data=request.data))
         moved = services.assign_sims(
@@ -101,7 +104,10 @@ class SiteViewSet(
     @extend_schema(parameters=[SITE_ID], request=IccidsSerializer, responses=MovedSerializer)
     @action(detail=True, methods=["post"], url_path="sims/remove")
     def unassign(self, request, code=None):
-        """Take SIMs away from the site (they are then at no site)."""
+        """Take SIMs away from the site.
+
+        They are then at no site, and count towards no site's online share.
+        """
         site = self.get_object()
         data = valid(IccidsSerializer(data=request.data))
         unknown = set(data["iccids"])
@@ -117,7 +123,10 @@ class SiteViewSet(
     @action(detail=False, methods=["post"], url_path="apply-tag-rule")
     @takes_no_body
     def apply_tag_rule(self, request):
-        """Place every SIM tagged ``site:<ID>`` at that site."""
+        """Place every SIM tagged ``site:<ID>`` at that site.
+
+        The tag rule: each SIM of the organization with such a tag moves to the site it names.
+        """
         moved = services.apply_tag_rule(
             organization=self.target_organization(), context=self.context()
         )
@@ -126,7 +135,10 @@ class SiteViewSet(
     @extend_schema(parameters=[SITE_ID], responses=ShareSampleSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, code=None):
-        """The site's online share over time (its latest 500 changes by the minute)."""
+        """The site's online share over time.
+
+        Its latest 500 changes, by the minute, oldest first.
+        """
         return Response(
             ShareSampleSerializer(selectors.share_history(self.get_object()), many=True).data
         )
@@ -134,7 +146,10 @@ class SiteViewSet(
     @extend_schema(parameters=[SITE_ID], responses=SiteOutageSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def outages(self, request, code=None):
-        """The site's latest outages and the SIMs whose events timed them."""
+        """The site's latest outages.
+
+        Each with the SIMs whose streamed events timed its detection and its resolution.
+        """
         rows = selectors.site_outages(self.get_object())
         return Response(SiteOutageSerializer(rows, many=True).data)
 
@@ -164,13 +179,19 @@ class DetectionPolicyView(FleetAPIView):
 
     @extend_schema(responses=DetectionPolicySerializer)
     def get(self, request):
-        """GET: Read the policy (the defaults until an admin changes it)."""
+        """Read the detection policy.
+
+        The defaults until an admin changes them.
+        """
         policy = services.policy_for(self.target_organization())
         return Response(DetectionPolicySerializer(policy).data)
 
     @extend_schema(request=DetectionPolicySerializer, responses=DetectionPolicySerializer)
     def put(self, request):
-        """PUT: Change the policy (admins); fields not sent keep their value."""
+        """Change the detection policy (admins).
+
+        Fields not sent keep their value; the change applies to the next losses.
+        """
         serializer = DetectionPolicySerializer(data=request.data, partial=True)
         changes = valid(serializer)
         policy = services.update_policy(
