@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -55,6 +56,26 @@ def _isolate_xdist_worker() -> None:
 
 
 _isolate_xdist_worker()
+
+
+def _routes_follow_the_simulators_setting(*, setting, **kwargs):
+    """``config.urls`` adds the simulators' routes when ``SIMULATORS_ENABLED`` is on at import.
+    A test that turns it off (or on) gets routes to match, and the next test the routes of the
+    restored setting: otherwise whichever test first resolved a URL decided for the whole
+    process (the Horizon simulator answering 404 after a test without simulators)."""
+    if setting != "SIMULATORS_ENABLED":
+        return
+    import importlib
+    import sys
+
+    from django.urls import clear_url_caches
+
+    if "config.urls" in sys.modules:
+        importlib.reload(sys.modules["config.urls"])
+    clear_url_caches()
+
+
+setting_changed.connect(_routes_follow_the_simulators_setting)
 
 
 @pytest.fixture(scope="session")
@@ -251,6 +272,7 @@ def horizon_simulator(live_server, settings, organization):
     settings.UPSTREAM_MAX_RETRIES = 1
     from payments.services.accounts import close_clients
 
+    close_clients()  # none made before this test (other settings, another server) is reused
     testing.reset()
     testing.seed_demo()
     yield testing

@@ -2,8 +2,11 @@
 
 from celery import shared_task
 
+from core.context import Context
+from core.errors import UpstreamWriteFailed
 from core.taskbase import FleetTask
 from payments import services
+from upstream.exceptions import UpstreamError
 
 
 @shared_task(base=FleetTask, name="payments.tasks.follow_payments", max_retries=0)
@@ -11,3 +14,23 @@ def follow_payments() -> dict:
     """Settle submitted payments and attestations from the ledger (every minute; the next run
     is the retry)."""
     return services.follow_payments()
+
+
+@shared_task(
+    base=FleetTask,
+    name="payments.tasks.settle_demo_outage",
+    autoretry_for=(UpstreamWriteFailed, UpstreamError),
+    retry_backoff=5,
+    max_retries=10,
+)
+def settle_demo_outage(organization_slug: str) -> str:
+    """``seed_demo``'s settled outage, once the web server (which serves the Horizon simulator)
+    is up; retried while Horizon does not answer. Returns the outage's id ("" when none owes a
+    payout)."""
+    from accounts.models import Organization
+
+    organization = Organization.objects.get(slug=organization_slug)
+    outage = services.settle_demo_outage(
+        organization=organization, context=Context.system(via="task")
+    )
+    return outage.public_id if outage is not None else ""

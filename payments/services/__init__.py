@@ -19,6 +19,7 @@ from payments.services.sla import (
     SlaResult,
     SlaSettlement,
     outage_payout,
+    settle_demo_outage,
     settle_outage,
     settle_sla_result,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "refresh_funded",
     "request_payment",
     "require_address",
+    "settle_demo_outage",
     "settle_outage",
     "settle_payment",
     "settle_sla_result",

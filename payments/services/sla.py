@@ -16,7 +16,7 @@ from typing import Any
 
 from core.context import Context
 from core.errors import Conflict, InvalidInput
-from outages.models import Outage
+from outages.models import Outage, OutageStatus
 from outages.services import evaluate_sla
 from payments.models import Attestation, LedgerStatus, Payment, PaymentType, Wallet
 from payments.services.accounts import stellar_keys_for
@@ -222,3 +222,26 @@ def settle_outage(
         attestation=settled.attestation,
         payment=settled.payment,
     )
+
+
+def settle_demo_outage(*, organization, context: Context) -> Outage | None:
+    """``seed_demo``'s settled outage: the latest resolved outage of ``organization`` whose SLA
+    was violated, attested and its penalty paid by the operator to the pool (through Horizon,
+    or its simulator), exactly once like any other; None when no resolved outage owes one.
+    Already settled (a second demo seed): that outage again, nothing paid twice."""
+    paid = Payment.objects.filter(organization=organization, outage__isnull=False).first()
+    if paid is not None:
+        return paid.outage
+    resolved = Outage.objects.filter(
+        organization=organization, status=OutageStatus.RESOLVED
+    ).order_by("-resolved_at", "-id")
+    for outage in resolved[:DEMO_CANDIDATES]:
+        sla_result, _ = evaluate_sla(outage=outage, context=context)
+        if sla_result.payment_type == PaymentType.PENALTY and sla_result.amount:
+            settle_outage(outage=outage, context=context)
+            return outage
+    return None
+
+
+# How many of the latest resolved outages the demo looks through for a violated SLA.
+DEMO_CANDIDATES = 50

@@ -311,3 +311,24 @@ def test_an_underfunded_operator_is_refused_recorded_failed_and_never_paid_again
     assert again.status_code == 409
     assert again.json()["error"]["details"]["payment_id"] == payment.pk
     assert network.balance(pool_address, *usdc) == before
+
+
+def test_the_demo_settles_its_latest_violated_outage_once(
+    organization, network, usdc, pool_address
+):
+    """``seed_demo``'s settlement (``payments.tasks.settle_demo_outage``): the latest resolved
+    outage whose SLA was violated is attested and its penalty paid; met ones are passed over;
+    a second run pays nothing more."""
+    from payments.tasks import settle_demo_outage
+
+    violated = resolved(organization, 25)  # critical: -(25 - 15) x 100
+    resolved(organization, 10, severity="low")  # later, met: a reward, not the demo's penalty
+    before = network.balance(pool_address, *usdc)
+
+    assert settle_demo_outage.delay(organization.slug).get() == violated.public_id
+    assert settle_demo_outage.delay(organization.slug).get() == violated.public_id
+
+    [payment] = Payment.objects.all()
+    assert (payment.outage_id, payment.status) == (violated.pk, LedgerStatus.CONFIRMED)
+    assert network.balance(pool_address, *usdc) == before + 1000
+    assert Attestation.objects.filter(organization=organization).count() == 1

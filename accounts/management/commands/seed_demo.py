@@ -96,6 +96,10 @@ class Command(FleetCommand):
                 f"  1NCE          simulator with {sims} SIMs; the worker mirrors them in a minute"
             )
         call_command("seed_provisioning_demo", stdout=self.stdout)
+        if settings.SIMULATORS_ENABLED:  # the Horizon simulator is the demo's Stellar
+            call_command(
+                "seed_payments_demo", "--organization", organization.slug, stdout=self.stdout
+            )
 
     def demo_key(self, user: User, *, new: bool) -> tuple[str, bool]:
         """The demo key's full value and whether it was kept: the saved one while it still
