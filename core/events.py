@@ -16,6 +16,7 @@ from datetime import datetime
 
 import structlog
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -100,22 +101,47 @@ def publish_many(
     return rows
 
 
+# One dispatch waiting in the queue is enough: when it runs it hands over every pending event.
+# A burst of commits (a sync, the demo's seed) queues one task, not one per commit, so nothing
+# queued after them waits behind a thousand dispatches. The mark is dropped when the dispatch
+# starts, and expires: a lost task holds nothing up for long (the periodic sweep runs anyway).
+DISPATCH_QUEUED_KEY = "events:dispatch-queued"
+DISPATCH_QUEUED_SECONDS = 30
+
+
 def _enqueue_dispatch() -> None:
     from core.services import task_for
 
     try:
+        if not cache.add(DISPATCH_QUEUED_KEY, 1, timeout=DISPATCH_QUEUED_SECONDS):
+            return  # a dispatch is already waiting; it will take these events too
+    except Exception as exc:  # no cache: one task per commit, as before
+        logger.warning("event_dispatch_mark_unavailable", error=str(exc))
+    try:
         task_for(settings.EVENT_DISPATCH_TASK).apply_async(retry=False)
     except Exception as exc:  # the periodic sweep dispatches it instead
         logger.warning("event_dispatch_not_enqueued", error=str(exc))
+        _forget_queued_dispatch()
+
+
+def _forget_queued_dispatch() -> None:
+    try:
+        cache.delete(DISPATCH_QUEUED_KEY)
+    except Exception as exc:  # the mark expires on its own
+        logger.warning("event_dispatch_mark_unavailable", error=str(exc))
 
 
 def dispatch_pending(*, batch_size: int = 200) -> int:
     """Hand pending events to every consumer, oldest first; returns how many were dispatched.
 
+    The queued-dispatch mark is dropped first: an event committed from now on queues another
+    dispatch, whether or not this one still sees it.
+
     Each event is claimed with ``SKIP LOCKED`` and dispatched in its own transaction with the
     consumers' writes, so concurrent dispatchers never share an event and a crash leaves it
     pending, not half-done.
     """
+    _forget_queued_dispatch()
     dispatched = 0
     while True:
         with transaction.atomic():
