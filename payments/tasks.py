@@ -1,6 +1,7 @@
 """Celery tasks for payments: thin, they call services."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from core.context import Context
 from core.errors import UpstreamWriteFailed
@@ -19,7 +20,8 @@ def follow_payments() -> dict:
 @shared_task(
     base=FleetTask,
     name="payments.tasks.settle_demo_outage",
-    autoretry_for=(UpstreamWriteFailed, UpstreamError),
+    # Horizon not up yet; SQLite (make run) busy with the first syncs: settling again is safe.
+    autoretry_for=(UpstreamWriteFailed, UpstreamError, OperationalError),
     retry_backoff=5,
     max_retries=10,
 )
