@@ -25,10 +25,8 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -36,12 +34,10 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    PYTHON,
-    ROOT,
     bench_env,
-    free_port,
     load,
     manage,
+    served,
     throwaway_database,
     wrk_load,
 )
@@ -113,44 +109,21 @@ def proc_cpu(pid: int) -> float:
     return total
 
 
-@contextmanager
 def gunicorn_from_config(env: dict, workers: int):
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    """The app as production runs it (``config/gunicorn.py``: threaded keep-alive workers),
+    without the access log; yields its URL and the master's pid."""
+    return served(
+        env,
+        "-c",
+        "config/gunicorn.py",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "/dev/null",
+        "--log-level",
+        "warning",
+        health="/health/live",
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if requests.get(f"{url}/health/live", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("gunicorn did not start")
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def families(ids: dict, synced: list[str], n: int, rng: random.Random) -> dict:

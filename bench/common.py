@@ -73,45 +73,51 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
+APPLICATION = "config.wsgi:application"
+
+
 @contextmanager
-def gunicorn(env: dict, *, workers: int = 4, threads: int = 1):
+def served(env: dict, *options: str, health: str = "/health"):
+    """gunicorn serving the app with ``options`` on a free loopback port until the block ends;
+    yields its URL and the master's pid (its workers are the master's children)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [
             PYTHON,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            *options,
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            "--timeout",
-            "120",
+            "config.wsgi:application",
         ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
             try:
-                if requests.get(f"{url}/health", timeout=5).status_code == 200:
+                if requests.get(f"{url}{health}", timeout=5).status_code == 200:
                     break
             except requests.RequestException:
                 time.sleep(0.5)
         else:
             raise RuntimeError("gunicorn did not start")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def gunicorn(env: dict, *, workers: int = 4, threads: int = 1):
+    """The app on sync or threaded workers of the given counts; yields its URL."""
+    options = ["--workers", str(workers), "--threads", str(threads)]
+    with served(env, *options, "--log-level", "warning", "--timeout", "120") as (url, _):
+        yield url
 
 
 def load(url_for, *, headers: dict, requests_total: int, concurrency: int) -> dict:
