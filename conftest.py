@@ -5,6 +5,7 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
@@ -109,6 +110,16 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _joinable_eager_results():
+    """``.delay().get()`` works in every test. Celery's eager ``apply_async`` marks results as
+    "would block" in a process-wide flag and restores the value it saw on the way out, so
+    threads publishing at once (the concurrency tests) can leave the flag set for the tests
+    after them, which then fail with "Never call result.get() within a task"."""
+    yield
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
