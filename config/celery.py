@@ -9,6 +9,7 @@ import os
 from celery import Celery, signals
 
 from config import worker_metrics
+from upstream import transactions
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,6 +19,21 @@ app.autodiscover_tasks()
 
 signals.task_prerun.connect(worker_metrics.task_started, dispatch_uid="fleetops.task_started")
 signals.task_postrun.connect(worker_metrics.task_finished, dispatch_uid="fleetops.task_finished")
+
+
+@signals.task_prerun.connect(dispatch_uid="fleetops.eager_task_started")
+def eager_task_started(task=None, **kwargs):
+    """An eager task (the tests' broker) runs inside its caller's transaction; a worker would
+    not: its upstream calls are checked against its own transactions only."""
+    if task is not None and task.request.is_eager:
+        transactions.set_aside_open_transactions()
+
+
+@signals.task_postrun.connect(dispatch_uid="fleetops.eager_task_finished")
+def eager_task_finished(task=None, **kwargs):
+    if task is not None and task.request.is_eager:
+        transactions.take_back_open_transactions()
+
 
 _metrics_server: worker_metrics.WorkerMetricsServer | None = None
 

@@ -163,8 +163,13 @@ DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
     "django.db.backends.postgresql_psycopg2", "django.db.backends.postgresql"
 )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one file in embedded mode: wait for locks, take them early.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Web, worker and beat share one file in embedded mode: wait for locks, take them early,
+    # and write ahead (WAL), so readers and the one writer never wait for each other.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -476,6 +481,12 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', defau
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=15.0)
 UPSTREAM_MAX_RETRIES = env.int("UPSTREAM_MAX_RETRIES", default=3)
+# An upstream call inside a database transaction (upstream/transactions.py): "raise" or "log".
+UPSTREAM_IN_TRANSACTION = env.str(
+    "UPSTREAM_IN_TRANSACTION", default="raise" if FLEETOPS_ENV == "test" else "log"
+)
+if UPSTREAM_IN_TRANSACTION not in {"raise", "log"}:
+    raise ImproperlyConfigured("UPSTREAM_IN_TRANSACTION must be raise or log.")
 # Every upstream call of one API request (retries and backoff included) shares this budget;
 # past it the request answers its stale fallback or 504. It must stay under gunicorn's worker
 # timeout, or gunicorn kills the worker first. Celery tasks are not bound by it. 0: no deadline.

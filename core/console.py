@@ -20,6 +20,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from core import dashboard
@@ -106,6 +108,10 @@ class ConsoleAdmin(admin.ModelAdmin):
     member_may_change = False
     member_may_add = False
     list_per_page = 50
+    # Django saves a form in one transaction. A page whose form saves through a service that
+    # calls an upstream sets this False: the service owns its transactions and calls the
+    # upstream outside them (``upstream.transactions``).
+    form_in_transaction = True
 
     # -- scoping
     def scope_queryset(self, request, queryset):
@@ -187,6 +193,12 @@ class ConsoleAdmin(admin.ModelAdmin):
         return False
 
     # -- forms saved through a service
+    @method_decorator(csrf_protect)
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if self.form_in_transaction:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
     def save_through(self, request, call) -> bool:
         """Run ``call()`` (the service that saves what the form asked for). On a refusal the
         operator reads why and gets the form back; nothing is logged as changed."""

@@ -186,6 +186,7 @@ class AutoTopUpRuleAdmin(ConsoleAdmin):
     console_group = "Usage & quotas"
     member_may_change = True
     member_may_add = True
+    form_in_transaction = False  # configure_auto_topup calls 1NCE
     form = AutoTopUpRuleForm
     list_display = [
         "sim",

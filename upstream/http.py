@@ -59,6 +59,7 @@ from upstream.metrics import (
     UPSTREAM_RETRIES,
 )
 from upstream.ratelimit import RateLimiter
+from upstream.transactions import check_outside_transaction
 
 logger = structlog.get_logger(__name__)
 
@@ -215,6 +216,7 @@ class UpstreamTransport:
     ) -> requests.Response:
         """Send one logical call (``path`` relative to ``base_url``); see the module docstring.
         ``json`` sends a JSON body, ``data`` a form-encoded one (OAuth2 token endpoints)."""
+        check_outside_transaction(self.upstream, operation)
         method = method.upper()
         if retry_safe is None:
             retry_safe = method in SAFE_METHODS

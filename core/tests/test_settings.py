@@ -136,3 +136,19 @@ def test_a_env_copied_from_the_example_keeps_every_default(mode, extra, expected
     )
     env = {**example_env(), "FLEETOPS_ENV": mode, **extra}
     assert printed(code, drop=("FLEETOPS_", "DATABASE_"), **env) == expected
+
+
+def test_the_embedded_database_lets_readers_through_while_a_transaction_writes(tmp_path):
+    """make run's web, worker and beat share one SQLite file: it writes ahead (WAL), so a
+    reader is answered at once while another connection holds the write lock."""
+    code = (
+        "import sqlite3; from django.db import connection as c; "
+        "c.ensure_connection(); mode = c.cursor().execute('PRAGMA journal_mode').fetchone()[0]; "
+        "c.cursor().execute('CREATE TABLE t (n integer)'); "
+        "c.cursor().execute('INSERT INTO t VALUES (1)'); "
+        "c.cursor().execute('BEGIN IMMEDIATE'); c.cursor().execute('INSERT INTO t VALUES (2)'); "
+        "other = sqlite3.connect(c.settings_dict['NAME'], timeout=0); "
+        "print(mode, other.execute('SELECT count(*) FROM t').fetchone()[0])"
+    )
+    database = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    assert printed(code, DATABASE_URL=database, FLEETOPS_ENV="development") == "wal 1"

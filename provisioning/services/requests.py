@@ -10,7 +10,7 @@ from django.utils import timezone
 from provisioning import events
 from provisioning.clients import pmnl_client_for
 from provisioning.models import Operation, ProvisioningRequest, RequestStatus
-from provisioning.services.subscribers import _apply_outcome, _refresh_mirror
+from provisioning.services.subscribers import _apply_outcome, _mirror, _read_back
 
 logger = structlog.get_logger(__name__)
 
@@ -27,6 +27,9 @@ def poll_request(*, request_id) -> ProvisioningRequest:
     outcome = None
     if age <= timedelta(seconds=settings.PMNL_REQUEST_TIMEOUT_SECONDS):
         outcome = client.get_request(request.upstream_request_id)
+    created = outcome is not None and outcome.status == RequestStatus.COMPLETED
+    created = created and request.operation == Operation.CREATE
+    data = _read_back(client=client, iccid=request.iccid, fallback=None) if created else None
     with transaction.atomic():
         request = ProvisioningRequest.objects.select_for_update().get(pk=request_id)
         if request.terminal:
@@ -41,13 +44,7 @@ def poll_request(*, request_id) -> ProvisioningRequest:
         request.save()
         if request.terminal:
             if request.status == RequestStatus.COMPLETED and request.operation == Operation.CREATE:
-                _refresh_mirror(
-                    organization=request.organization,
-                    client=client,
-                    iccid=request.iccid,
-                    fallback=None,
-                    actor=request.created_by,
-                )
+                _mirror(organization=request.organization, data=data, actor=request.created_by)
             events.record_request_outcome(request)
             logger.info(
                 "pmnl_request_finished",

@@ -159,18 +159,24 @@ def _upsert_mirror(*, organization, data: dict, actor=None) -> Subscriber | None
     return row
 
 
-def _refresh_mirror(*, organization, client, iccid: str, fallback: dict | None, actor=None):
-    """After a write: read the subscriber back (imsi, contract start); the write's own body
-    when the read fails (the mirror is refreshed on the next read)."""
+def _read_back(*, client, iccid: str, fallback: dict | None) -> dict | None:
+    """After a write, what to mirror: the subscriber read back from PMNL (imsi, contract
+    start), else the write's own body (the mirror is refreshed on the next read), else None.
+    Called before the transaction that records the write: no upstream call inside one."""
     try:
-        data = client.read_subscriber(iccid).data
+        return client.read_subscriber(iccid).data
     except UpstreamError:
         if fallback is None:
             return None
-        data = {k: v for k, v in fallback.items() if k != "aor"} | {
+        return {k: v for k, v in fallback.items() if k != "aor"} | {
             "aor": {k: v for k, v in (fallback.get("aor") or {}).items() if k != "auth_password"}
         }
-    return _upsert_mirror(organization=organization, data=data, actor=actor)
+
+
+def _mirror(*, organization, data: dict | None, actor=None) -> Subscriber | None:
+    return (
+        None if data is None else _upsert_mirror(organization=organization, data=data, actor=actor)
+    )
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -255,6 +261,8 @@ def create_subscriber(
                 details={"request_id": str(pending.id)},
             )
         outcome = client.create_subscriber(_as_upstream(cleaned), queue_request=queue_request)
+    completed = outcome.status == RequestStatus.COMPLETED
+    data = _read_back(client=client, iccid=iccid, fallback=cleaned) if completed else None
     with transaction.atomic():
         request = _record(
             organization=organization,
@@ -266,14 +274,8 @@ def create_subscriber(
             outcome=outcome,
             queued=queue_request,
         )
-        if request.status == RequestStatus.COMPLETED:
-            _refresh_mirror(
-                organization=organization,
-                client=client,
-                iccid=iccid,
-                fallback=cleaned,
-                actor=context.actor,
-            )
+        if completed:
+            _mirror(organization=organization, data=data, actor=context.actor)
         _audit(
             context,
             organization=organization,
@@ -342,6 +344,7 @@ def update_subscriber(
         outcome = client.update_subscriber(
             subscriber["iccid"], aspect=aspect, payload=_as_upstream(cleaned)
         )
+    data = _read_back(client=client, iccid=subscriber["iccid"], fallback=None)
     with transaction.atomic():
         request = _record(
             organization=organization,
@@ -351,9 +354,7 @@ def update_subscriber(
             cust_id=subscriber["cust_id"],
             outcome=outcome,
         )
-        _refresh_mirror(
-            organization=organization, client=client, iccid=subscriber["iccid"], fallback=None
-        )
+        _mirror(organization=organization, data=data)
         _audit(
             context,
             organization=organization,
