@@ -204,6 +204,9 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "KEY_PREFIX": "fleetops",
+            # Django's default (300) culls a third of the entries at random once full: locks,
+            # tokens and counters with them.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 

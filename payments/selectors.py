@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
@@ -92,14 +93,24 @@ def trends(queryset: QuerySet[Payment], *, group_by: str) -> list[dict]:
     ]
 
 
+def organization_user(*, user_id, viewer):
+    """The user of the viewer's organization that ``user_id`` names: their id, or their
+    username (seed 004 names its engineer ``user123``); None for anyone else."""
+    reference = str(user_id)
+    users = scope_to_organization(get_user_model().objects.all(), viewer)
+    if reference.isdigit():
+        user = users.filter(pk=int(reference)).first()
+        if user is not None:
+            return user
+    return users.filter(username=reference).first()
+
+
 def wallet_for_user(*, user_id, viewer) -> Wallet:
-    """The wallet of user ``user_id`` in the viewer's organization; 404 otherwise."""
-    try:
-        user_pk = int(user_id)
-    except (TypeError, ValueError):
-        raise NotFound("No wallet for this user.") from None
+    """The wallet of user ``user_id`` (id or username) in the viewer's organization; 404
+    otherwise."""
+    user = organization_user(user_id=user_id, viewer=viewer)
     wallets = scope_to_organization(Wallet.objects.select_related("user", "organization"), viewer)
-    wallet = wallets.filter(user_id=user_pk).first()
+    wallet = wallets.filter(user=user).first() if user is not None else None
     if wallet is None:
         raise NotFound("No wallet for this user.", details={"user_id": user_id})
     return wallet

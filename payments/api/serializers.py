@@ -133,8 +133,10 @@ class WalletCreatedSerializer(WalletSerializer):
 
 
 class WalletCreateSerializer(FleetSerializer):
-    user_id = serializers.IntegerField(
-        required=False, help_text="The user the wallet is for (default: the caller)."
+    user_id = serializers.CharField(
+        required=False,
+        max_length=150,
+        help_text="The user the wallet is for, by id or username (default: the caller).",
     )
     public_key = serializers.CharField(
         required=False,

@@ -3,7 +3,6 @@ fund, balance)."""
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -16,7 +15,7 @@ from core.errors import NotFound, PermissionDenied
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import FleetPagination
 from core.schema import answers_errors, calls_upstream
-from core.viewsets import FleetAPIView, scope_to_organization
+from core.viewsets import FleetAPIView
 from outages import selectors as outage_selectors
 from payments import selectors, services
 from payments.api.serializers import (
@@ -116,10 +115,9 @@ class PaymentAnalyticsView(FleetAPIView):
 def _wallet_owner(request, user_id):
     """The user a wallet request is about: the caller, or (admins) a user of their
     organization; 404 for anyone else."""
-    if user_id is None or str(user_id) == str(request.user.pk):
+    if user_id is None or str(user_id) in {str(request.user.pk), request.user.username}:
         return request.user
-    users = scope_to_organization(get_user_model().objects.all(), request.user)
-    user = users.filter(pk=user_id).first()
+    user = selectors.organization_user(user_id=user_id, viewer=request.user)
     if user is None:
         raise NotFound("No such user.", details={"user_id": user_id})
     if not (request.user.is_superuser or request.user.role == Role.ADMIN):
@@ -157,8 +155,8 @@ class WalletCreateView(FleetAPIView):
 
 
 class WalletDetailView(FleetAPIView):
-    """The wallet of a user of the caller's organization (``funded`` refreshed from Horizon
-    while it is not yet funded).
+    """The wallet of a user of the caller's organization, named by id or username (``funded``
+    refreshed from Horizon while it is not yet funded).
 
     Its Stellar address and whether the account exists on the ledger.
     """

@@ -93,6 +93,24 @@ def test_an_operator_cannot_create_a_wallet_for_another_user_but_an_admin_can(
     assert response.status_code == 201 and response.json()["data"]["user_id"] == colleague.pk
 
 
+def test_seed_004s_example_names_the_user_by_username(
+    client_for, organization, other_organization, network
+):
+    """``{"user_id": "user123"}``: a username of the caller's organization, never another's."""
+    engineer = UserFactory(organization=organization, username="user123")
+    UserFactory(organization=other_organization, username="user124")
+    admin = client_for(Role.ADMIN)
+
+    response = admin.post(CREATE, {"user_id": "user123"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["user_id"] == engineer.pk
+    read = admin.get("/api/v1/wallets/user123")
+    assert read.status_code == 200 and read.json()["data"]["user_id"] == engineer.pk
+    assert admin.post(CREATE, {"user_id": "user124"}, format="json").status_code == 404
+    assert admin.get("/api/v1/wallets/user124").status_code == 404
+
+
 def test_balance_answers_every_asset_in_seed_004s_shape(operator_client, network, usdc):
     address = Keypair.random().public_key
     network.create_account(address, xlm="1000", assets={usdc: "5000"})
