@@ -4,11 +4,11 @@ the outbox of outage events and the stored monthly SLA reports."""
 import re
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organization
+from core.fields import latitude_field, longitude_field
 
 PUBLIC_ID_PREFIX = "OUT"
 PUBLIC_ID = re.compile(r"OUT(\d{1,12})", re.IGNORECASE)
@@ -84,20 +84,8 @@ class Outage(models.Model):
     resolution_notes = models.TextField(blank=True)
     affected_services = models.JSONField(default=list, blank=True)
     affected_subscribers = models.PositiveIntegerField(default=0)
-    latitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -260,15 +260,12 @@ class SimChangeForm(forms.ModelForm):
         return cleaned
 
 
-class TopUpBulkForm(forms.Form):
-    quota_type = forms.ChoiceField(choices=QuotaType.choices, label="Quota")
-    packages = forms.TypedChoiceField(coerce=int, label="Packages per SIM")
+class TopUpBulkForm(TopUpForm):
+    """The same choice for each of the selected SIMs."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["packages"].choices = [
-            (n, str(n)) for n in range(1, settings.TOPUP_MAX_PACKAGES + 1)
-        ]
+        self.fields["packages"].label = "Packages per SIM"
 
 
 @admin.register(Sim)

@@ -20,6 +20,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from core.fields import latitude_field, longitude_field
+
 SITE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # The SIM tag that places a SIM at a site: ``site:SITE123``.
 SITE_TAG_PREFIX = "site:"
@@ -44,20 +46,8 @@ class Site(models.Model):
     )
     name = models.CharField(max_length=200)
     location = models.CharField(max_length=300, blank=True)
-    latitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     tags = models.JSONField(default=list, blank=True)
     criticality = models.CharField(
         max_length=16, choices=Criticality.choices, default=Criticality.MEDIUM
