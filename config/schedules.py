@@ -3,6 +3,8 @@ django-celery-beat; operators may then change schedules in the admin and keep th
 
 Found by ``core`` through ``settings.PERIODIC_TASKS_MODULE`` (core imports nothing above it)."""
 
+from django.conf import settings
+
 from core.schedules import Schedule
 
 PERIODIC_TASKS: list[Schedule] = [
@@ -150,3 +152,15 @@ PERIODIC_TASKS: list[Schedule] = [
         "site SIMs (the fallback).",
     ),
 ]
+
+if settings.SIMULATORS_ENABLED:
+    PERIODIC_TASKS.append(
+        Schedule(
+            name="simulate-data-streamer",
+            task="simulators.tasks.deliver_data_streams",
+            every_seconds=30,
+            expires_seconds=25,
+            description="The simulated 1NCE Data Streamer posts its new SIM events (simulators "
+            "only).",
+        )
+    )

@@ -147,6 +147,7 @@ def test_with_simulators_it_seeds_1nce_once_and_queues_the_first_syncs(
             "sms.tasks.sync_sms",
             "provisioning.tasks.seed_demo_subscribers",
             "payments.tasks.settle_demo_outage",
+            "sites.tasks.place_demo_sims",
         ]
     )
 

@@ -73,18 +73,27 @@ def record(event: OnenceEvent) -> dict:
 
 
 def configure(
-    *, account: OnenceAccount, url: str, username: str, password: str, batch_size: int = 500
+    *,
+    account: OnenceAccount,
+    url: str,
+    username: str,
+    password: str,
+    batch_size: int = 500,
+    from_now: bool = False,
 ) -> OnenceDataStream:
-    stream, _ = OnenceDataStream.objects.update_or_create(
-        account=account,
-        defaults={
-            "url": url,
-            "username": username,
-            "password": password,
-            "batch_size": min(max(batch_size, 1), MAX_BATCH),
-            "is_active": True,
-        },
-    )
+    """Point the account's Data Streamer at ``url``; with ``from_now`` only events after now
+    are delivered (the fleet's history is not replayed)."""
+    defaults = {
+        "url": url,
+        "username": username,
+        "password": password,
+        "batch_size": min(max(batch_size, 1), MAX_BATCH),
+        "is_active": True,
+    }
+    if from_now:
+        last = OnenceEvent.objects.filter(sim__account=account).order_by("-id").first()
+        defaults |= {"cursor_timestamp": clock.now(), "cursor_id": last.pk if last else 0}
+    stream, _ = OnenceDataStream.objects.update_or_create(account=account, defaults=defaults)
     return stream
 
 
@@ -125,6 +134,20 @@ def deliver(stream: OnenceDataStream, *, until: datetime | None = None, session=
         sent += len(events)
         batches += 1
     return {"sent": sent, "batches": batches, "last_status": stream.last_status}
+
+
+def deliver_all() -> dict:
+    """Deliver every active stream's due events (the simulated Data Streamer's periodic run):
+    per account, what it sent, or the error that stopped it (sent again next run)."""
+    report = {}
+    session = requests.Session()
+    streams = OnenceDataStream.objects.filter(is_active=True).select_related("account")
+    for stream in streams:
+        try:
+            report[stream.account.client_id] = deliver(stream, session=session)
+        except requests.RequestException as exc:
+            report[stream.account.client_id] = {"error": type(exc).__name__}
+    return report
 
 
 def rewind(stream: OnenceDataStream) -> None:

@@ -143,15 +143,23 @@ def advance_time(*, seconds: float) -> None:
 
 
 def configure_data_stream(
-    *, url: str, username: str, password: str, client_id: str | None = None, batch_size: int = 500
+    *,
+    url: str,
+    username: str,
+    password: str,
+    client_id: str | None = None,
+    batch_size: int = 500,
+    from_now: bool = False,
 ) -> None:
-    """Point the account's Data Streamer at ``url`` with these HTTP Basic credentials."""
+    """Point the account's Data Streamer at ``url`` with these HTTP Basic credentials (with
+    ``from_now``, only events after now are delivered)."""
     streamer.configure(
         account=accounts.account_for(client_id),
         url=url,
         username=username,
         password=password,
         batch_size=batch_size,
+        from_now=from_now,
     )
 
 

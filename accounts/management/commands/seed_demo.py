@@ -81,6 +81,7 @@ class Command(FleetCommand):
         sims = self.seed_simulators() if settings.SIMULATORS_ENABLED else None
         # By name: accounts does not import the outages app.
         call_command("seed_outages_demo", "--organization", organization.slug, stdout=self.stdout)
+        call_command("seed_sites_demo", "--organization", organization.slug, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Organization  {organization.name} ({organization.slug})")
         if created:

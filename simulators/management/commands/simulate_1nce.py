@@ -5,6 +5,9 @@ manage.py simulate_1nce reset
 manage.py simulate_1nce faults --error-rate 0.2 --latency-ms 300 [--client-id X]
 manage.py simulate_1nce faults --clear
 manage.py simulate_1nce prune-log --keep-hours 24
+manage.py simulate_1nce stream --url URL --username U --password P [--from-now]
+manage.py simulate_1nce stream --deliver
+manage.py simulate_1nce site-loss --iccids A,B,C [--spread-seconds 90] [--down-minutes 20]
 """
 
 import time
@@ -34,7 +37,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(
-            dest="action", required=True, metavar="ACTION", help="seed, reset, faults or prune-log."
+            dest="action",
+            required=True,
+            metavar="ACTION",
+            help="seed, reset, faults, prune-log, stream or site-loss.",
         )
         seed = commands.add_parser("seed", help="Create a fleet of SIMs with usage history.")
         seed.add_argument("--sims", type=int, required=True, help="How many SIMs to create.")
@@ -108,6 +114,32 @@ class Command(BaseCommand):
         prune = commands.add_parser("prune-log", help="Delete old request-log rows.")
         prune.add_argument(
             "--keep-hours", type=float, default=24, help="Keep rows younger than this (24)."
+        )
+
+        stream = commands.add_parser(
+            "stream", help="Point the Data Streamer at a URL, or deliver its due events now."
+        )
+        stream.add_argument("--client-id", help="The account (default: ONENCE_CLIENT_ID).")
+        stream.add_argument("--url", help="Where it posts the event records.")
+        stream.add_argument("--username", help="HTTP Basic user it posts with.")
+        stream.add_argument("--password", help="HTTP Basic password it posts with.")
+        stream.add_argument(
+            "--from-now", action="store_true", help="Deliver only events after now."
+        )
+        stream.add_argument("--deliver", action="store_true", help="Deliver due events now.")
+
+        loss = commands.add_parser(
+            "site-loss", help="The SIMs lose connectivity from now, one after another."
+        )
+        loss.add_argument("--iccids", required=True, help="Comma-separated ICCIDs.")
+        loss.add_argument(
+            "--spread-seconds", type=float, default=90, help="Over how long they go (90)."
+        )
+        loss.add_argument(
+            "--down-minutes",
+            type=float,
+            default=20,
+            help="Each is back this long after it went (20; 0: never).",
         )
 
     def handle(self, *args, **options):
@@ -187,3 +219,32 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(hours=options["keep_hours"])
         deleted, _ = OnenceRequestLog.objects.filter(created_at__lt=cutoff).delete()
         self.stdout.write(f"Deleted {deleted} request-log rows.")
+
+    def handle_stream(self, options):
+        if options["deliver"]:
+            self.stdout.write(f"Delivered: {testing.stream_events(client_id=options['client_id'])}")
+            return
+        if not (options["url"] and options["username"] and options["password"]):
+            raise CommandError("stream needs --url, --username and --password (or --deliver).")
+        testing.configure_data_stream(
+            url=options["url"],
+            username=options["username"],
+            password=options["password"],
+            client_id=options["client_id"],
+            from_now=options["from_now"],
+        )
+        self.stdout.write(f"The Data Streamer posts to {options['url']}.")
+
+    def handle_site_loss(self, options):
+        iccids = [i.strip() for i in options["iccids"].split(",") if i.strip()]
+        known = set(OnenceSim.objects.filter(iccid__in=iccids).values_list("iccid", flat=True))
+        if not iccids or known != set(iccids):
+            raise CommandError(f"Unknown ICCIDs: {sorted(set(iccids) - known)[:5]}")
+        down = options["down_minutes"] * 60 or None
+        written = testing.script_site_loss(
+            iccids=iccids,
+            lose_at=clock.now(),
+            spread_seconds=options["spread_seconds"],
+            down_seconds=down,
+        )
+        self.stdout.write(f"{len(iccids)} SIMs lose connectivity ({written} events written).")
