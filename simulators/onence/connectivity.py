@@ -2,7 +2,8 @@
 
 Most SIMs stay attached, alternating between an open data session (ONLINE) and ATTACHED.
 Flaky SIMs drop off the network for 15-60 minutes every 4-8 hours. A reset takes a SIM
-offline for ``RESET_OFFLINE_SECONDS``; a disabled SIM is BLOCKED. Tests can pin a state with
+offline for ``RESET_OFFLINE_SECONDS``; a scripted loss keeps it OFFLINE through its window
+(``offline_from``/``offline_until``); a disabled SIM is BLOCKED. Tests can pin a state with
 ``connectivity_override``.
 """
 
@@ -42,6 +43,12 @@ def state(sim: OnenceSim, at: datetime) -> str:
         return OnenceConnectivity.BLOCKED
     if sim.connectivity_override:
         return sim.connectivity_override
+    if (
+        sim.offline_from
+        and sim.offline_from <= at
+        and (sim.offline_until is None or at < sim.offline_until)
+    ):
+        return OnenceConnectivity.OFFLINE
     if sim.reset_at and 0 <= (at - sim.reset_at).total_seconds() < RESET_OFFLINE_SECONDS:
         return OnenceConnectivity.OFFLINE
     if sim.flaky and _in_outage(sim, at.timestamp()):

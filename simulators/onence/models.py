@@ -152,6 +152,10 @@ class OnenceSim(models.Model):
         max_length=8, choices=OnenceConnectivity.choices, blank=True
     )
     reset_at = models.DateTimeField(null=True, blank=True)
+    # A scripted loss (``streamer.script_site_loss``): OFFLINE from ``offline_from`` until
+    # ``offline_until`` (for good when empty), so polling agrees with the streamed events.
+    offline_from = models.DateTimeField(null=True, blank=True)
+    offline_until = models.DateTimeField(null=True, blank=True)
     events_until = models.DateTimeField(help_text="Connectivity events exist up to here.")
 
     class Meta:

@@ -19,7 +19,6 @@ from simulators.onence.connectivity import _operator
 from simulators.onence.identifiers import serial_of
 from simulators.onence.models import (
     OnenceAccount,
-    OnenceConnectivity,
     OnenceDataStream,
     OnenceEvent,
     OnenceEventSeverity,
@@ -184,12 +183,10 @@ def script_site_loss(
 ) -> list[OnenceEvent]:
     """The SIMs lose connectivity one after another from ``lose_at`` over ``spread_seconds``,
     and each regains it ``down_seconds`` after it lost it (never, when None). The events are
-    written now; a SIM whose outage is running at the simulated now is pinned OFFLINE (so
-    polling its status agrees), and released once it is over."""
+    written now; each SIM's status reads OFFLINE through its window (so polling agrees)."""
     sims = {s.iccid: s for s in OnenceSim.objects.filter(iccid__in=iccids)}
     step = spread_seconds / max(len(iccids) - 1, 1)
-    now = clock.now()
-    events, offline, online = [], [], []
+    events, windows = [], []
     for index, iccid in enumerate(iccids):
         sim = sims[iccid]
         lost = lose_at + timedelta(seconds=index * step)
@@ -197,12 +194,8 @@ def script_site_loss(
         back = lost + timedelta(seconds=down_seconds) if down_seconds is not None else None
         if back is not None:
             events.append(_event(sim, back, lost=False))
-        (offline if lost <= now and (back is None or back > now) else online).append(sim.pk)
+        sim.offline_from, sim.offline_until = lost, back
+        windows.append(sim)
     OnenceEvent.objects.bulk_create(events)
-    OnenceSim.objects.filter(pk__in=offline).update(
-        connectivity_override=OnenceConnectivity.OFFLINE
-    )
-    OnenceSim.objects.filter(
-        pk__in=online, connectivity_override=OnenceConnectivity.OFFLINE
-    ).update(connectivity_override="")
+    OnenceSim.objects.bulk_update(windows, ["offline_from", "offline_until"])
     return events

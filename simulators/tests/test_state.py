@@ -284,3 +284,32 @@ def test_product_order_is_numbered_and_listed(onence):
     assert orders[0]["invoice_amount"] == "33.32"
     bad = {"products": [{"productId": 2001, "quantity": 1}]}
     assert onence.post("/v1/orders", bad).status_code == 400
+
+
+def test_a_scripted_loss_reads_offline_through_each_sims_own_window(onence, fleet):
+    """Polling agrees with the streamed events at every moment: each SIM is OFFLINE from its
+    own loss until it is back, not only those already down when the loss was scripted."""
+    from datetime import timedelta
+
+    from simulators.onence import clock
+
+    def status(iccid):
+        return onence.get(f"/v2/sims/{iccid}/status").json()["status"]["description"]
+
+    steady = OnenceSim.objects.filter(iccid__in=fleet, flaky=False, status="Enabled")
+    fleet = list(steady.order_by("iccid").values_list("iccid", flat=True)[:2])
+    start = clock.now()
+    testing.script_site_loss(
+        iccids=fleet, lose_at=start + timedelta(minutes=1), spread_seconds=60, down_seconds=600
+    )
+    assert status(fleet[0]) != "OFFLINE"  # not yet
+    testing.advance_time(seconds=90)
+    onence.reauthenticate()
+    assert status(fleet[0]) == "OFFLINE"
+    assert status(fleet[1]) != "OFFLINE"  # its loss is 30 s away
+    testing.advance_time(seconds=60)
+    onence.reauthenticate()
+    assert (status(fleet[0]), status(fleet[1])) == ("OFFLINE", "OFFLINE")
+    testing.advance_time(seconds=660)
+    onence.reauthenticate()
+    assert "OFFLINE" not in (status(fleet[0]), status(fleet[1]))
