@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from stellar_sdk import Keypair
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.context import Context
 from core.errors import DomainError
 from core.humanize import human_amount, human_datetime
@@ -109,13 +109,10 @@ def explorer_link(obj) -> str:
 explorer_link.short_description = "Transaction"
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
     fields = ["created_at", "kind", "data"]
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(Payment)

@@ -4,7 +4,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.console import ConsoleAdmin, describe_failure
 from core.context import Context
 from core.errors import DomainError
@@ -143,13 +143,10 @@ class DetectionPolicyAdmin(ConsoleAdmin):
         self.save_through(request, save)
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyInline):
     model = OutageEvidence
     fields = ["sim", "lost_at", "lost_event_id", "restored_at", "restored_event_id"]
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(SiteOutage)
