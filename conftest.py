@@ -14,6 +14,9 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
 
+# The browser machinery (``browser`` fixture, screenshot summary) for every app's browser tests.
+pytest_plugins = ["core.tests.browser"]
+
 REDIS_DATABASES = 16  # redis-server's default ``databases``
 
 

@@ -20,6 +20,30 @@ class ReadOnlyAdmin(ConsoleAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Records shown under their parent's page (a timeline, events, evidence): seen by whoever
+    may view the parent, whose page is already scoped to their organization (Django's own
+    check wants a model permission no organization's staff hold, and hid them), and never
+    added, changed or deleted from the console."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        parent = self.admin_site._registry.get(self.parent_model)
+        return parent is not None and parent.has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class JobItemInline(admin.TabularInline):
     model = JobItem
     extra = 0

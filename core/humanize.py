@@ -5,6 +5,7 @@ these (also as template filters in ``core/templatetags/console.py``).
 """
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -34,6 +35,16 @@ def human_count(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{int(value):,}"
+
+
+def human_amount(value, unit: str = "") -> str:
+    """``Decimal("1500.0000000"), "USDC"`` -> "1,500.00 USDC": thousands separated, at least
+    two decimals, the ledger's further decimals only where they are not zero."""
+    if value is None or value == "":
+        return "—"
+    whole, _, fraction = f"{Decimal(value):,.7f}".partition(".")
+    text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+    return f"{text} {unit}" if unit else text
 
 
 def human_duration(seconds) -> str:

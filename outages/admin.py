@@ -5,7 +5,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.console import ConsoleAdmin
 from core.context import Context
 from core.errors import DomainError
 from outages import services
@@ -40,29 +41,15 @@ def badge(text: str, colour: str):
     )
 
 
-class OrganizationScopedAdmin(admin.ModelAdmin):
-    """Staff of an organization see only that organization's rows."""
-
-    organization_field = "organization"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.organization_field}_id": request.user.organization_id})
-
-
 def console_context(request) -> Context:
     return Context.from_request(request, via="console")
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(ReadOnlyInline):
     model = TimelineEntry
     fields = ["occurred_at", "event", "actor_name"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
+    verbose_name = verbose_name_plural = "timeline"
     ordering = ["occurred_at", "id"]
 
 
@@ -87,7 +74,9 @@ class OutageChangeForm(forms.ModelForm):
 
 
 @admin.register(Outage)
-class OutageAdmin(OrganizationScopedAdmin):
+class OutageAdmin(ConsoleAdmin):
+    console_group = "Outages & SLA"
+    member_may_change = True  # through ``services.update_outage`` (save_model)
     list_display = [
         "outage_id",
         "site_name",
@@ -95,7 +84,7 @@ class OutageAdmin(OrganizationScopedAdmin):
         "status",
         "detected_at",
         "resolved_at",
-        "mttr_minutes",
+        "mttr",
         "sla_badge",
         "organization",
     ]
@@ -110,7 +99,7 @@ class OutageAdmin(OrganizationScopedAdmin):
         "organization",
         "detected_at",
         "resolved_at",
-        "mttr_minutes",
+        "mttr",
         "sla_clock",
         "assigned_to",
         "created_by",
@@ -128,6 +117,10 @@ class OutageAdmin(OrganizationScopedAdmin):
     @admin.display(description="ID", ordering="number")
     def outage_id(self, outage):
         return outage.public_id
+
+    @admin.display(description="MTTR", ordering="mttr_minutes")
+    def mttr(self, outage):
+        return "-" if outage.mttr_minutes is None else f"{outage.mttr_minutes} min"
 
     @admin.display(description="Severity", ordering="severity")
     def severity_badge(self, outage):
@@ -236,8 +229,10 @@ class RcaForm(forms.ModelForm):
 
 
 @admin.register(RootCauseAnalysis)
-class RootCauseAnalysisAdmin(OrganizationScopedAdmin):
-    organization_field = "outage__organization"
+class RootCauseAnalysisAdmin(ConsoleAdmin):
+    console_group = "Outages & SLA"
+    tenant_field = "outage__organization"
+    member_may_change = True  # through ``services.save_rca`` (save_related)
     form = RcaForm
     list_display = ["outage", "category", "updated_at", "open_actions"]
     list_filter = ["category"]
@@ -299,9 +294,12 @@ class SlaConfigForm(forms.ModelForm):
 
 
 @admin.register(SlaConfig)
-class SlaConfigAdmin(OrganizationScopedAdmin):
+class SlaConfigAdmin(ConsoleAdmin):
     """Adding terms makes a new version through ``change_sla_config`` (bounds, audit); a
     version is never edited or deleted: results point at it."""
+
+    console_group = "Outages & SLA"
+    member_may_add = True  # through ``services.change_sla_config`` (save_model)
 
     form = SlaConfigForm
     list_display = [
@@ -348,7 +346,8 @@ class SlaConfigAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(SlaResult)
-class SlaResultAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
+class SlaResultAdmin(ReadOnlyAdmin):
+    console_group = "Outages & SLA"
     list_display = [
         "outage",
         "status",
@@ -364,14 +363,16 @@ class SlaResultAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
 
 
 @admin.register(OutageEvent)
-class OutageEventAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
+class OutageEventAdmin(ReadOnlyAdmin):
+    console_group = "Outages & SLA"
     list_display = ["occurred_at", "kind", "outage", "published_at"]
     list_filter = ["kind"]
     list_select_related = ["outage"]
 
 
 @admin.register(SlaReport)
-class SlaReportAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
+class SlaReportAdmin(ReadOnlyAdmin):
+    console_group = "Outages & SLA"
     list_display = ["month", "organization", "generated_at", "downloads"]
     list_select_related = ["organization"]
 

@@ -5,17 +5,23 @@ secret has no field at all. Payments and attestations are read-only bookkeeping;
 operator action ("follow up from the ledger") calls the same service as the beat job.
 """
 
+import json
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from stellar_sdk import Keypair
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.context import Context
 from core.errors import DomainError
+from core.humanize import human_amount, human_datetime
 from payments import services
 from payments.models import Attestation, Payment, PaymentEvent, StellarAccount, Wallet
 from upstream.exceptions import UpstreamError
+
+STROOPS_PER_XLM = 10_000_000
 
 
 def _public_key(secret: str, field: str) -> str:
@@ -81,6 +87,7 @@ class StellarAccountAdmin(admin.ModelAdmin):
 
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
+    console_group = "Payments"
     list_display = ["user", "organization", "public_key", "custodial", "funded", "updated_at"]
     list_filter = ["custodial", "funded", "organization"]
     list_select_related = ["user", "organization"]
@@ -102,23 +109,20 @@ def explorer_link(obj) -> str:
 explorer_link.short_description = "Transaction"
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
     fields = ["created_at", "kind", "data"]
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    console_group = "Payments"
     list_display = [
         "id",
         "created_at",
         "payment_type",
-        "amount",
-        "asset_code",
+        "amount_with_asset",
         "status",
         "to_address",
         "outage_ref",
@@ -132,8 +136,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     fields = [
         "organization",
         "payment_type",
-        "amount",
-        "asset_code",
+        "amount_with_asset",
         "asset_issuer",
         "from_address",
         "to_address",
@@ -143,7 +146,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         explorer_link,
         "transaction_hash",
         "ledger",
-        "fee_charged",
+        "fee",
         "memo",
         "outage_ref",
         "sla_config_version",
@@ -158,15 +161,31 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = [PaymentEventInline]
     actions = ["follow_up"]
 
+    @admin.display(description="Amount", ordering="amount")
+    def amount_with_asset(self, obj):
+        return human_amount(obj.amount, obj.asset_code)
+
+    @admin.display(description="Fee charged")
+    def fee(self, obj):
+        if obj.fee_charged is None:
+            return "-"
+        return human_amount(Decimal(obj.fee_charged) / STROOPS_PER_XLM, "XLM")
+
     @admin.display(description="Attested SLA result")
     def attested_result(self, obj):
-        if obj.attestation is None:
+        """What was attested (the canonical document), its digest (the memo on the ledger)
+        and the attestation's transaction."""
+        attestation = obj.attestation
+        if attestation is None:
             return "-"
         return format_html(
-            "{} <code>{}</code> {}",
-            obj.attestation.subject,
-            obj.attestation.document,
-            explorer_link(obj.attestation),
+            "{} ({}, {})<br><code>{}</code><br>SHA-256 <code>{}</code> {}",
+            attestation.subject,
+            attestation.status,
+            human_datetime(attestation.confirmed_at),
+            json.dumps(attestation.document, sort_keys=True),
+            attestation.memo,
+            explorer_link(attestation),
         )
 
     @admin.action(description="Follow up from the ledger (never pays twice)")
@@ -183,6 +202,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(Attestation)
 class AttestationAdmin(ReadOnlyAdmin):
+    console_group = "Payments"
     list_display = ["id", "created_at", "subject", "status", explorer_link, "organization"]
     list_filter = ["status", "organization"]
     list_select_related = ["organization"]

@@ -3,16 +3,19 @@ rewards, and failed payments, each linking to the filtered payment list."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from core.dashboard import Chart, PanelContent, Series, Stat, Table, register_panel
+from core.humanize import human_amount
 from payments import selectors
 from payments.models import LedgerStatus, Payment
 
 
 def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+    """Totals are of the payment asset (``STELLAR_PAYMENT_ASSET``), named with them."""
+    return human_amount(value, settings.STELLAR_PAYMENT_ASSET)
 
 
 @register_panel("payments.month", title="Stellar payments this month", group="Payments", order=10)
@@ -64,7 +67,7 @@ def payments_this_month(scope) -> PanelContent:
                 [
                     p.created_at.strftime("%Y-%m-%d %H:%M"),
                     p.payment_type,
-                    str(p.amount),
+                    human_amount(p.amount, p.asset_code),
                     p.error_code,
                 ]
                 for p in recent_failed

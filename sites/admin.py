@@ -3,12 +3,16 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.console import ConsoleAdmin, describe_failure
 from core.context import Context
 from core.errors import DomainError
-from sites import services
+from core.humanize import human_datetime
+from sims.models import Sim
+from sites import selectors, services
 from sites.models import (
     DataStream,
     DetectionPolicy,
@@ -18,7 +22,7 @@ from sites.models import (
     SiteOutageState,
     StreamEvent,
 )
-from sites.services.sites import POLICY_FIELDS
+from sites.services.sites import POLICY_FIELDS, presence_of
 
 
 def console_context(request) -> Context:
@@ -61,8 +65,82 @@ class SiteAdmin(ConsoleAdmin):
     list_filter = ["criticality"]
     search_fields = ["code", "name", "location"]
     list_select_related = ["organization"]
-    readonly_fields = ["sim_count", "offline_count", "last_change_at"]
+    readonly_fields = [
+        "sim_count",
+        "offline_count",
+        "last_change_at",
+        "placed_sims",
+        "recent_outages",
+    ]
     actions = ["apply_tag_rule"]
+    sims_shown = 100
+
+    @admin.display(description="SIMs placed here")
+    def placed_sims(self, site):
+        """The site's SIMs (the first ``sims_shown`` by ICCID), each online or offline as the
+        Data Streamer last said, linking to its page."""
+        if site.pk is None:
+            return "-"
+        sims = list(Sim.objects.filter(site=site).order_by("iccid")[: self.sims_shown])
+        if not sims:
+            return "None yet."
+        presence = presence_of(sim.pk for sim in sims)
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:sims_sim_change", args=[sim.pk]),
+                    sim.iccid,
+                    sim.label or "",
+                    "online"
+                    if sim.pk not in presence or presence[sim.pk].online
+                    else f"offline since {human_datetime(presence[sim.pk].changed_at)}",
+                )
+                for sim in sims
+            ),
+        )
+        more = site.sim_count - len(sims)
+        return format_html(
+            '<table id="site-sims"><thead><tr><th>ICCID</th><th>Label</th><th>Connectivity</th>'
+            "</tr></thead><tbody>{}</tbody></table>{}",
+            rows,
+            f"and {more} more" if more > 0 else "",
+        )
+
+    @admin.display(description="Outages")
+    def recent_outages(self, site):
+        """The site's latest outages: the outage (its page), how the site lost and regained
+        its SIMs."""
+        if site.pk is None:
+            return "-"
+        outages = selectors.site_outages(site, limit=10)
+        if not outages:
+            return "None."
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td><a href="{}">{}</a></td><td>{}</td>'
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:outages_outage_change", args=[o.outage_id]),
+                    o.outage.public_id,
+                    o.outage.get_status_display(),
+                    reverse("admin:sites_siteoutage_change", args=[o.pk]),
+                    o.get_state_display(),
+                    human_datetime(o.first_loss_at),
+                    o.sims_lost,
+                    human_datetime(o.recovered_at),
+                )
+                for o in outages
+            ),
+        )
+        return format_html(
+            '<table id="site-outages"><thead><tr><th>Outage</th><th>Status</th><th>Site state'
+            "</th><th>First loss</th><th>SIMs lost</th><th>Recovered</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="Online")
     def online(self, site):
@@ -143,13 +221,10 @@ class DetectionPolicyAdmin(ConsoleAdmin):
         self.save_through(request, save)
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyInline):
     model = OutageEvidence
     fields = ["sim", "lost_at", "lost_event_id", "restored_at", "restored_event_id"]
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(SiteOutage)

@@ -1,74 +1,23 @@
-"""The console in a real browser: Debian's headless Chromium driven by Selenium against the
-live server, with the 1NCE simulator as upstream. Screenshots of every page are kept under
-``BROWSER_ARTIFACTS`` (default ``var/artifacts/browser``; the path is printed at the end).
-
-Skipped only when Chromium or its driver is not installed (``.ci/run`` installs them).
-"""
-
-import os
-import shutil
-import tempfile
-from pathlib import Path
+"""The console in a real browser (machinery in ``core.tests.browser``): the SIM fleet pages
+against the 1NCE simulator, the dashboard, and the scheduler."""
 
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 
 from accounts.models import Role
-from accounts.tests.factories import DEFAULT_PASSWORD, OrganizationFactory, UserFactory
+from accounts.tests.factories import OrganizationFactory, UserFactory
 from core.models import Job, JobStatus
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver") or (
-    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+from core.tests.browser import (
+    BROWSER_MARKS,
+    chart_points,
+    log_in,
+    messages_shown,
+    shoot,
+    wait_ready,
 )
-ARTIFACTS = Path(
-    os.environ.get("BROWSER_ARTIFACTS", Path(django_settings.BASE_DIR) / "var/artifacts/browser")
-)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        CHROMIUM is None or CHROMEDRIVER is None,
-        reason="chromium and chromium-driver are not installed (apt-get install chromium "
-        "chromium-driver; .ci/run does it)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="fleetops-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1600,1400",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def no_rate_limit(settings):
-    settings.RATE_LIMIT_ENABLED = False
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -101,54 +50,6 @@ def demo_fleet(onence_simulator, organization, no_rate_limit):
         kind="quota.bulk_topup", organization=organization, status=JobStatus.PROCESSING, total=10
     )
     return sims
-
-
-def log_in(browser, live_server, user):
-    from selenium.webdriver.common.by import By
-
-    browser.delete_all_cookies()
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element(By.NAME, "username").send_keys(user.username)
-    browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    wait_ready(browser)
-
-
-def wait_ready(browser):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(browser, 30).until(
-        lambda d: d.execute_script(
-            "return document.documentElement.getAttribute('data-console-ready') === 'true'"
-        )
-    )
-
-
-def shoot(browser, name: str) -> Path:
-    path = ARTIFACTS / f"{name}.png"
-    height = browser.execute_script("return document.body.scrollHeight")
-    browser.set_window_size(1600, min(max(height, 900), 6000))
-    browser.save_screenshot(str(path))
-    browser.set_window_size(1600, 1400)
-    return path
-
-
-def chart_points(browser) -> dict[str, list[int]]:
-    """Each chart on the page: the number of points in each of its datasets (read from the
-    Chart.js instances themselves)."""
-    return browser.execute_script(
-        "const out = {};"
-        "for (const [key, chart] of Object.entries(window.FleetOpsCharts || {})) {"
-        "  out[key] = chart.data.datasets.map(d => d.data.filter(v => v !== null).length);"
-        "}"
-        "return out;"
-    )
-
-
-def messages_shown(browser) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]
 
 
 def test_an_operator_runs_the_fleet_from_the_console(

@@ -40,11 +40,6 @@ def load(url: str) -> tuple[str, list[str]]:
     return result.stdout, violations
 
 
-@pytest.fixture
-def no_rate_limit(settings):
-    settings.RATE_LIMIT_ENABLED = False
-
-
 @pytest.mark.parametrize(
     ("path", "rendered"),
     [

@@ -83,9 +83,9 @@ def test_the_dashboard_panel_counts_this_months_money_of_the_viewers_organizatio
     content = panel.build(DashboardScope(user=make_user(), organization_ids=[organization.pk]))
 
     stats = {stat.label: stat.value for stat in content.stats}
-    assert stats["Payouts (rewards)"] == "150.00"
-    assert stats["Penalties"] == "50.00"
-    assert stats["Net"] == "100.00"
+    assert stats["Payouts (rewards)"] == "150.00 USDC"
+    assert stats["Penalties"] == "50.00 USDC"
+    assert stats["Net"] == "100.00 USDC"
     assert stats["Failed"] == 1
     assert len(content.table.rows) == 1
 

@@ -1,0 +1,129 @@
+"""The console in a real browser: Debian's headless Chromium driven by Selenium against the
+live server. One copy of the machinery every app's browser test uses (``pytest_plugins`` of the
+root ``conftest.py`` makes the ``browser`` fixture available everywhere); screenshots are kept
+under ``BROWSER_ARTIFACTS`` (default ``var/artifacts/browser``).
+
+``BROWSER_MARKS`` is a browser test module's ``pytestmark``: skipped only when Chromium or its
+driver is not installed (``.ci/run`` installs them).
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+)
+ARTIFACTS = Path(
+    os.environ.get("BROWSER_ARTIFACTS", Path(django_settings.BASE_DIR) / "var/artifacts/browser")
+)
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="chromium and chromium-driver are not installed (apt-get install chromium "
+    "chromium-driver; .ci/run does it)",
+)
+BROWSER_MARKS = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="fleetops-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1600,1400",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def no_rate_limit(settings):
+    settings.RATE_LIMIT_ENABLED = False
+
+
+def log_in(browser, live_server, user):
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait_ready(browser)
+
+
+def wait_ready(browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "return document.documentElement.getAttribute('data-console-ready') === 'true'"
+        )
+    )
+
+
+def open_page(browser, live_server, url: str):
+    """Open a console URL (a path) and wait for the page to be ready."""
+    browser.get(f"{live_server.url}{url}")
+    wait_ready(browser)
+
+
+def shoot(browser, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(1600, min(max(height, 900), 6000))
+    browser.save_screenshot(str(path))
+    browser.set_window_size(1600, 1400)
+    return path
+
+
+def chart_points(browser) -> dict[str, list[int]]:
+    """Each chart on the page: the number of points in each of its datasets (read from the
+    Chart.js instances themselves)."""
+    return browser.execute_script(
+        "const out = {};"
+        "for (const [key, chart] of Object.entries(window.FleetOpsCharts || {})) {"
+        "  out[key] = chart.data.datasets.map(d => d.data.filter(v => v !== null).length);"
+        "}"
+        "return out;"
+    )
+
+
+def messages_shown(browser) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Where the browser tests left their screenshots (whichever app's tests ran)."""
+    shots = sorted(ARTIFACTS.glob("*.png")) if ARTIFACTS.exists() else []
+    if shots:
+        terminalreporter.write_sep("-", "console screenshots")
+        terminalreporter.write_line(f"{len(shots)} screenshot(s) in {ARTIFACTS}")
