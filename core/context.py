@@ -40,5 +40,11 @@ class Context:
         """The actor's organization, or None (the system, a superuser without one)."""
         return getattr(self.actor, "organization", None)
 
+    @property
+    def acts_as_admin(self) -> bool:
+        """Whether the change may be one only an organization's admins make: the system's, a
+        superuser's or an admin's (``User.is_org_admin``), whatever the door (API, console)."""
+        return self.actor is None or bool(getattr(self.actor, "is_org_admin", False))
+
 
 SYSTEM = Context()

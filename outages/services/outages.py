@@ -7,7 +7,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Role
 from core.context import Context
 from core.errors import InvalidInput, PermissionDenied
 from outages import sla
@@ -154,11 +153,6 @@ def _record_assignment(outage: Outage, assignee, context: Context) -> None:
         emit_event(outage=outage, kind=OutageEventKind.ASSIGNED, payload={"assigned_to": name})
 
 
-def _is_admin(context: Context) -> bool:
-    actor = context.actor
-    return actor is None or actor.is_superuser or actor.role == Role.ADMIN
-
-
 @transaction.atomic
 def update_outage(
     *, outage: Outage, changes: dict, context: Context, evidence: dict | None = None
@@ -191,7 +185,7 @@ def update_outage(
     reopening = was_resolved and status in OPEN_STATUSES
     resolving = not was_resolved and status == OutageStatus.RESOLVED
 
-    if reopening and not _is_admin(context):
+    if reopening and not context.acts_as_admin:
         raise PermissionDenied(
             "Only an admin may reopen a resolved outage.", details={"field": "status"}
         )

@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts.audit import record_audit
-from accounts.models import Role
 from core.context import Context
 from core.errors import InvalidInput, PermissionDenied
 from outages import sla
@@ -81,8 +80,7 @@ def change_sla_config(*, organization, severity: str, changes: dict, context: Co
     """A new version of ``severity``'s terms with ``changes`` (any of threshold_minutes,
     penalty_per_minute, reward_base) over the current ones. Admins only; within the bounds of
     ``outages.sla``. Unchanged terms make no new version."""
-    actor = context.actor
-    if actor is not None and not (actor.is_superuser or actor.role == Role.ADMIN):
+    if not context.acts_as_admin:
         raise PermissionDenied("Only an organization admin may change SLA terms.")
     if severity not in Severity.values:
         raise InvalidInput(
@@ -129,14 +127,14 @@ def change_sla_config(*, organization, severity: str, changes: dict, context: Co
         organization=organization,
         severity=severity,
         version=(latest or 0) + 1,
-        created_by=actor,
+        created_by=context.actor,
         **values,
     )
     record_audit(
         operation="change_sla_config",
         resource_type="sla_config",
         resource_id=f"{severity}:v{config.version}",
-        user=actor,
+        user=context.actor,
         organization=organization,
         request_body={k: str(v) for k, v in values.items()},
     )  # context: address and agent once record_audit takes a Context

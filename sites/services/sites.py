@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 
 from accounts.audit import record_audit
 from core.context import Context
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.identifiers import normalize_iccid
 from sims.models import Sim
 from sites.models import (
@@ -197,6 +197,9 @@ def policy_for(organization) -> DetectionPolicy:
 
 @transaction.atomic
 def update_policy(*, organization, changes: dict, context: Context) -> DetectionPolicy:
+    """Tune the organization's detection (admins only, from the API and the console alike)."""
+    if not context.acts_as_admin:
+        raise PermissionDenied("Only an organization admin may change the detection policy.")
     policy = policy_for(organization)
     for field in POLICY_FIELDS:
         if field in changes:

@@ -80,22 +80,35 @@ def test_the_tag_rule_action_places_tagged_sims(console, organization):
     assert sim.site_id == site.pk
 
 
+POLICY_FORM = {
+    "threshold_percent": 40,
+    "window_seconds": 300,
+    "min_sims": 5,
+    "settle_seconds": 600,
+    "auto_resolve": "on",
+    "flap_transitions": 4,
+    "flap_window_seconds": 900,
+}
+
+
 def test_the_detection_policy_is_set_in_the_console(console, organization):
-    response = console.post(
-        "/admin/sites/detectionpolicy/add/",
-        {
-            "threshold_percent": 40,
-            "window_seconds": 300,
-            "min_sims": 5,
-            "settle_seconds": 600,
-            "auto_resolve": "on",
-            "flap_transitions": 4,
-            "flap_window_seconds": 900,
-        },
-    )
+    response = console.post("/admin/sites/detectionpolicy/add/", POLICY_FORM)
     assert response.status_code == 302, response.content.decode()[:2000]
     policy = DetectionPolicy.objects.get(organization=organization)
     assert (policy.threshold_percent, policy.min_sims) == (40, 5)
+
+
+def test_an_operator_cannot_change_the_detection_policy_in_the_console_either(
+    make_user, organization
+):
+    """The API lets admins only tune detection; the console's door keeps the same rule."""
+    operator = Client()
+    operator.force_login(make_user(Role.OPERATOR, is_staff=True))
+
+    response = operator.post("/admin/sites/detectionpolicy/add/", POLICY_FORM, follow=True)
+
+    assert "Only an organization admin may change the detection policy." in response.text
+    assert not DetectionPolicy.objects.filter(organization=organization).exists()
 
 
 def test_site_outage_pages_answer(console):
