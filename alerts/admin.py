@@ -7,25 +7,16 @@ from django.utils.timesince import timesince
 
 from alerts import services
 from alerts.models import Alert, AlertRule, AlertStatus, Webhook, WebhookDelivery
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.context import Context
 from core.errors import DomainError
 
 SEVERITY_COLOURS = {"critical": "#ba2121", "high": "#d35400", "warning": "#b7950b"}
 
 
-class OrganizationScopedAdmin(ReadOnlyAdmin):
-    """A staff member of an organization sees only that organization's rows."""
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(organization_id=request.user.organization_id)
-
-    def get_list_filter(self, request):
-        filters = list(super().get_list_filter(request))
-        return [*filters, "organization"] if request.user.is_superuser else filters
+class AlertsAdmin(ReadOnlyAdmin):
+    """The alerts pages: scoped to the organization like every console page; their actions
+    go through the alerts services one row at a time."""
 
     def _each(self, request, queryset, verb: str, call) -> None:
         context = Context.from_request(request, via="console")
@@ -43,7 +34,7 @@ class OrganizationScopedAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(OrganizationScopedAdmin):
+class AlertAdmin(AlertsAdmin):
     list_display = ["title", "severity_badge", "status", "event_count", "rule", "last_seen"]
     list_filter = ["status", "event_type", "severity"]
     search_fields = ["title", "subject"]
@@ -102,7 +93,7 @@ class AlertAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(OrganizationScopedAdmin):
+class AlertRuleAdmin(AlertsAdmin):
     list_display = ["name", "event_list", "channel_list", "dedup_window_minutes", "is_active"]
     list_filter = ["is_active", "is_default"]
     search_fields = ["name"]
@@ -147,11 +138,8 @@ class AlertRuleAdmin(OrganizationScopedAdmin):
         self._set_active(request, queryset, False)
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyInline):
     model = WebhookDelivery
-    extra = 0
-    can_delete = False
-    max_num = 0
     fields = ["delivery_id", "event", "status", "attempts", "response_status", "latency_ms"]
     readonly_fields = fields
     ordering = ["-created_at"]
@@ -161,7 +149,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(OrganizationScopedAdmin):
+class WebhookAdmin(AlertsAdmin):
     list_display = ["url", "event_list", "is_active", "consecutive_failures", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
@@ -217,7 +205,7 @@ class WebhookAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(OrganizationScopedAdmin):
+class WebhookDeliveryAdmin(AlertsAdmin):
     list_display = [
         "delivery_id",
         "webhook",

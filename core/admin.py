@@ -44,11 +44,8 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class JobItemInline(admin.TabularInline):
+class JobItemInline(ReadOnlyInline):
     model = JobItem
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = ["key", "status", "attempts", "result", "error", "updated_at"]
     readonly_fields = fields
     verbose_name = "item"

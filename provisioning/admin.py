@@ -4,7 +4,7 @@ or form that calls the same service as the API (audited with the operator as act
 from django import forms
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.context import Context
 from core.errors import DomainError
 from provisioning import services
@@ -164,13 +164,10 @@ class SubscriberAdmin(ReadOnlyAdmin):
         )
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = ProvisioningEvent
     fields = ["kind", "created_at", "published_at", "payload"]
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(ProvisioningRequest)

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.console import ConsoleAdmin
 from core.context import Context
 from core.humanize import human_ago, human_bytes, human_count, human_datetime
@@ -19,11 +19,8 @@ def amount(quota_type: str, value) -> str:
     return human_bytes(value) if quota_type == QuotaType.DATA else f"{human_count(value)} SMS"
 
 
-class TopUpOrderInline(admin.TabularInline):
+class TopUpOrderInline(ReadOnlyInline):
     model = TopUpOrder
-    extra = 0
-    max_num = 0
-    can_delete = False
     fields = ["sequence", "status", "order_number", "sent_at", "settled_at", "error"]
     readonly_fields = fields
 

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyInline
 from core.console import ConsoleAdmin, describe_failure, run_operation
 from core.context import Context
 from core.dashboard import Chart, Series
@@ -762,13 +763,10 @@ def gauge(quota: Quota | None, quota_type: QuotaType, sim: Sim) -> dict:
     }
 
 
-class RecentEventsInline(admin.TabularInline):
+class RecentEventsInline(ReadOnlyInline):
     model = SimEvent
     fields = ["occurred_at", "event_type", "severity", "source", "description"]
     readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(SimEvent)
