@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 
 from core.crypto import EncryptedTextField
+from core.humanize import human_amount
 
 AMOUNT = {"max_digits": 19, "decimal_places": 7}
 
@@ -204,7 +205,10 @@ class Payment(LedgerSubmission):
         indexes = [models.Index(fields=["organization", "status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.payment_type} {self.amount} {self.asset_code} ({self.status})"
+        amount = human_amount(self.amount, self.asset_code)
+        return (
+            f"{self.get_payment_type_display()} of {amount} ({self.get_status_display().lower()})"
+        )
 
 
 class PaymentEvent(models.Model):
