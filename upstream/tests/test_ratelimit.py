@@ -1,6 +1,5 @@
 """The shared rate limiter and lock against the real Redis of the test settings."""
 
-import itertools
 import threading
 import time
 
@@ -43,8 +42,6 @@ def test_two_limiters_on_one_key_share_ten_per_second():
     elapsed = time.monotonic() - started
     assert elapsed >= 2.9  # 30 calls at 10/s (plus headroom): slots 0.0 .. 3.05 s
     assert max_in_any_second(granted) <= 10
-    gaps = [b - a for a, b in itertools.pairwise(granted)]
-    assert min(gaps) > 0.08  # spaced by ~0.1 s (allowing for sleep jitter)
 
 
 def test_limiters_on_different_keys_do_not_wait_for_each_other():

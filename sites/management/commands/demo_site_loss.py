@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_organization_argument(parser)
-        parser.add_argument("--site", required=True, help="The site's code (SITE007).")
+        parser.add_argument("--site", help="The site's code (SITE007); required.")
         parser.add_argument(
             "--share", type=float, default=0.75, help="Share of its SIMs lost (0.75)."
         )
@@ -40,6 +40,8 @@ class Command(BaseCommand):
         if not 0 < options["share"] <= 1:
             raise CommandError("--share is a fraction of the site's SIMs: above 0, at most 1.")
         organization = organization_option(options["organization"] or "demo")
+        if not options["site"]:
+            raise CommandError("Name the site with --site CODE (SITE007).")
         site = Site.objects.filter(organization=organization, code=options["site"]).first()
         if site is None:
             raise CommandError(f"{organization.slug} has no site {options['site']}.")
