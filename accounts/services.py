@@ -23,7 +23,15 @@ from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
 from accounts.selectors import KEY_USES_KEY, find_user_for_login, live_api_keys
 from core.context import SYSTEM, Context
-from core.degraded import CACHE_ERRORS, cache_get, cache_is_down, cache_set, mark_cache_down
+from core.degraded import (
+    CACHE_ERRORS,
+    cache_get,
+    cache_is_down,
+    cache_set,
+    mark_cache_down,
+    redis_client,
+    redis_key,
+)
 from core.errors import Conflict, InvalidInput
 
 API_KEY_PREFIX = "sk_live_"
@@ -394,14 +402,9 @@ def record_api_key_use(api_key: APIKey) -> None:
 
     With Redis down the use is written to the database at once (the tally must not be lost,
     and a failing counter must not fail the request)."""
-    uses_key = KEY_USES_KEY.format(api_key.prefix)
     if not cache_is_down():
         try:
-            try:
-                cache.incr(uses_key)
-            except ValueError:  # first use since the last flush
-                cache.set(uses_key, 1, timeout=None)
-            if cache.add(KEY_FLUSH_LOCK.format(api_key.prefix), 1, timeout=60):
+            if _count_api_key_use(api_key.prefix):
                 flush_api_key_uses(api_key.prefix)
             return
         except CACHE_ERRORS as exc:
@@ -409,6 +412,25 @@ def record_api_key_use(api_key: APIKey) -> None:
     APIKey.objects.filter(prefix=api_key.prefix).update(
         usage_count=F("usage_count") + 1, last_used_at=timezone.now()
     )
+
+
+def _count_api_key_use(prefix: str) -> bool:
+    """Count one use and try to take the minute's flush lock, in one round trip to Redis;
+    whether the lock was taken (then this request writes the tally)."""
+    uses_key, lock_key = KEY_USES_KEY.format(prefix), KEY_FLUSH_LOCK.format(prefix)
+    client = redis_client()
+    if client is None:  # embedded mode's file cache
+        try:
+            cache.incr(uses_key)
+        except ValueError:  # first use since the last flush
+            cache.set(uses_key, 1, timeout=None)
+        return cache.add(lock_key, 1, timeout=60)
+    # INCR starts a missing tally at 1 (no expiry), as cache.set(uses_key, 1) did; SET NX EX is
+    # cache.add's lock. The cache reads both back (integers are stored as plain numbers).
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(redis_key(uses_key))
+    pipe.set(redis_key(lock_key), 1, nx=True, ex=60)
+    return bool(pipe.execute()[1])
 
 
 def flush_api_key_uses(prefix: str) -> None:

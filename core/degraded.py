@@ -94,3 +94,19 @@ def cache_set(key: str, value: Any, timeout: float | None, *, alias: str = "defa
         mark_cache_down(alias, exc)
         return False
     return True
+
+
+def redis_client(alias: str = "default"):
+    """The raw Redis client behind the cache ``alias`` (for pipelines and scripts that save
+    round trips), or None when the cache is not Redis (embedded mode's file cache)."""
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection(alias)
+    except (ImportError, NotImplementedError):
+        return None
+
+
+def redis_key(key: str, alias: str = "default") -> str:
+    """The Redis key the cache ``alias`` stores ``key`` under (its prefix and version)."""
+    return str(caches[alias].client.make_key(key))

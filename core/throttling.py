@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from core.degraded import CACHE_ERRORS, cache_is_down, mark_cache_down
+from core.degraded import CACHE_ERRORS, cache_is_down, mark_cache_down, redis_client
 from core.net import client_address
 
 # One round trip for all windows of a request: count, and start the window on the first hit.
@@ -62,12 +62,7 @@ _scripts: dict[int, object] = {}
 
 
 def _redis_client():
-    try:
-        from django_redis import get_redis_connection
-
-        return get_redis_connection("default")
-    except (ImportError, NotImplementedError):
-        return None
+    return redis_client()
 
 
 class LocalWindows:

@@ -27,8 +27,15 @@ _pending_bumps: set = set()
 _pending_lock = threading.Lock()
 
 
-def version(organization_id) -> int:
-    return cache.get_or_set(_VERSION_KEY.format(organization_id), 1, timeout=None)
+def version(organization_id, seen: dict | None = None) -> int:
+    """The organization's version; ``seen`` (one request's) keeps it for the request's other
+    keys, so a request reads it once (its cached page and its list's total)."""
+    if seen is not None and organization_id in seen:
+        return seen[organization_id]
+    current = cache.get_or_set(_VERSION_KEY.format(organization_id), 1, timeout=None)
+    if seen is not None:
+        seen[organization_id] = current
+    return current
 
 
 def _bump(organization_id) -> None:
@@ -60,32 +67,32 @@ def _make_pending_bumps() -> None:
             _pending_bumps.discard(organization_id)
 
 
-def generation(organization_id) -> str | None:
+def generation(organization_id, seen: dict | None = None) -> str | None:
     """The organization's current version as a key part for other caches of its SIM reads
     (the list's counts, ``core.pagination``); None while Redis cannot serve them."""
     if cache_is_down():
         return None
     try:
         _make_pending_bumps()
-        return f"sims:{organization_id}:{version(organization_id)}"
+        return f"sims:{organization_id}:{version(organization_id, seen)}"
     except CACHE_ERRORS as exc:
         mark_cache_down(error=exc)
         return None
 
 
-def key_for(kind: str, organization_id, *parts: str) -> str:
+def key_for(kind: str, organization_id, *parts: str, seen: dict | None = None) -> str:
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-    return f"sims:{kind}:{organization_id}:{version(organization_id)}:{digest}"
+    return f"sims:{kind}:{organization_id}:{version(organization_id, seen)}:{digest}"
 
 
-def cached(kind: str, organization_id, path: str, ttl: int, compute):
+def cached(kind: str, organization_id, path: str, ttl: int, compute, seen: dict | None = None):
     """The cached answer for ``path``, or ``compute()`` (stored for ``ttl`` seconds); straight
     from ``compute()`` while Redis is unreachable."""
     if cache_is_down():
         return compute()
     try:
         _make_pending_bumps()
-        key = key_for(kind, organization_id, path)
+        key = key_for(kind, organization_id, path, seen=seen)
         data = cache.get(key)
     except CACHE_ERRORS as exc:
         mark_cache_down(error=exc)

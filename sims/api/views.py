@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -72,9 +73,15 @@ class SimViewSet(FleetViewSet):
             return SimDetailSerializer
         return SimSerializer
 
-    def get_object(self) -> Sim:
-        iccid = normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before any lookup
-        sim = get_object_or_404(self.get_queryset().select_related("organization"), iccid=iccid)
+    def get_object(self, iccid: str | None = None, related=("organization",)) -> Sim:
+        """The SIM of the path (its organization with it, for the writes' services; a read that
+        needs none passes ``related=()``)."""
+        if iccid is None:
+            iccid = normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before any lookup
+        queryset = self.get_queryset()
+        if related:  # select_related() with no field would follow every foreign key
+            queryset = queryset.select_related(*related)
+        sim = get_object_or_404(queryset, iccid=iccid)
         self.check_object_permissions(self.request, sim)
         return sim
 
@@ -85,8 +92,18 @@ class SimViewSet(FleetViewSet):
         if user.is_superuser:
             return compute()
         return sim_cache.cached(
-            kind, user.organization_id, self.request.get_full_path(), ttl, compute
+            kind,
+            user.organization_id,
+            self.request.get_full_path(),
+            ttl,
+            compute,
+            seen=self.cache_versions,
         )
+
+    @cached_property
+    def cache_versions(self) -> dict:
+        """The read cache's versions this request has read (one view instance per request)."""
+        return {}
 
     def list(self, request, *args, **kwargs):
         def compute():
@@ -102,18 +119,18 @@ class SimViewSet(FleetViewSet):
         user = self.request.user
         if user.is_superuser or user.organization_id is None:
             return None
-        return sim_cache.generation(user.organization_id)
+        return sim_cache.generation(user.organization_id, seen=self.cache_versions)
 
     def retrieve(self, request, *args, **kwargs):
         """The cache first: its keys are the caller's organization's, and an answer is stored
         there only after the scoped lookup found the SIM in that organization, so a hit needs
         no query and another organization's caller never reaches it (404 from the lookup)."""
-        normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before the cache
+        iccid = normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before the cache
         return Response(
             self.cached(
                 "detail",
                 sim_cache.DETAIL_TTL,
-                lambda: SimDetailSerializer(self.get_object()).data,
+                lambda: SimDetailSerializer(self.get_object(iccid, related=())).data,
             )
         )
 

@@ -1,14 +1,18 @@
 """The SIM reads' cold-path shapes (issue 19): the cached detail answers from the cache alone,
 never to another organization, and list totals cached per organization version stay exact."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from core import fastread
+from core.renderers import EnvelopeJSONRenderer
 from sims import cache as sim_cache
 from sims.api.serializers import SimDetailSerializer, SimSerializer
 from sims.models import Sim
@@ -82,3 +86,68 @@ def test_an_evaluated_page_keeps_its_objects(organization):
     loaded = list(page)
     loaded[0].label = "changed in memory"
     assert SimSerializer(page, many=True).data[0]["label"] == "changed in memory"
+
+
+def test_an_uncached_detail_is_one_query_without_the_organization_and_answers_as_drf(
+    organization, settings
+):
+    sim = SimFactory(
+        organization=organization,
+        metadata={"k": "v"},
+        tags=["a", "b"],
+        data_quota_remaining_bytes=5,
+        data_quota_total_bytes=10,
+    )
+    client = client_of(UserFactory(organization=organization, role=Role.VIEWER))
+    sim_cache.invalidate(organization.pk)
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(f"/api/v1/sims/{sim.iccid}?_nc=1")
+    assert answer.status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "sims_sim"' in q["sql"]]
+    assert len(reads) == 1 and "JOIN" not in reads[0]  # no organization fetched with it
+    fresh = Sim.objects.get(pk=sim.pk)
+    # The same bytes as the object's answer through DRF's own path.
+    assert json.dumps(answer.json()["data"]) == json.dumps(drf_answer(fresh))
+
+
+def drf_answer(sim) -> dict:
+    serializer = SimDetailSerializer(sim)
+    return json.loads(
+        EnvelopeJSONRenderer().render(
+            serializers.ModelSerializer.to_representation(serializer, sim)
+        )
+    )
+
+
+def test_an_uncached_detail_of_another_organization_or_none_is_404(
+    organization, other_organization
+):
+    theirs = SimFactory(organization=other_organization)
+    client = client_of(UserFactory(organization=organization, role=Role.ADMIN))
+    missing = client.get(f"/api/v1/sims/{theirs.iccid}?_nc=2")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+    unknown = client.get("/api/v1/sims/8988228999999999999?_nc=3")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == missing.json()["error"]["message"]
+
+
+def test_a_view_whose_permissions_look_at_objects_fetches_the_object(organization, monkeypatch):
+    from rest_framework.permissions import BasePermission
+
+    from sims.api.views import SimViewSet
+
+    seen = []
+
+    class LooksAtObjects(BasePermission):
+        def has_object_permission(self, request, view, obj):
+            seen.append(obj)
+            return True
+
+    monkeypatch.setattr(
+        SimViewSet, "permission_classes", [*SimViewSet.permission_classes, LooksAtObjects]
+    )
+    sim = SimFactory(organization=organization)
+    client = client_of(UserFactory(organization=organization, role=Role.VIEWER))
+    assert client.get(f"/api/v1/sims/{sim.iccid}?_nc=4").status_code == 200
+    assert [obj.pk for obj in seen] == [sim.pk]
