@@ -4,6 +4,7 @@ allowed values, ``search``, and seed 001's ``sort_by``/``sort_order``."""
 import datetime as dt
 
 import django_filters
+import django_filters.filterset
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
@@ -27,10 +28,54 @@ class FilterBackend(DjangoFilterBackend):
     choice filter of every app says what it accepts without writing it again."""
 
     def filter_queryset(self, request, queryset, view):
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
             return queryset
+        names = _unfiltered_without(filterset_class)
+        if names is not None and not any(key.startswith(names) for key in request.query_params):
+            # No parameter any of its filters reads: the filterset would answer the queryset
+            # as it is (a valid empty form, every filter skipped); building its form and
+            # copying its filters is most of a plain list's filtering cost.
+            return queryset.all()
+        filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         return filtered(filterset)
+
+
+_BASE_FILTERSET = django_filters.filterset.BaseFilterSet
+_FILTERSET_HOOKS = ("__init__", "is_valid", "errors", "form", "qs", "filter_queryset")
+_unfiltered_names: dict = {}
+
+
+def _unfiltered_without(filterset_class) -> tuple[str, ...] | None:
+    """The names whose parameters (``name``, or ``name`` and a suffix, as django-filter's
+    widgets read them) the filterset reads, when it is one that without any of them answers
+    its queryset unchanged: django-filter's own behaviour, no required filter, and filters
+    and widgets that skip an empty value (django-filter's, ``UtcIsoDateTimeFilter``). None
+    when it is not, or cannot be told: then the filterset always runs."""
+    try:
+        return _unfiltered_names[filterset_class]
+    except KeyError:
+        pass
+    names = tuple(filterset_class.base_filters)
+    plain = all(
+        getattr(filterset_class, hook) is getattr(_BASE_FILTERSET, hook)
+        for hook in _FILTERSET_HOOKS
+    ) and all(_skips_empty(one) for one in filterset_class.base_filters.values())
+    _unfiltered_names[filterset_class] = names if plain and names else None
+    return _unfiltered_names[filterset_class]
+
+
+def _skips_empty(one) -> bool:
+    kind = type(one)
+    own = kind.filter.__module__.startswith("django_filters.") or kind in _EMPTY_SKIPPING
+    widget = one.extra.get("widget") or getattr(one.field_class, "widget", None)
+    widget_kind = widget if isinstance(widget, type) else type(widget)
+    return (
+        own
+        and not one.extra.get("required")
+        and one.field_class.__module__.startswith(("django.forms.", "django_filters."))
+        and widget_kind.__module__.startswith(("django.forms.", "django_filters."))
+    )
 
 
 def filtered(filterset):
@@ -123,3 +168,7 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
         if value is not None:
             value = value.astimezone(dt.UTC)
         return super().filter(qs, value)
+
+
+# Project filters that, like django-filter's own, leave the queryset alone without a value.
+_EMPTY_SKIPPING = (UtcIsoDateTimeFilter,)
