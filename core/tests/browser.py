@@ -74,7 +74,19 @@ def log_in(browser, live_server, user):
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys(user.username)
     browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+
+
+def submit(browser, element):
+    """Click ``element`` (a button that loads another page) and wait for that page: the one
+    it leaves is already "ready", so waiting for readiness alone could read the old page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
     wait_ready(browser)
 
 

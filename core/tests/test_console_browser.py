@@ -14,6 +14,7 @@ from core.tests.browser import (
     log_in,
     messages_shown,
     shoot,
+    submit,
     wait_ready,
 )
 
@@ -100,20 +101,18 @@ def test_an_operator_runs_the_fleet_from_the_console(
     shoot(browser, "03-sim-page")
 
     # A top-up from the page: confirm, then the outcome.
-    browser.find_element(By.NAME, "do-topup").click()
+    submit(browser, browser.find_element(By.NAME, "do-topup"))
     assert "Top up for SIM" in browser.find_element(By.ID, "confirm-operation").text
     shoot(browser, "04-topup-confirmation")
-    browser.find_element(By.NAME, "confirm").click()
-    wait_ready(browser)
+    submit(browser, browser.find_element(By.NAME, "confirm"))
     shown = messages_shown(browser)
     assert any("completed" in m.lower() for m in shown), shown
     assert TopUp.objects.filter(sim=sim, source="admin", status="completed").count() == 1
     shoot(browser, "05-topup-done")
 
     # A reset from the page.
-    browser.find_element(By.NAME, "do-reset").click()
-    browser.find_element(By.NAME, "confirm").click()
-    wait_ready(browser)
+    submit(browser, browser.find_element(By.NAME, "do-reset"))
+    submit(browser, browser.find_element(By.NAME, "confirm"))
     assert any("reset requested" in m.lower() for m in messages_shown(browser))
     assert ConnectivityReset.objects.filter(sim=sim).count() == 1
     shoot(browser, "06-reset-done")
