@@ -221,6 +221,7 @@ def main() -> None:
             RATE_LIMIT_ENABLED="true",
             RATE_LIMIT_PER_MINUTE=10**9,
             RATE_LIMIT_PER_HOUR=10**9,
+            PMNL_SUBSCRIBER_RATE_PER_MINUTE=10**9,
             SECURE_SSL_REDIRECT="false",
             WEB_CONCURRENCY=args.workers,
         )
@@ -233,59 +234,74 @@ def main() -> None:
         headers = {"X-API-Key": ids["key"]}
         rng = random.Random(19)
 
-        with gunicorn_from_config(env, args.workers) as (url, pid):
-            sync_env = {**env, "ONENCE_BASE_URL": f"{url}/sim/1nce/management-api"}
-            synced = []
-            try:
-                manage(sync_env, "simulate_1nce", "seed", "--sims", "20", "--days", "3")
-                manage(sync_env, "sync_sims", "--organization", "bench", "-v", "0")
-                synced = json.loads(manage(env, "shell", "-c", SYNCED).strip().splitlines()[-1])
-            except (RuntimeError, ValueError) as exc:
-                print(f"(no simulator SIMs for usage and quotas: {str(exc)[:200]})")
-            driver = (
-                "wrk"
-                if wrk_load(url, ["/health/live"], headers={}, seconds=1, concurrency=1)
-                else "python"
-            )
+        # The upstream simulators run in a server of their own: the measured one calls them as
+        # it would call 1NCE and PMNL, and its CPU is its own (served by itself, its threads
+        # would wait on themselves under load).
+        with served(env, "--workers", "1", "--threads", "8", health="/health/live") as (
+            upstream,
+            _,
+        ):
+            env = {
+                **env,
+                "ONENCE_BASE_URL": f"{upstream}/sim/1nce/management-api",
+                "PMNL_BASE_URL": f"{upstream}/sim/pmnl/v5",
+                "HORIZON_URL": f"{upstream}/sim/horizon",
+            }
+            run(env, ids, headers, rng, args)
+
+
+def run(env: dict, ids: dict, headers: dict, rng: random.Random, args) -> None:
+    """Every family against the app served as production serves it, upstreams at ``env``'s."""
+    with gunicorn_from_config(env, args.workers) as (url, pid):
+        synced = []
+        try:
+            manage(env, "simulate_1nce", "seed", "--sims", "20", "--days", "3")
+            manage(env, "sync_sims", "--organization", "bench", "-v", "0")
+            synced = json.loads(manage(env, "shell", "-c", SYNCED).strip().splitlines()[-1])
+        except (RuntimeError, ValueError) as exc:
+            print(f"(no simulator SIMs for usage and quotas: {str(exc)[:200]})")
+        driver = (
+            "wrk"
+            if wrk_load(url, ["/health/live"], headers={}, seconds=1, concurrency=1)
+            else "python"
+        )
+        print(
+            f"gunicorn from config/gunicorn.py, {args.workers} workers, {args.concurrency} "
+            f"connections, driver {driver}, auth and rate limiting on"
+        )
+        floor = measure(url, pid, lambda i: "/health/live", 1, args, headers)
+        print(
+            f"{'family':<20} {'read':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'cpu ms/req':>10} {'x floor':>8}  errors"
+        )
+
+        def show(name, kind, row):
+            ratio = row["cpu_ms"] / floor["cpu_ms"]
             print(
-                f"gunicorn from config/gunicorn.py, {args.workers} workers, {args.concurrency} "
-                f"connections, driver {driver}, auth and rate limiting on"
-            )
-            floor = measure(url, pid, lambda i: "/health/live", 1, args, headers)
-            print(
-                f"{'family':<20} {'read':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-                f"{'cpu ms/req':>10} {'x floor':>8}  errors"
+                f"{name:<20} {kind:<9} {row['rps']:>7.0f} {row['p50']:>7.1f} "
+                f"{row['p99']:>7.1f} {row['cpu_ms']:>10.2f} {ratio:>8.1f}  {row['errors']}",
+                flush=True,
             )
 
-            def show(name, kind, row):
-                ratio = row["cpu_ms"] / floor["cpu_ms"]
-                print(
-                    f"{name:<20} {kind:<9} {row['rps']:>7.0f} {row['p50']:>7.1f} "
-                    f"{row['p99']:>7.1f} {row['cpu_ms']:>10.2f} {ratio:>8.1f}  {row['errors']}",
-                    flush=True,
-                )
-
-            show("/health/live", "floor", floor)
-            only = {name.strip() for name in args.only.split(",") if name.strip()}
-            for name, (cached, uncached) in families(ids, synced, args.sims, rng).items():
-                if only and name not in only:
-                    continue
-                probe = requests.get(url + cached[0], headers=headers, timeout=30)
-                if probe.status_code != 200:
-                    print(f"{name:<20} skipped: {cached[0]} answered {probe.status_code}")
-                    continue
-                for path in cached:  # warm the read cache
-                    requests.get(url + path, headers=headers, timeout=30)
-                show(
-                    name,
-                    "cached",
-                    measure(
-                        url, pid, lambda i, c=cached: c[i % len(c)], len(cached), args, headers
-                    ),
-                )
-                show(name, "uncached", measure(url, pid, uncached, 20_000, args, headers))
-            floor = measure(url, pid, lambda i: "/health/live", 1, args, headers)
-            show("/health/live", "again", floor)
+        show("/health/live", "floor", floor)
+        only = {name.strip() for name in args.only.split(",") if name.strip()}
+        for name, (cached, uncached) in families(ids, synced, args.sims, rng).items():
+            if only and name not in only:
+                continue
+            probe = requests.get(url + cached[0], headers=headers, timeout=30)
+            if probe.status_code != 200:
+                print(f"{name:<20} skipped: {cached[0]} answered {probe.status_code}")
+                continue
+            for path in cached:  # warm the read cache
+                requests.get(url + path, headers=headers, timeout=30)
+            show(
+                name,
+                "cached",
+                measure(url, pid, lambda i, c=cached: c[i % len(c)], len(cached), args, headers),
+            )
+            show(name, "uncached", measure(url, pid, uncached, 20_000, args, headers))
+        floor = measure(url, pid, lambda i: "/health/live", 1, args, headers)
+        show("/health/live", "again", floor)
 
 
 if __name__ == "__main__":

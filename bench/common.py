@@ -79,8 +79,12 @@ APPLICATION = "config.wsgi:application"
 @contextmanager
 def served(env: dict, *options: str, health: str = "/health"):
     """gunicorn serving the app with ``options`` on a free loopback port until the block ends;
-    yields its URL and the master's pid (its workers are the master's children)."""
+    yields its URL and the master's pid (its workers are the master's children). Unless
+    ``env`` sets ``SITE_URL``, the server is its own site: the simulators it serves are its
+    upstreams (a quota read live from the 1NCE simulator, say)."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**env, "SITE_URL": env.get("SITE_URL") or url}
     process = subprocess.Popen(  # noqa: S603
         [
             PYTHON,
@@ -96,7 +100,6 @@ def served(env: dict, *options: str, health: str = "/health"):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
             try:
