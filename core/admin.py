@@ -6,9 +6,8 @@ from core.humanize import human_ago, human_datetime, human_duration
 from core.models import Job, JobItem, TaskRun
 
 
-class ReadOnlyAdmin(ConsoleAdmin):
-    """For records the product writes and nobody edits (mirrors, logs, bookkeeping): they are
-    listed and shown, never added, changed or deleted from the console."""
+class NeverEdited:
+    """Never added, changed or deleted from the console (a page or an inline)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -20,7 +19,12 @@ class ReadOnlyAdmin(ConsoleAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(NeverEdited, ConsoleAdmin):
+    """For records the product writes and nobody edits (mirrors, logs, bookkeeping): they are
+    listed and shown, never added, changed or deleted from the console."""
+
+
+class ReadOnlyInline(NeverEdited, admin.TabularInline):
     """Records shown under their parent's page (a timeline, events, evidence): seen by whoever
     may view the parent, whose page is already scoped to their organization (Django's own
     check wants a model permission no organization's staff hold, and hid them), and never
@@ -33,15 +37,6 @@ class ReadOnlyInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         parent = self.admin_site._registry.get(self.parent_model)
         return parent is not None and parent.has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class JobItemInline(ReadOnlyInline):

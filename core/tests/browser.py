@@ -106,6 +106,22 @@ def open_page(browser, live_server, url: str):
     wait_ready(browser)
 
 
+def assert_hidden(browser, live_server, *, changelist: str, change: str, secret: str, shot: str):
+    """Another organization's staff user (logged in) finds no row on ``changelist`` and is sent
+    home from ``change`` (a row's page): ``secret`` (a text of that row) shows on neither.
+    Screenshots ``<shot>-list`` and ``<shot>-page``."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, live_server, changelist)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert secret not in browser.page_source
+    shoot(browser, f"{shot}-list")
+    open_page(browser, live_server, change)
+    assert secret not in browser.page_source
+    assert browser.current_url.rstrip("/").endswith("/admin")
+    shoot(browser, f"{shot}-page")
+
+
 def shoot(browser, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     height = browser.execute_script("return document.body.scrollHeight")

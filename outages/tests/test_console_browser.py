@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
 from core.context import Context
-from core.tests.browser import BROWSER_MARKS, chart_points, log_in, open_page, shoot
+from core.tests.browser import BROWSER_MARKS, assert_hidden, chart_points, log_in, open_page, shoot
 from outages import services
 
 pytestmark = BROWSER_MARKS
@@ -137,16 +137,14 @@ def test_a_staff_user_of_another_organization_sees_no_outage(browser, live_serve
     active = browser.find_element(By.CSS_SELECTOR, '[data-panel="outages.active"]')
     assert active.find_element(By.CSS_SELECTOR, ".console-stat .value").text == "0"
 
-    open_page(browser, live_server, reverse("admin:outages_outage_changelist"))
-    assert not browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
-    assert "Berlin Mitte tower" not in browser.page_source
-    shoot(browser, "outages-06-other-organization-list")
-
-    violated = outages["violated"]
-    open_page(browser, live_server, reverse("admin:outages_outage_change", args=[violated.pk]))
-    assert "Berlin Mitte tower" not in browser.page_source
-    assert browser.current_url.rstrip("/").endswith("/admin")
-    shoot(browser, "outages-07-other-organization-outage-page")
+    assert_hidden(
+        browser,
+        live_server,
+        changelist=reverse("admin:outages_outage_changelist"),
+        change=reverse("admin:outages_outage_change", args=[outages["violated"].pk]),
+        secret="Berlin Mitte tower",
+        shot="outages-06-other-organization",
+    )
 
     open_page(browser, live_server, reverse("admin:outages_slaresult_changelist"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
-from core.tests.browser import BROWSER_MARKS, chart_points, log_in, open_page, shoot
+from core.tests.browser import BROWSER_MARKS, assert_hidden, chart_points, log_in, open_page, shoot
 from payments.models import LedgerStatus
 from payments.services import SlaResult, create_wallet, settle_sla_result
 from payments.tests.factories import PaymentFactory, WalletFactory
@@ -193,21 +193,19 @@ def test_a_staff_user_of_another_organization_sees_no_payment(browser, live_serv
     shoot(browser, "payments-06-other-organization-dashboard")
 
     reward = settled["reward"].payment
-    open_page(browser, live_server, reverse("admin:payments_payment_changelist"))
-    assert not browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
-    assert reward.transaction_hash not in browser.page_source
-    shoot(browser, "payments-07-other-organization-list")
-
-    open_page(browser, live_server, reverse("admin:payments_payment_change", args=[reward.pk]))
-    assert reward.transaction_hash not in browser.page_source
-    assert browser.current_url.rstrip("/").endswith("/admin")
-
-    open_page(browser, live_server, reverse("admin:payments_wallet_changelist"))
-    assert settled["wallet"].public_key not in browser.page_source
-    open_page(
+    assert_hidden(
         browser,
         live_server,
-        reverse("admin:payments_wallet_change", args=[settled["wallet"].pk]),
+        changelist=reverse("admin:payments_payment_changelist"),
+        change=reverse("admin:payments_payment_change", args=[reward.pk]),
+        secret=reward.transaction_hash,
+        shot="payments-07-other-organization-payment",
     )
-    assert settled["wallet"].public_key not in browser.page_source
-    shoot(browser, "payments-08-other-organization-wallet-page")
+    assert_hidden(
+        browser,
+        live_server,
+        changelist=reverse("admin:payments_wallet_changelist"),
+        change=reverse("admin:payments_wallet_change", args=[settled["wallet"].pk]),
+        secret=settled["wallet"].public_key,
+        shot="payments-08-other-organization-wallet",
+    )

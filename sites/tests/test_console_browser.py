@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
-from core.tests.browser import BROWSER_MARKS, log_in, open_page, shoot
+from core.tests.browser import BROWSER_MARKS, assert_hidden, log_in, open_page, shoot
 from sims.tests.factories import SimFactory
 from sites.models import SiteOutage
 
@@ -106,20 +106,16 @@ def test_an_operator_reads_sites_their_sims_and_outage(browser, live_server, sit
 
 
 def test_a_staff_user_of_another_organization_sees_no_site(browser, live_server, site_down):
-    from selenium.webdriver.common.by import By
-
     outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
     log_in(browser, live_server, outsider)
-    open_page(browser, live_server, reverse("admin:sites_site_changelist"))
-    assert not browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
-    assert "BER-A" not in browser.page_source
-    shoot(browser, "sites-05-other-organization-list")
-
-    site = site_down["site"]
-    open_page(browser, live_server, reverse("admin:sites_site_change", args=[site.pk]))
-    assert "Berlin tower A" not in browser.page_source
-    assert browser.current_url.rstrip("/").endswith("/admin")
-    shoot(browser, "sites-06-other-organization-site-page")
+    assert_hidden(
+        browser,
+        live_server,
+        changelist=reverse("admin:sites_site_changelist"),
+        change=reverse("admin:sites_site_change", args=[site_down["site"].pk]),
+        secret="BER-A",
+        shot="sites-05-other-organization",
+    )
 
     open_page(
         browser,
