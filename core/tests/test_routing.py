@@ -2,6 +2,7 @@
 ``config/urls.py`` includes the apps' urls in: four apps route under ``/sims/`` and none of
 their ``{iccid}`` routes may take another's fixed path (``/sims/topup``, ``/sims/limits``)."""
 
+import sys
 import types
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from django.urls import Resolver404, include, path, resolve
 
 from config import urls as config_urls
 from core.identifiers import SIMS_FIXED_PATHS
+from core.routers import area
 from core.views import ApiNotFoundView
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "endpoints.tsv"
@@ -109,3 +111,20 @@ def test_a_malformed_iccid_still_reaches_the_view_that_answers_400(bad_path, app
         match = resolve(bad_path, urlconf=urlconf_with(order))
         assert view_app(match) == app
         assert "iccid" in match.kwargs
+
+
+def test_an_area_is_entered_only_for_the_first_segments_it_serves():
+    outages = area("outages.api.urls")
+
+    for entered in ("outages", "outages/", "outages/OUT000001", "sla/configs", "reports/sla"):
+        assert outages.pattern.match(entered), entered
+    for passed_by in ("sims", "outagesx", "slab/configs", "wallets/create", ""):
+        assert not outages.pattern.match(passed_by), passed_by
+
+
+def test_an_area_with_a_pattern_of_no_literal_head_is_always_entered(monkeypatch):
+    module = types.ModuleType("headless_urls")
+    module.urlpatterns = [path("<str:anything>/detail", ApiNotFoundView.as_view())]
+    monkeypatch.setitem(sys.modules, "headless_urls", module)
+
+    assert area("headless_urls").pattern.match("whatever/detail")
