@@ -1,8 +1,8 @@
 import re
 from importlib import import_module
 
-from django.urls import include, path, re_path
-from django.urls.resolvers import RegexPattern, RoutePattern
+from django.urls import include
+from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
 from rest_framework.routers import SimpleRouter
 
 
@@ -14,19 +14,31 @@ class FleetRouter(SimpleRouter):
         self.trailing_slash = "/?"
 
 
-def area(module: str):
-    """``include(module)`` at the root of the API, tried only for paths whose first segment is
-    one its patterns begin with (a zero-width look-ahead, so nothing of the path is consumed).
+class AreaPattern(RoutePattern):
+    """The empty route of an area's include that lets in only paths whose first segment is one
+    of ``heads``. It reads as the empty route (``str()``, reversing, the schema's paths)."""
+
+    def __init__(self, heads):
+        super().__init__("", is_endpoint=False)
+        self.heads = frozenset(heads)
+
+    def match(self, path):
+        if path.partition("/")[0] not in self.heads:
+            return None
+        return super().match(path)
+
+
+def area(module: str) -> URLResolver:
+    """``include(module)`` at the root of the API, entered only by paths whose first segment is
+    one its patterns begin with.
 
     Django tries patterns in turn and an area that fails costs every pattern it holds: without
     this, a path of the last area paid for all the others'. An area with a pattern that does
-    not begin with a literal segment is included as it is."""
-    patterns = import_module(module).urlpatterns
-    heads = {_first_segment(pattern.pattern) for pattern in patterns}
-    if not heads or None in heads:
-        return path("", include(module))
-    alternatives = "|".join(re.escape(head) for head in sorted(heads))
-    return re_path(rf"^(?=(?:{alternatives})(?:/|$))", include(module))
+    not begin with a literal segment is entered by every path."""
+    urlconf, app_name, namespace = include(module)
+    heads = {_first_segment(pattern.pattern) for pattern in import_module(module).urlpatterns}
+    pattern = RoutePattern("", is_endpoint=False) if None in heads else AreaPattern(heads)
+    return URLResolver(pattern, urlconf, app_name=app_name, namespace=namespace)
 
 
 _LITERAL_HEAD = re.compile(r"\^?([A-Za-z0-9_-]+)(?:/|\$|$)")

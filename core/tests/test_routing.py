@@ -117,9 +117,10 @@ def test_an_area_is_entered_only_for_the_first_segments_it_serves():
     outages = area("outages.api.urls")
 
     for entered in ("outages", "outages/", "outages/OUT000001", "sla/configs", "reports/sla"):
-        assert outages.pattern.match(entered), entered
+        assert outages.pattern.match(entered) == (entered, (), {}), entered
     for passed_by in ("sims", "outagesx", "slab/configs", "wallets/create", ""):
-        assert not outages.pattern.match(passed_by), passed_by
+        assert outages.pattern.match(passed_by) is None, passed_by
+    assert str(outages.pattern) == ""  # what the schema and reverse() see
 
 
 def test_an_area_with_a_pattern_of_no_literal_head_is_always_entered(monkeypatch):
