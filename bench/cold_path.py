@@ -65,7 +65,13 @@ SmsMessage.objects.bulk_create(
                message=f"bench message {i}", created_at=now - timedelta(minutes=i))
     for i in range(2000)
 )
-subscribers = SubscriberFactory.create_batch(300, organization=org)
+SubscriberFactory.create_batch(300, organization=org)
+# A subscriber's detail is read from PMNL (seed 003): the PMNL simulator holds these.
+from django.conf import settings
+from simulators.pmnl.testing import register_account, seed_subscribers
+register_account(client_id=settings.PMNL_CLIENT_ID, client_secret=settings.PMNL_CLIENT_SECRET,
+                 api_key=settings.PMNL_API_KEY)
+upstream_subscribers = seed_subscribers(client_id=settings.PMNL_CLIENT_ID, count=300)
 outages = OutageFactory.create_batch(300, organization=org)
 PaymentFactory.create_batch(300, organization=org)
 rule = AlertRule.objects.create(organization=org, name="bench", event_types=["sim.status_changed"])
@@ -78,7 +84,7 @@ sms = list(SmsMessage.objects.filter(organization=org).values_list("sms_id", "si
 print(json.dumps({
     "key": key,
     "sms": sms,
-    "subscribers": [str(s.pk) for s in subscribers],
+    "subscribers": upstream_subscribers,
     "outages": [o.public_id for o in outages],
 }))
 """
@@ -218,6 +224,7 @@ def main() -> None:
         env = bench_env(
             database,
             ONENCE_DEFAULT_ORGANIZATION="bench",
+            PMNL_DEFAULT_ORGANIZATION="bench",
             RATE_LIMIT_ENABLED="true",
             RATE_LIMIT_PER_MINUTE=10**9,
             RATE_LIMIT_PER_HOUR=10**9,
