@@ -248,7 +248,8 @@ def update_outage(
         outage.resolved_at = None
         outage.resolved_at_source = TimestampSource.PERSON
         outage.mttr_minutes = None
-        outage.sla_warned_at = outage.sla_breached_at = None
+        # The watch's flags stay: each is raised once per outage (its event is unique), and
+        # a reopened outage past its threshold is already flagged.
     outage.save()
 
     if changed:

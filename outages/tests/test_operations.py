@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from outages import services
-from outages.models import OutageEvent, RcaAction, SlaReport, TimelineEntry
+from outages.models import Outage, OutageEvent, RcaAction, SlaReport, TimelineEntry
 from outages.tests.factories import OutageFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,28 @@ def test_watch_flags_at_80_percent_and_breach_once_each(organization):
     assert TimelineEntry.objects.filter(outage=breached, kind="sla_breached").count() == 1
     # A minute later the early one reaches 80 %; the others are not flagged again.
     assert services.watch_sla(now=now + timedelta(minutes=1)).warned == [early.public_id]
+
+
+def test_a_reopened_outage_is_not_flagged_twice_and_does_not_stop_the_watch(
+    organization, admin_context
+):
+    now = timezone.now()
+    reopened = OutageFactory(organization=organization, detected_at=now - timedelta(minutes=30))
+    assert services.watch_sla(now=now).breached == [reopened.public_id]
+    services.resolve_outage(outage=reopened, context=admin_context)
+    services.update_outage(outage=reopened, changes={"status": "active"}, context=admin_context)
+    # A row whose flags were cleared after it was flagged (as reopening once did).
+    cleared = OutageFactory(organization=organization, detected_at=now - timedelta(minutes=40))
+    services.watch_sla(now=now)
+    Outage.objects.filter(pk=cleared.pk).update(sla_warned_at=None, sla_breached_at=None)
+    fresh = OutageFactory(organization=organization, detected_at=now - timedelta(minutes=20))
+
+    report = services.watch_sla(now=now + timedelta(minutes=1))
+
+    assert report.warned == [fresh.public_id] and report.breached == [fresh.public_id]
+    for outage in (reopened, cleared):
+        assert OutageEvent.objects.filter(outage=outage, kind="sla.breached").count() == 1
+        assert OutageEvent.objects.filter(outage=outage, kind="sla.warning").count() == 1
 
 
 def test_watch_evaluates_resolved_outages_left_without_result(organization):
