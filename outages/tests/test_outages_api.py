@@ -16,6 +16,7 @@ from core.tests.api import (
     assert_success_envelope,
 )
 from outages import services
+from outages.demo import SEED_POST_BODY
 from outages.models import Outage, OutageEvent, OutageSequence, SlaResult, TimelineEntry
 from outages.tests.factories import OutageFactory
 
@@ -46,16 +47,7 @@ class TestOutageEndpoints(GetObjectCases, ListObjectsCases):
         return {o.public_id for o in objects}
 
 
-SEED_CREATE = {
-    "site_name": "Cell Tower Beta",
-    "site_id": "SITE456",
-    "severity": "high",
-    "description": "Intermittent service degradation",
-    "affected_services": ["4G"],
-    "affected_subscribers": 500,
-    "location": {"latitude": 9.082, "longitude": 8.675},
-    "assigned_to": "user123",
-}
+SEED_CREATE = SEED_POST_BODY  # seed 004's request, as written
 
 
 def test_seed_create_answers_201_and_numbers_per_organization(operator, organization):
