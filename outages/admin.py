@@ -21,7 +21,8 @@ from outages.models import (
     SlaResult,
     TimelineEntry,
 )
-from outages.selectors import result_of, sla_status, terms_in_force
+from outages.selectors import result_of, settlements_of, sla_status, terms_in_force
+from outages.settlement import NOT_SETTLED
 
 SEVERITY_COLOURS = {
     "critical": "#b3261e",
@@ -104,6 +105,7 @@ class OutageAdmin(ConsoleAdmin):
         "assigned_to",
         "created_by",
         "rca_link",
+        "payment",
     ]
     inlines = [TimelineInline]
     actions = ["resolve_selected"]
@@ -164,6 +166,24 @@ class OutageAdmin(ConsoleAdmin):
         return format_html(
             '<a href="../../rootcauseanalysis/{}/change/">{}</a>', rca.pk, rca.category
         )
+
+    @admin.display(description="Payment")
+    def payment(self, outage):
+        """The SLA result's settlement (smart contract attestation, Stellar payment)."""
+        if result_of(outage) is None:
+            return "after the SLA evaluation"
+        settlement = settlements_of([outage]).get(outage.pk, NOT_SETTLED)
+        contract = "attested" if settlement.smart_contract_invoked else settlement.contract_status
+        paid = settlement.payment
+        if paid is None:
+            return f"no payment yet (contract: {contract.replace('_', ' ')})"
+        text = (
+            f"{paid['type'].capitalize()} of {paid['amount']:,.2f} {paid['asset_code']} "
+            f"({paid['status']}), contract: {contract.replace('_', ' ')}"
+        )
+        if paid.get("explorer_url"):
+            return format_html('<a href="{}">{}</a>', paid["explorer_url"], text)
+        return text
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -169,3 +169,24 @@ def test_rca_actions_are_edited_in_the_console(organization, operator_context, i
     assert rca.summary == "UPS battery failure, no spare"
     assert rca.contributing_factors == ["Aged equipment"]
     assert TimelineEntry.objects.filter(outage=outage, kind="rca_updated").count() == 2
+
+
+def test_outage_page_shows_its_payment(superuser, organization, operator_context):
+    from payments.tests.factories import PaymentFactory
+
+    outage = OutageFactory(
+        organization=organization, detected_at=timezone.now() - timedelta(minutes=25)
+    )
+    outage, _ = services.resolve_outage(outage=outage, context=operator_context)
+    client = console(superuser)
+    page = client.get(f"/admin/outages/outage/{outage.pk}/change/")
+    assert b"no payment yet (contract: not attested)" in page.content
+    PaymentFactory(
+        organization=organization,
+        outage=outage,
+        payment_type="penalty",
+        amount="1000.0000000",
+        status="confirmed",
+    )
+    page = client.get(f"/admin/outages/outage/{outage.pk}/change/")
+    assert b"Penalty of 1,000.00 USDC (confirmed)" in page.content
