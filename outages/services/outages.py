@@ -260,17 +260,20 @@ def update_outage(
             context=context,
             details={"fields": sorted(changed)},
         )
-    if corrected and "reason" in changes:
+    if corrected:  # the SLA rests on it: what it was, on the timeline, whoever moves it
+        reason = str(changes.get("reason") or "").strip()
         add_timeline_entry(
             outage=outage,
             kind=TimelineKind.TIMESTAMP_CORRECTED,
-            event=f"detected_at changed by {actor_name(context)}: {changes['reason']}",
+            event=f"detected_at changed by {actor_name(context)} from "
+            f"{previous_detected_at:%Y-%m-%d %H:%M:%S} to {detected_at:%Y-%m-%d %H:%M:%S}"
+            + (f": {reason}" if reason else ""),
             context=context,
             details={
                 "field": "detected_at",
                 "from": previous_detected_at.isoformat(),
                 "to": detected_at.isoformat(),
-                "reason": changes["reason"],
+                "reason": reason,
             },
         )
     if assignee_changed:

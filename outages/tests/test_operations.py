@@ -270,6 +270,21 @@ def test_monthly_report_json_csv_pdf(operator, organization, other_organization,
     assert bad.json()["error"]["details"]["field"] == "month"
 
 
+def test_report_csv_cells_typed_by_people_are_never_formulas(operator, organization, admin_context):
+    january = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    outage = OutageFactory(
+        organization=organization, detected_at=january, site_id='=HYPERLINK("http://x")'
+    )
+    services.resolve_outage(
+        outage=outage, context=admin_context, resolved_at=january + timedelta(minutes=20)
+    )
+    response = client_as(operator).get("/api/v1/reports/sla", {"month": "2026-01", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    row = next(r for r in rows if r and r[0] == outage.public_id)
+    assert row[2] == """'=HYPERLINK("http://x")"""
+    assert row[7] == "-500.00"  # a number stays a number
+
+
 def test_monthly_job_keeps_the_previous_month(organization, other_organization, operator_context):
     make_resolved(
         organization, operator_context, minutes=25, detected=datetime(2026, 1, 10, tzinfo=UTC)

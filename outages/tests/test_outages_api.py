@@ -383,3 +383,20 @@ def test_report_month_out_of_range_is_422(operator, month):
 def test_mttr_with_an_end_at_the_start_of_time(operator):
     response = client_as(operator).get("/api/v1/analytics/mttr", {"end_date": "0001-01-01"})
     assert response.status_code == 200, response.content
+
+
+def test_moving_detection_leaves_what_it_was_on_the_timeline(operator, organization):
+    """MTTR is derived from the timestamps: whoever moves detected_at (here later, which
+    would shorten the MTTR) leaves the old and new value on the timeline."""
+    before = timezone.now() - timedelta(minutes=40)
+    outage = OutageFactory(organization=organization, detected_at=before)
+    later = before + timedelta(minutes=30)
+    response = client_as(operator).put(
+        detail(outage.public_id), {"detected_at": later.isoformat()}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    entry = TimelineEntry.objects.get(outage=outage, kind="timestamp_corrected")
+    assert entry.details["from"] == before.isoformat()
+    assert entry.details["to"] == later.isoformat()
+    assert entry.actor_name == "user123"
+    assert f"{before:%Y-%m-%d %H:%M:%S}" in entry.event
