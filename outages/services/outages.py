@@ -230,6 +230,7 @@ def update_outage(
             changed[field] = changes[field]
     if severity != outage.severity:
         changed["severity"] = severity
+        previous_severity = outage.severity
         outage.severity = severity
     previous_detected_at = outage.detected_at
     if corrected:
@@ -256,9 +257,19 @@ def update_outage(
         add_timeline_entry(
             outage=outage,
             kind=TimelineKind.UPDATED,
-            event="Updated " + ", ".join(sorted(changed)),
+            event="Updated "
+            + ", ".join(sorted(changed))
+            # The SLA terms follow the severity: what it was stays readable.
+            + (f" (severity {previous_severity} to {severity})" if "severity" in changed else ""),
             context=context,
-            details={"fields": sorted(changed)},
+            details={
+                "fields": sorted(changed),
+                **(
+                    {"severity": {"from": previous_severity, "to": severity}}
+                    if "severity" in changed
+                    else {}
+                ),
+            },
         )
     if corrected:  # the SLA rests on it: what it was, on the timeline, whoever moves it
         reason = str(changes.get("reason") or "").strip()

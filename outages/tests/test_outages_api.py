@@ -400,3 +400,12 @@ def test_moving_detection_leaves_what_it_was_on_the_timeline(operator, organizat
     assert entry.details["to"] == later.isoformat()
     assert entry.actor_name == "user123"
     assert f"{before:%Y-%m-%d %H:%M:%S}" in entry.event
+
+
+def test_a_severity_change_keeps_what_it_was_on_the_timeline(operator, organization):
+    outage = OutageFactory(organization=organization, severity="critical")
+    response = client_as(operator).put(detail(outage.public_id), {"severity": "low"}, format="json")
+    assert response.status_code == 200, response.content
+    entry = TimelineEntry.objects.get(outage=outage, kind="updated")
+    assert entry.details["severity"] == {"from": "critical", "to": "low"}
+    assert "critical to low" in entry.event
