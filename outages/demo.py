@@ -27,6 +27,7 @@ SITES = [
 SEVERITY_WEIGHTS = {"critical": 1, "high": 2, "medium": 3, "low": 3}
 THRESHOLD = {"critical": 15, "high": 30, "medium": 60, "low": 120}
 OPEN = 6  # outages left open
+REPORT_MONTHS = 3  # the monthly SLA reports kept for the console
 # Seed 004's examples assign outages to "user123": the demo has that engineer (no password).
 DEMO_ENGINEER = "user123"
 FACTORS = ["Aged equipment", "No redundancy", "Late detection", "Vendor delay", "Storm"]
@@ -160,4 +161,9 @@ def seed_demo_outages(*, organization, count: int = 300, days: int = 90, seed: i
                     ],
                     context=context,
                 )
+    # The monthly job's reports of the months the history covers, as if it had run then.
+    month = services.parse_month(None, today=now.date())
+    for _ in range(REPORT_MONTHS):
+        services.store_sla_report(organization=organization, month=month)
+        month = (month - timedelta(days=1)).replace(day=1)
     return examples + count

@@ -1,8 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from outages.demo import SEED_EXAMPLES, seed_demo_outages
-from outages.models import Outage, RootCauseAnalysis, SlaResult
+from outages.demo import REPORT_MONTHS, SEED_EXAMPLES, seed_demo_outages
+from outages.models import Outage, RootCauseAnalysis, SlaReport, SlaResult
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +14,8 @@ def test_demo_history_is_made_once_through_the_services(organization):
     assert Outage.objects.filter(resolved_at__isnull=True).count() >= 6
     assert SlaResult.objects.count() == Outage.objects.filter(resolved_at__isnull=False).count()
     assert RootCauseAnalysis.objects.exists()
+    # The monthly job's last three reports, downloadable from the console.
+    assert SlaReport.objects.filter(organization=organization).count() == REPORT_MONTHS
     assert seed_demo_outages(organization=organization, count=20, days=30) == 0
     assert Outage.objects.count() == made
 
