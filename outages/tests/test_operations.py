@@ -1,7 +1,10 @@
 """The SLA watch, RCA, MTTR analytics, monthly reports and the outbox hook."""
 
+import base64
 import csv
 import io
+import re
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -283,6 +286,27 @@ def test_report_csv_cells_typed_by_people_are_never_formulas(operator, organizat
     row = next(r for r in rows if r and r[0] == outage.public_id)
     assert row[2] == """'=HYPERLINK("http://x")"""
     assert row[7] == "-500.00"  # a number stays a number
+
+
+def pdf_content(pdf: bytes) -> bytes:
+    """The drawing operators of a ReportLab PDF (its streams are ASCII85 over Flate)."""
+    streams = re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)
+    return b"\n".join(
+        zlib.decompress(base64.a85decode(raw.strip().removesuffix(b"~>"))) for raw in streams
+    )
+
+
+def test_report_pdf_draws_the_mttr_by_day_chart(operator, organization, operator_context):
+    january = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    make_resolved(organization, operator_context, minutes=25, detected=january)
+    make_resolved(organization, operator_context, minutes=9, detected=january + timedelta(days=3))
+    pdf = client_as(operator).get("/api/v1/reports/sla", {"month": "2026-01", "format": "pdf"})
+    content = pdf_content(pdf.content)
+    assert b".184314 .435294 .690196 RG" in content  # the MTTR line's colour
+    assert b"(10) Tj" in content and b"(13) Tj" in content  # one category per day resolved
+    assert b"No outage resolved" not in content
+    empty = client_as(operator).get("/api/v1/reports/sla", {"month": "2025-06", "format": "pdf"})
+    assert b"No outage resolved in this month." in pdf_content(empty.content)
 
 
 def test_monthly_job_keeps_the_previous_month(organization, other_organization, operator_context):
