@@ -58,7 +58,7 @@ print(key)
 COLUMNS = (
     "organization_id, number, site_name, site_id, severity, status, detected_at, resolved_at, "
     "description, root_cause, resolution_notes, affected_services, affected_subscribers, "
-    "mttr_minutes, sla_met, created_at, updated_at"
+    "mttr_minutes, sla_met, created_at, updated_at, detected_at_source, resolved_at_source"
 )
 
 
@@ -102,6 +102,8 @@ def rows(organization_ids: list[int], total: int, seed: int = 15):
                     met,
                     detected.isoformat(),
                     detected.isoformat(),
+                    "person",  # typed, not taken from SIM evidence (issue 18)
+                    "person",
                 ]
             )
             + "\n"
@@ -143,7 +145,12 @@ def main() -> None:
         else throwaway_database(args.database, keep=args.keep)
     )
     with database_context as database:
-        env = bench_env(database, **({"REDIS_URL": redis_url} if redis_url else {}))
+        env = bench_env(
+            database,
+            # Plain HTTP from the client: production's HTTPS redirect would answer every GET.
+            SECURE_SSL_REDIRECT="false",
+            **({"REDIS_URL": redis_url} if redis_url else {}),
+        )
         manage(env, "migrate", "--no-input", "-v", "0")
         if args.reuse:
             key = manage(env, "shell", "-c", REUSE).strip().splitlines()[-1]

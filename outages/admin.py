@@ -21,7 +21,8 @@ from outages.models import (
     SlaResult,
     TimelineEntry,
 )
-from outages.selectors import result_of, sla_status, terms_in_force
+from outages.selectors import result_of, settlements_of, sla_status, terms_in_force
+from outages.settlement import NOT_SETTLED
 
 SEVERITY_COLOURS = {
     "critical": "#b3261e",
@@ -104,6 +105,7 @@ class OutageAdmin(ConsoleAdmin):
         "assigned_to",
         "created_by",
         "rca_link",
+        "payment",
     ]
     inlines = [TimelineInline]
     actions = ["resolve_selected"]
@@ -165,6 +167,24 @@ class OutageAdmin(ConsoleAdmin):
             '<a href="../../rootcauseanalysis/{}/change/">{}</a>', rca.pk, rca.category
         )
 
+    @admin.display(description="Payment")
+    def payment(self, outage):
+        """The SLA result's settlement (smart contract attestation, Stellar payment)."""
+        if result_of(outage) is None:
+            return "after the SLA evaluation"
+        settlement = settlements_of([outage]).get(outage.pk, NOT_SETTLED)
+        contract = "attested" if settlement.smart_contract_invoked else settlement.contract_status
+        paid = settlement.payment
+        if paid is None:
+            return f"no payment yet (contract: {contract.replace('_', ' ')})"
+        text = (
+            f"{paid['type'].capitalize()} of {paid['amount']:,.2f} {paid['asset_code']} "
+            f"({paid['status']}), contract: {contract.replace('_', ' ')}"
+        )
+        if paid.get("explorer_url"):
+            return format_html('<a href="{}">{}</a>', paid["explorer_url"], text)
+        return text
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is not None and obj.assigned_to_id:
@@ -205,10 +225,33 @@ class OutageAdmin(ConsoleAdmin):
 
 
 class RcaActionInline(admin.TabularInline):
+    """The RCA's actions, edited on its page by whoever may change the RCA (its organization's
+    operators, through ``save_rca``): Django's own check wants model permissions no
+    organization's staff hold, hid the actions from them and so saved their RCA without any."""
+
     model = RcaAction
     fields = ["description", "owner", "due_date", "done", "done_at"]
     readonly_fields = ["done_at"]
     extra = 1
+
+    def _parent(self):
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request, obj=None):
+        return self._parent().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent().has_change_permission(request, obj)
+
+
+# An action's fields ``save_rca`` takes (``id`` keeps the action).
+KEPT = ("id", "description", "owner", "due_date", "done")
 
 
 class RcaForm(forms.ModelForm):
@@ -254,16 +297,27 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
     def save_related(self, request, form, formsets, change):
         """The RCA and its actions are saved together by ``services.save_rca`` (timeline,
         audit), not by the forms."""
+        action_formsets = [f for f in formsets if f.model is RcaAction]
+        if not action_formsets:  # the page showed no actions: they stay as they are
+            return self._save_rca(request, form, list(form.instance.actions.values(*KEPT)))
         actions = []
-        for formset in formsets:
+        for formset in action_formsets:
             for action_form in formset.forms:
                 data = getattr(action_form, "cleaned_data", None)
                 if not data or data.get("DELETE") or not data.get("description"):
                     continue
-                item = {k: data[k] for k in ("description", "owner", "due_date", "done")}
+                item = {k: data[k] for k in KEPT[1:]}
                 if action_form.instance.pk:
                     item["id"] = action_form.instance.pk
                 actions.append(item)
+        self._save_rca(request, form, actions)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The action formsets were read, not saved (``save_rca`` saved the actions): Django's
+        # message would ask them for the objects they saved.
+        return super().construct_change_message(request, form, [], add)
+
+    def _save_rca(self, request, form, actions: list[dict]) -> None:
         try:
             services.save_rca(
                 outage=form.instance.outage,

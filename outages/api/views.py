@@ -223,7 +223,8 @@ SLA_STATUS = inline_serializer(
 class SlaStatusView(OrganizationLookupMixin, FleetAPIView):
     """Real-time SLA status of an outage (seed 004).
 
-    Minutes elapsed against the severity's threshold, and the penalty so far if it is breached.
+    Running: minutes elapsed against the severity's threshold and minutes left before breach.
+    Resolved: the recorded result (MTTR, amount, rating, terms version) and its settlement.
     """
 
     @extend_schema(parameters=[OUTAGE_ID], responses={200: SLA_STATUS})
@@ -240,7 +241,8 @@ class SlaStatusView(OrganizationLookupMixin, FleetAPIView):
 class SlaCalculateView(OrganizationLookupMixin, FleetAPIView):
     """Evaluate the SLA of a resolved outage (idempotent: the recorded result is answered).
 
-    Computes downtime and penalty from the terms in force when the outage started.
+    MTTR from the outage's timestamps under the terms in force when it is first evaluated (on
+    resolve); the result keeps that terms version, and evaluating again answers it unchanged.
     """
 
     @answers_errors(404, 409)  # no such outage; not resolved yet
@@ -309,7 +311,8 @@ class SlaConfigView(FleetAPIView):
 class SlaConfigChangeView(FleetAPIView):
     """Change one severity's terms (admins): a new version; older versions stay.
 
-    The change applies to outages that start from now on.
+    The change applies to outages evaluated from now on (and to running outages' clocks);
+    recorded results keep the version they used.
     """
 
     write_roles = frozenset({Role.ADMIN})

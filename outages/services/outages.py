@@ -230,6 +230,7 @@ def update_outage(
             changed[field] = changes[field]
     if severity != outage.severity:
         changed["severity"] = severity
+        previous_severity = outage.severity
         outage.severity = severity
     previous_detected_at = outage.detected_at
     if corrected:
@@ -248,28 +249,42 @@ def update_outage(
         outage.resolved_at = None
         outage.resolved_at_source = TimestampSource.PERSON
         outage.mttr_minutes = None
-        outage.sla_warned_at = outage.sla_breached_at = None
+        # The watch's flags stay: each is raised once per outage (its event is unique), and
+        # a reopened outage past its threshold is already flagged.
     outage.save()
 
     if changed:
         add_timeline_entry(
             outage=outage,
             kind=TimelineKind.UPDATED,
-            event="Updated " + ", ".join(sorted(changed)),
+            event="Updated "
+            + ", ".join(sorted(changed))
+            # The SLA terms follow the severity: what it was stays readable.
+            + (f" (severity {previous_severity} to {severity})" if "severity" in changed else ""),
             context=context,
-            details={"fields": sorted(changed)},
+            details={
+                "fields": sorted(changed),
+                **(
+                    {"severity": {"from": previous_severity, "to": severity}}
+                    if "severity" in changed
+                    else {}
+                ),
+            },
         )
-    if corrected and "reason" in changes:
+    if corrected:  # the SLA rests on it: what it was, on the timeline, whoever moves it
+        reason = str(changes.get("reason") or "").strip()
         add_timeline_entry(
             outage=outage,
             kind=TimelineKind.TIMESTAMP_CORRECTED,
-            event=f"detected_at changed by {actor_name(context)}: {changes['reason']}",
+            event=f"detected_at changed by {actor_name(context)} from "
+            f"{previous_detected_at:%Y-%m-%d %H:%M:%S} to {detected_at:%Y-%m-%d %H:%M:%S}"
+            + (f": {reason}" if reason else ""),
             context=context,
             details={
                 "field": "detected_at",
                 "from": previous_detected_at.isoformat(),
                 "to": detected_at.isoformat(),
-                "reason": changes["reason"],
+                "reason": reason,
             },
         )
     if assignee_changed:

@@ -127,11 +127,17 @@ OUTAGE_COLUMNS = [
 ]
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.2f}"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # read as text, not run (site ids and names are typed by people)
     return str(value)
 
 
@@ -139,7 +145,7 @@ def render_csv(report: dict) -> str:
     """The report as CSV: a summary, then per severity, terms used and MTTR by day."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["SLA report", report["organization"]["name"], report["month"]])
+    writer.writerow(["SLA report", _cell(report["organization"]["name"]), report["month"]])
     writer.writerow([])
     writer.writerow(["metric", "value"])
     for key in SUMMARY_ROWS:

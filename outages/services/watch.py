@@ -80,6 +80,8 @@ def watch_sla(*, now: datetime | None = None, context: Context | None = None) ->
                 with transaction.atomic():
                     due = (
                         mine.filter(**{f"{flag}__isnull": True}, detected_at__lte=now - after)
+                        # Flagged before (its event is unique) but the flag was since cleared.
+                        .exclude(events__kind=kind)
                         .select_for_update(skip_locked=True)
                         .order_by("detected_at", "id")
                     )

@@ -1,6 +1,6 @@
 """The console: pages render, changes go through the services, staff see their organization."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -113,3 +113,80 @@ def test_dashboard_panels(organization, other_organization, operator_context):
     assert {s.label: s.value for s in content.stats}["critical"] == 1
     for panel in panels.values():
         panel.build(DashboardScope(user=None, organization_ids=None))
+
+
+@pytest.mark.parametrize("is_superuser", [False, True])
+def test_rca_actions_are_edited_in_the_console(organization, operator_context, is_superuser):
+    """An organization's staff (no Django model permissions) see the RCA's actions on its page
+    and keep them when they save it (they were hidden, and so deleted); marking one done goes
+    through the service, for a superuser too (whose save answered 500)."""
+    staff = UserFactory(
+        organization=organization,
+        role=Role.OPERATOR,
+        is_staff=True,
+        is_superuser=is_superuser,
+    )
+    outage = OutageFactory(
+        organization=organization, detected_at=timezone.now() - timedelta(minutes=20)
+    )
+    outage, _ = services.resolve_outage(outage=outage, context=operator_context)
+    rca = services.save_rca(
+        outage=outage,
+        category="power",
+        summary="UPS battery failure",
+        actions=[{"description": "Replace UPS", "owner": "noc", "due_date": date(2026, 1, 1)}],
+        context=operator_context,
+    )
+    action = rca.actions.get()
+    client = console(staff)
+    url = f"/admin/outages/rootcauseanalysis/{rca.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Replace UPS" in page.content
+    prefix = "actions"
+    response = client.post(
+        url,
+        {
+            "category": "power",
+            "summary": "UPS battery failure, no spare",
+            "factors": "Aged equipment",
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "1",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+            f"{prefix}-0-id": str(action.pk),
+            f"{prefix}-0-rca": str(rca.pk),
+            f"{prefix}-0-description": "Replace UPS",
+            f"{prefix}-0-owner": "noc",
+            f"{prefix}-0-due_date": "2026-01-01",
+            f"{prefix}-0-done": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    action.refresh_from_db()
+    assert action.done and action.done_at is not None
+    rca.refresh_from_db()
+    assert rca.summary == "UPS battery failure, no spare"
+    assert rca.contributing_factors == ["Aged equipment"]
+    assert TimelineEntry.objects.filter(outage=outage, kind="rca_updated").count() == 2
+
+
+def test_outage_page_shows_its_payment(superuser, organization, operator_context):
+    from payments.tests.factories import PaymentFactory
+
+    outage = OutageFactory(
+        organization=organization, detected_at=timezone.now() - timedelta(minutes=25)
+    )
+    outage, _ = services.resolve_outage(outage=outage, context=operator_context)
+    client = console(superuser)
+    page = client.get(f"/admin/outages/outage/{outage.pk}/change/")
+    assert b"no payment yet (contract: not attested)" in page.content
+    PaymentFactory(
+        organization=organization,
+        outage=outage,
+        payment_type="penalty",
+        amount="1000.0000000",
+        status="confirmed",
+    )
+    page = client.get(f"/admin/outages/outage/{outage.pk}/change/")
+    assert b"Penalty of 1,000.00 USDC (confirmed)" in page.content

@@ -1,7 +1,10 @@
 """The SLA watch, RCA, MTTR analytics, monthly reports and the outbox hook."""
 
+import base64
 import csv
 import io
+import re
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from outages import services
-from outages.models import OutageEvent, RcaAction, SlaReport, TimelineEntry
+from outages.models import Outage, OutageEvent, RcaAction, SlaReport, TimelineEntry
 from outages.tests.factories import OutageFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +60,28 @@ def test_watch_flags_at_80_percent_and_breach_once_each(organization):
     assert TimelineEntry.objects.filter(outage=breached, kind="sla_breached").count() == 1
     # A minute later the early one reaches 80 %; the others are not flagged again.
     assert services.watch_sla(now=now + timedelta(minutes=1)).warned == [early.public_id]
+
+
+def test_a_reopened_outage_is_not_flagged_twice_and_does_not_stop_the_watch(
+    organization, admin_context
+):
+    now = timezone.now()
+    reopened = OutageFactory(organization=organization, detected_at=now - timedelta(minutes=30))
+    assert services.watch_sla(now=now).breached == [reopened.public_id]
+    services.resolve_outage(outage=reopened, context=admin_context)
+    services.update_outage(outage=reopened, changes={"status": "active"}, context=admin_context)
+    # A row whose flags were cleared after it was flagged (as reopening once did).
+    cleared = OutageFactory(organization=organization, detected_at=now - timedelta(minutes=40))
+    services.watch_sla(now=now)
+    Outage.objects.filter(pk=cleared.pk).update(sla_warned_at=None, sla_breached_at=None)
+    fresh = OutageFactory(organization=organization, detected_at=now - timedelta(minutes=20))
+
+    report = services.watch_sla(now=now + timedelta(minutes=1))
+
+    assert report.warned == [fresh.public_id] and report.breached == [fresh.public_id]
+    for outage in (reopened, cleared):
+        assert OutageEvent.objects.filter(outage=outage, kind="sla.breached").count() == 1
+        assert OutageEvent.objects.filter(outage=outage, kind="sla.warning").count() == 1
 
 
 def test_watch_evaluates_resolved_outages_left_without_result(organization):
@@ -246,6 +271,42 @@ def test_monthly_report_json_csv_pdf(operator, organization, other_organization,
     bad = client.get("/api/v1/reports/sla", {"month": "2026-13", "format": "pdf"})
     assert bad.status_code == 422
     assert bad.json()["error"]["details"]["field"] == "month"
+
+
+def test_report_csv_cells_typed_by_people_are_never_formulas(operator, organization, admin_context):
+    january = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    outage = OutageFactory(
+        organization=organization, detected_at=january, site_id='=HYPERLINK("http://x")'
+    )
+    services.resolve_outage(
+        outage=outage, context=admin_context, resolved_at=january + timedelta(minutes=20)
+    )
+    response = client_as(operator).get("/api/v1/reports/sla", {"month": "2026-01", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    row = next(r for r in rows if r and r[0] == outage.public_id)
+    assert row[2] == """'=HYPERLINK("http://x")"""
+    assert row[7] == "-500.00"  # a number stays a number
+
+
+def pdf_content(pdf: bytes) -> bytes:
+    """The drawing operators of a ReportLab PDF (its streams are ASCII85 over Flate)."""
+    streams = re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)
+    return b"\n".join(
+        zlib.decompress(base64.a85decode(raw.strip().removesuffix(b"~>"))) for raw in streams
+    )
+
+
+def test_report_pdf_draws_the_mttr_by_day_chart(operator, organization, operator_context):
+    january = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    make_resolved(organization, operator_context, minutes=25, detected=january)
+    make_resolved(organization, operator_context, minutes=9, detected=january + timedelta(days=3))
+    pdf = client_as(operator).get("/api/v1/reports/sla", {"month": "2026-01", "format": "pdf"})
+    content = pdf_content(pdf.content)
+    assert b".184314 .435294 .690196 RG" in content  # the MTTR line's colour
+    assert b"(10) Tj" in content and b"(13) Tj" in content  # one category per day resolved
+    assert b"No outage resolved" not in content
+    empty = client_as(operator).get("/api/v1/reports/sla", {"month": "2025-06", "format": "pdf"})
+    assert b"No outage resolved in this month." in pdf_content(empty.content)
 
 
 def test_monthly_job_keeps_the_previous_month(organization, other_organization, operator_context):

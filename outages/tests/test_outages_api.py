@@ -16,6 +16,7 @@ from core.tests.api import (
     assert_success_envelope,
 )
 from outages import services
+from outages.demo import SEED_POST_BODY
 from outages.models import Outage, OutageEvent, OutageSequence, SlaResult, TimelineEntry
 from outages.tests.factories import OutageFactory
 
@@ -46,16 +47,7 @@ class TestOutageEndpoints(GetObjectCases, ListObjectsCases):
         return {o.public_id for o in objects}
 
 
-SEED_CREATE = {
-    "site_name": "Cell Tower Beta",
-    "site_id": "SITE456",
-    "severity": "high",
-    "description": "Intermittent service degradation",
-    "affected_services": ["4G"],
-    "affected_subscribers": 500,
-    "location": {"latitude": 9.082, "longitude": 8.675},
-    "assigned_to": "user123",
-}
+SEED_CREATE = SEED_POST_BODY  # seed 004's request, as written
 
 
 def test_seed_create_answers_201_and_numbers_per_organization(operator, organization):
@@ -391,3 +383,29 @@ def test_report_month_out_of_range_is_422(operator, month):
 def test_mttr_with_an_end_at_the_start_of_time(operator):
     response = client_as(operator).get("/api/v1/analytics/mttr", {"end_date": "0001-01-01"})
     assert response.status_code == 200, response.content
+
+
+def test_moving_detection_leaves_what_it_was_on_the_timeline(operator, organization):
+    """MTTR is derived from the timestamps: whoever moves detected_at (here later, which
+    would shorten the MTTR) leaves the old and new value on the timeline."""
+    before = timezone.now() - timedelta(minutes=40)
+    outage = OutageFactory(organization=organization, detected_at=before)
+    later = before + timedelta(minutes=30)
+    response = client_as(operator).put(
+        detail(outage.public_id), {"detected_at": later.isoformat()}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    entry = TimelineEntry.objects.get(outage=outage, kind="timestamp_corrected")
+    assert entry.details["from"] == before.isoformat()
+    assert entry.details["to"] == later.isoformat()
+    assert entry.actor_name == "user123"
+    assert f"{before:%Y-%m-%d %H:%M:%S}" in entry.event
+
+
+def test_a_severity_change_keeps_what_it_was_on_the_timeline(operator, organization):
+    outage = OutageFactory(organization=organization, severity="critical")
+    response = client_as(operator).put(detail(outage.public_id), {"severity": "low"}, format="json")
+    assert response.status_code == 200, response.content
+    entry = TimelineEntry.objects.get(outage=outage, kind="updated")
+    assert entry.details["severity"] == {"from": "critical", "to": "low"}
+    assert "critical to low" in entry.event

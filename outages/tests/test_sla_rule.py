@@ -133,3 +133,37 @@ def test_seed_defaults():
         "medium": (60, Decimal("25.00"), Decimal("750.00")),
         "low": (120, Decimal("10.00"), Decimal("600.00")),
     }
+
+
+def reference_cents(mttr: int, threshold: int, penalty_cents: int, reward_cents: int) -> int:
+    """The issue's formula in whole cents with integers only (no Decimal, no float): an
+    independent statement of what ``sla.evaluate`` must answer, half a cent rounded up."""
+    if mttr > threshold:
+        return -(mttr - threshold) * penalty_cents
+    ratio = mttr * 100 // threshold
+    percent = 200 if ratio < 50 else 150 if ratio < 75 else 100
+    return (reward_cents * percent + 50) // 100
+
+
+@pytest.mark.parametrize(
+    ("threshold", "penalty", "reward"),
+    [
+        (1, "1.00", "1.00"),  # the lower bounds
+        (7, "0.35", "333.33"),  # odd cents: 150 % lands on half a cent
+        (15, "100.00", "750.00"),
+        (30, "50.00", "750.00"),
+        (60, "25.00", "750.00"),
+        (120, "10.00", "600.00"),
+        (97, "12.34", "99999.99"),
+        (1440, "10000.00", "100000.00"),  # the upper bounds
+    ],
+)
+def test_every_mttr_matches_the_formula_to_the_cent(threshold, penalty, reward):
+    terms = sla.SlaTerms(threshold, Decimal(penalty), Decimal(reward))
+    penalty_cents, reward_cents = int(Decimal(penalty) * 100), int(Decimal(reward) * 100)
+    for mttr in range(3 * threshold + 3):  # every branch, each ratio boundary, threshold + 1
+        outcome = sla.evaluate(mttr, terms)
+        expected = reference_cents(mttr, threshold, penalty_cents, reward_cents)
+        assert outcome.amount == Decimal(expected) / 100, (mttr, outcome)
+        assert outcome.amount.as_tuple().exponent == -2
+        assert outcome.status == ("violated" if mttr > threshold else "met")
