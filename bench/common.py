@@ -203,7 +203,8 @@ def wait_for_workers(broker_url: str, names: list[str], *, timeout: float = 300.
     30 s to start would be measured as 30 s of latency."""
     from celery import Celery
 
-    app = Celery(broker=broker_url)
+    # Not the current app: a benchmark that publishes in-process keeps FleetOps's own.
+    app = Celery(broker=broker_url, set_as_current=False)
     started = time.monotonic()
     try:
         while time.monotonic() - started < timeout:

@@ -12,6 +12,7 @@ from alerts import services
 from alerts.models import AlertRule, DeliveryStatus, Notification, Webhook, WebhookDelivery
 from alerts.patterns import is_public, receiver_session
 from alerts.signing import verify
+from alerts.tests.receiver import Receiver
 from core.context import Context
 from core.errors import InvalidInput
 from core.events import dispatch_pending, publish
@@ -352,3 +353,27 @@ def test_an_alert_goes_only_to_an_active_webhook_of_the_rules_organization(
             "error", flat=True
         )
     ) == {"The webhook is deleted or disabled."}
+
+
+def test_a_receiver_that_went_away_gets_what_it_missed_once_it_is_back(
+    organization, receiver, run_on_commit
+):
+    """Down means down: the sender's kept-alive connection to it fails too; everything sent
+    meanwhile arrives once the receiver is back, each delivery once."""
+    make_webhook(organization, receiver.url)
+    run_on_commit(publish_threshold, organization, "8988228666000000001")  # connection pooled
+    port = receiver.port
+    receiver.stop()
+    run_on_commit(publish_threshold, organization, "8988228666000000002")
+    missed = WebhookDelivery.objects.get(event__data__iccid="8988228666000000002")
+    assert missed.status == DeliveryStatus.RETRYING and missed.error == "Connection failed."
+
+    back = Receiver(port=port)
+    try:
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+        services.sweep_due_deliveries()
+        missed.refresh_from_db()
+        assert missed.status == DeliveryStatus.SUCCEEDED
+        assert back.delivery_ids() == {missed.delivery_id: 1}
+    finally:
+        back.stop()
