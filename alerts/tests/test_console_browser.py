@@ -9,7 +9,6 @@ from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
 from alerts import services
 from alerts.models import Alert, AlertStatus, WebhookDelivery
-from alerts.tests.receiver import Receiver
 from core.context import Context
 from core.events import dispatch_pending, publish
 from core.tests.browser import (
@@ -23,13 +22,6 @@ from core.tests.browser import (
 )
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
