@@ -17,6 +17,7 @@ from core.tests.browser import (
     chart_points,
     log_in,
     open_page,
+    panel_stats,
     shoot,
     submit,
 )
@@ -57,13 +58,7 @@ def test_an_operator_works_the_inbox_and_reads_a_webhooks_deliveries(
     from selenium.webdriver.support.ui import Select
 
     log_in(browser, live_server, operator)
-    panel = browser.find_element(By.CSS_SELECTOR, '[data-panel="alerts.open"]')
-    stats = {
-        stat.find_element(By.CSS_SELECTOR, ".label").text.lower(): stat.find_element(
-            By.CSS_SELECTOR, ".value"
-        ).text
-        for stat in panel.find_elements(By.CSS_SELECTOR, ".console-stat")
-    }
+    stats = panel_stats(browser, "alerts.open")
     assert stats["open or acknowledged"] == "2"  # ours: a crossing (twice) and a depletion
     assert chart_points(browser)["panel-alerts-open-data"] == [2]
     nav = browser.find_element(By.ID, "nav-sidebar")

@@ -14,6 +14,7 @@ from core.tests.browser import (
     assert_hidden,
     log_in,
     open_page,
+    panel_stats,
     shoot,
     submit,
 )
@@ -49,13 +50,7 @@ def test_an_operator_reads_subscribers_and_deactivates_one_at_pmnl(
     from selenium.webdriver.support.ui import Select
 
     log_in(browser, live_server, operator)
-    panel = browser.find_element(By.CSS_SELECTOR, '[data-panel="provisioning.requests"]')
-    stats = {
-        stat.find_element(By.CSS_SELECTOR, ".label").text.lower(): stat.find_element(
-            By.CSS_SELECTOR, ".value"
-        ).text
-        for stat in panel.find_elements(By.CSS_SELECTOR, ".console-stat")
-    }
+    stats = panel_stats(browser, "provisioning.requests")
     assert stats["requests"] == "2" and stats["failed"] == "0"
     nav = browser.find_element(By.ID, "nav-sidebar")
     assert nav.find_element(By.CSS_SELECTOR, 'a[href$="/provisioning/subscriber/"]')
