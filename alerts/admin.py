@@ -15,8 +15,11 @@ SEVERITY_COLOURS = {"critical": "#ba2121", "high": "#d35400", "warning": "#b7950
 
 
 class AlertsAdmin(ReadOnlyAdmin):
-    """The alerts pages: scoped to the organization like every console page; their actions
-    go through the alerts services one row at a time."""
+    """The alerts pages: scoped to the organization like every console page, in its "Alerts"
+    group; their actions go through the alerts services one row at a time, for the roles that
+    act (as in the API: a viewer reads)."""
+
+    console_group = "Alerts"
 
     def _each(self, request, queryset, verb: str, call) -> None:
         context = Context.from_request(request, via="console")
@@ -71,7 +74,7 @@ class AlertAdmin(AlertsAdmin):
     def last_seen(self, alert):
         return f"{timesince(alert.last_event_at)} ago"
 
-    @admin.action(description="Acknowledge")
+    @admin.action(description="Acknowledge", permissions=["operate"])
     def acknowledge_selected(self, request, queryset):
         self._each(
             request,
@@ -80,7 +83,7 @@ class AlertAdmin(AlertsAdmin):
             lambda alert, context: services.acknowledge(alert=alert, context=context),
         )
 
-    @admin.action(description="Resolve")
+    @admin.action(description="Resolve", permissions=["operate"])
     def resolve_selected(self, request, queryset):
         self._each(
             request,
@@ -129,11 +132,11 @@ class AlertRuleAdmin(AlertsAdmin):
             ),
         )
 
-    @admin.action(description="Activate")
+    @admin.action(description="Activate", permissions=["operate"])
     def activate_selected(self, request, queryset):
         self._set_active(request, queryset, True)
 
-    @admin.action(description="Deactivate")
+    @admin.action(description="Deactivate", permissions=["operate"])
     def deactivate_selected(self, request, queryset):
         self._set_active(request, queryset, False)
 
@@ -172,7 +175,7 @@ class WebhookAdmin(AlertsAdmin):
     def event_list(self, webhook):
         return ", ".join(webhook.event_types)
 
-    @admin.action(description="Send a test event")
+    @admin.action(description="Send a test event", permissions=["operate"])
     def send_test_selected(self, request, queryset):
         self._each(
             request,
@@ -181,7 +184,7 @@ class WebhookAdmin(AlertsAdmin):
             lambda webhook, context: services.send_test_event(webhook=webhook, context=context),
         )
 
-    @admin.action(description="Enable")
+    @admin.action(description="Enable", permissions=["operate"])
     def enable_selected(self, request, queryset):
         self._each(
             request,
@@ -192,7 +195,7 @@ class WebhookAdmin(AlertsAdmin):
             ),
         )
 
-    @admin.action(description="Disable")
+    @admin.action(description="Disable", permissions=["operate"])
     def disable_selected(self, request, queryset):
         self._each(
             request,
@@ -248,7 +251,7 @@ class WebhookDeliveryAdmin(AlertsAdmin):
     def latency(self, delivery):
         return "" if delivery.latency_ms is None else f"{delivery.latency_ms} ms"
 
-    @admin.action(description="Deliver again")
+    @admin.action(description="Deliver again", permissions=["operate"])
     def redeliver_selected(self, request, queryset):
         self._each(
             request,

@@ -195,3 +195,23 @@ def report(name: str, row: dict) -> None:
         f"p95 {row['p95']:7.1f} ms  p99 {row['p99']:7.1f} ms  errors {row['errors']}",
         flush=True,
     )
+
+
+def wait_for_workers(broker_url: str, names: list[str], *, timeout: float = 300.0) -> float:
+    """Wait until every Celery worker named (``w1`` for ``w1@host``) answers a ping; answers
+    how long that took. A fixed sleep is not enough on a loaded machine: a worker that takes
+    30 s to start would be measured as 30 s of latency."""
+    from celery import Celery
+
+    # Not the current app: a benchmark that publishes in-process keeps FleetOps's own.
+    app = Celery(broker=broker_url, set_as_current=False)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            replies = app.control.ping(timeout=1.0) or []
+            answered = {name.split("@")[0] for reply in replies for name in reply}
+            if set(names) <= answered:
+                return time.monotonic() - started
+        raise RuntimeError(f"Celery workers {names} did not answer within {timeout:.0f} s.")
+    finally:
+        app.close()

@@ -14,7 +14,9 @@ the simulators on, PMNL pointing at its simulator), then
    (submission to ``completed`` in our database) p50/p95.
 
 Target on 2 cores: the queued path keeps up with 20 creates/s with p95 completion < 5 s.
-Redis: ``BENCH_REDIS_PORT`` (default 6379), databases 10 and 11 (flushed).
+Redis: ``BENCH_REDIS_PORT`` (default 6379), databases 10 and 11 (flushed); the throwaway
+database is ``BENCH_DATABASE`` (default fleetops_bench_provisioning): two runs on one machine
+give each their own.
 """
 
 import argparse
@@ -33,9 +35,17 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, bench_env, free_port, manage, throwaway_database
+from bench.common import (
+    PYTHON,
+    ROOT,
+    bench_env,
+    free_port,
+    manage,
+    throwaway_database,
+    wait_for_workers,
+)
 
-DATABASE = "fleetops_bench_provisioning"
+DATABASE = os.environ.get("BENCH_DATABASE", "fleetops_bench_provisioning")
 CACHE_DB, BROKER_DB = 10, 11
 CUST_ID = "9123456"
 
@@ -88,9 +98,13 @@ def percentile(values: list[float], p: int) -> float:
 
 
 def start(command: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    """A server or worker; its output kept in ``BENCH_LOG_DIR`` when set (else dropped)."""
+    log_dir = os.environ.get("BENCH_LOG_DIR")
+    out = subprocess.DEVNULL
+    if log_dir:
+        name = "-".join(part for part in command[2:5] if not part.startswith("-"))
+        out = open(Path(log_dir) / f"{name}-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
 
 
 def main() -> None:
@@ -117,6 +131,8 @@ def main() -> None:
             PMNL_TOKEN_URL=f"{base}/sim/pmnl/oauth2/token",
             PMNL_DEFAULT_ORGANIZATION="bench",
             PMNL_POLL_INTERVAL_SECONDS=1.0,
+            # Plain HTTP on loopback: production settings would redirect every call to https.
+            SECURE_SSL_REDIRECT="false",
         )
         manage(env, "migrate", "--no-input", "-v", "0")
         key = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])["key"]
@@ -185,7 +201,8 @@ def main() -> None:
                         env,
                     )
                 )
-            time.sleep(5)
+            waited = wait_for_workers(env["CELERY_BROKER_URL"], ["w1", "w2"])
+            print(f"workers ready    after {waited:.1f} s", flush=True)
             total = int(args.rate * args.seconds)
             local = threading.local()
             failures = []

@@ -11,7 +11,9 @@ time from an event's commit to its arrival. Phase 2 stops the receiver for
 periodic sweep) until every delivery arrived; it reports how long that took and that each
 delivery id arrived, counting repeats (a receiver drops those by id).
 
-Uses a throwaway database and Redis db ``BENCH_REDIS_DB`` (default 13) as the broker.
+Uses a throwaway database ``BENCH_DATABASE`` (default fleetops_bench_webhooks) and Redis db
+``BENCH_REDIS_DB`` (default 13) on ``BENCH_REDIS_PORT`` (default 6379) as the broker: two runs
+on one machine give each their own.
 """
 
 import argparse
@@ -24,9 +26,9 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from bench.common import PYTHON, ROOT, bench_env, manage, throwaway_database
+from bench.common import PYTHON, ROOT, bench_env, manage, throwaway_database, wait_for_workers
 
-DATABASE = "fleetops_bench_webhooks"
+DATABASE = os.environ.get("BENCH_DATABASE", "fleetops_bench_webhooks")
 
 
 def main() -> None:
@@ -41,7 +43,8 @@ def main() -> None:
     args = parser.parse_args()
 
     redis_db = os.environ.get("BENCH_REDIS_DB", "13")
-    redis_url = f"redis://127.0.0.1:6379/{redis_db}"
+    redis_port = os.environ.get("BENCH_REDIS_PORT", "6379")
+    redis_url = f"redis://127.0.0.1:{redis_port}/{redis_db}"
     with throwaway_database(DATABASE):
         env = bench_env(
             DATABASE,
@@ -108,7 +111,9 @@ def run(args, env: dict) -> None:
         for index in range(args.workers)
     ]
     try:
-        time.sleep(5)  # workers connect
+        names = [f"bench{index}" for index in range(args.workers)]
+        waited = wait_for_workers(env["CELERY_BROKER_URL"], names)
+        print(f"workers ready after {waited:.1f} s", flush=True)
         expected = args.events * args.endpoints
         started = time.monotonic()
         published = publish(organization, args.events, args.rate)

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.console import ConsoleAdmin
 from core.context import Context
 from core.errors import DomainError
 from provisioning import services
@@ -69,7 +70,11 @@ class PmnlAccountForm(forms.ModelForm):
 
 
 @admin.register(PmnlAccount)
-class PmnlAccountAdmin(admin.ModelAdmin):
+class PmnlAccountAdmin(ConsoleAdmin):
+    """Upstream credentials: the platform's to manage (superusers), as the 1NCE accounts."""
+
+    console_group = "Access"
+    tenant_field = None
     form = PmnlAccountForm
     list_display = ["organization", "client_id", "base_url", "is_active", "updated_at"]
     list_filter = ["is_active"]
@@ -93,7 +98,10 @@ def _run(modeladmin, request, rows, verb: str, operation) -> None:
 
 @admin.register(Subscriber)
 class SubscriberAdmin(ReadOnlyAdmin):
-    """The mirror of PMNL subscribers; changes go to PMNL through the services."""
+    """The mirror of PMNL subscribers; changes go to PMNL through the services, for the roles
+    that act (as in the API: a viewer reads and refreshes)."""
+
+    console_group = "Provisioning"
 
     list_display = [
         "iccid",
@@ -143,15 +151,15 @@ class SubscriberAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.action(description="Activate at PMNL")
+    @admin.action(description="Activate at PMNL", permissions=["operate"])
     def activate_selected(self, request, queryset):
         self._set_state(request, queryset, True, "Activated")
 
-    @admin.action(description="Deactivate at PMNL")
+    @admin.action(description="Deactivate at PMNL", permissions=["operate"])
     def deactivate_selected(self, request, queryset):
         self._set_state(request, queryset, False, "Deactivated")
 
-    @admin.action(description="Delete at PMNL")
+    @admin.action(description="Delete at PMNL", permissions=["operate"])
     def delete_selected_at_pmnl(self, request, queryset):
         _run(
             self,
@@ -172,6 +180,7 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(ProvisioningRequest)
 class ProvisioningRequestAdmin(ReadOnlyAdmin):
+    console_group = "Provisioning"
     list_display = [
         "id",
         "operation",
@@ -192,7 +201,7 @@ class ProvisioningRequestAdmin(ReadOnlyAdmin):
     inlines = [EventInline]
     actions = ["poll_selected"]
 
-    @admin.action(description="Poll PMNL now")
+    @admin.action(description="Poll PMNL now", permissions=["operate"])
     def poll_selected(self, request, queryset):
         _run(
             self,
@@ -205,6 +214,7 @@ class ProvisioningRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(ProvisioningEvent)
 class ProvisioningEventAdmin(ReadOnlyAdmin):
+    console_group = "Provisioning"
     list_display = ["kind", "request", "organization", "created_at", "published_at"]
     list_filter = ["kind", "organization"]
     list_select_related = ["organization", "request"]
@@ -218,29 +228,31 @@ class CustomerAuthorizationForm(forms.ModelForm):
 
 
 @admin.register(CustomerAuthorization)
-class CustomerAuthorizationAdmin(admin.ModelAdmin):
-    """Which customer ids a user may provision: granted and revoked through the services."""
+class CustomerAuthorizationAdmin(ConsoleAdmin):
+    """Which customer ids a user may provision: an organization's admins grant and revoke them
+    for its users (``services.grant_customer`` / ``revoke_customer`` refuse anyone else)."""
 
+    console_group = "Provisioning"
+    member_may_add = True
     form = CustomerAuthorizationForm
     list_display = ["user", "cust_id", "organization", "granted_by", "created_at"]
     list_filter = ["organization"]
     list_select_related = ["user", "organization", "granted_by"]
     search_fields = ["user__username", "cust_id"]
+    actions = ["revoke_selected"]
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        try:
-            granted = services.grant_customer(
+        def grant():
+            obj.pk = services.grant_customer(
                 user=obj.user,
                 cust_id=obj.cust_id,
                 context=Context.from_request(request, via="console"),
-            )
-        except DomainError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        obj.pk = granted.pk
+            ).pk
+
+        self.save_through(request, grant)
 
     def delete_model(self, request, obj):
         services.revoke_customer(
@@ -250,3 +262,13 @@ class CustomerAuthorizationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    @admin.action(description="Revoke", permissions=["operate"])
+    def revoke_selected(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset.select_related("organization"),
+            "Revoked",
+            lambda row, context: services.revoke_customer(authorization=row, context=context),
+        )

@@ -105,7 +105,9 @@ class Text(Rule):
                 f"ensure this value has at most {self.max_length} characters",
                 "value_error.any_str.max_length",
             )
-        if self.pattern and not re.match(self.pattern, value):
+        # The whole value, ASCII digits only: ``re.match`` lets ``$`` pass a trailing newline
+        # and ``\d`` any script's digits, which PMNL would not accept (nor our columns hold).
+        if self.pattern and not re.fullmatch(self.pattern, value, re.ASCII):
             _error(
                 errors,
                 loc,

@@ -9,7 +9,6 @@ before sending, so two workers never send one notification.
 import json
 from datetime import timedelta
 
-import requests
 import structlog
 from django.conf import settings
 from django.core.mail import send_mail
@@ -25,7 +24,7 @@ from alerts.models import (
     NotificationKind,
     Webhook,
 )
-from alerts.patterns import validate_receiver_url
+from alerts.patterns import receiver_session, validate_receiver_url
 from alerts.selectors import organization_admin_emails
 from alerts.signing import signed_headers
 from core.services import task_for
@@ -37,6 +36,8 @@ MAX_ATTEMPTS = 5
 FIRST_RETRY_SECONDS = 60
 # A claimed send belongs to its worker this long; after it the sweep takes it over.
 LEASE_SECONDS = 120
+
+_session = receiver_session()  # checks the address of every receiver it connects to
 
 
 class NotificationFailed(Exception):
@@ -143,9 +144,9 @@ def _send_email(notification: Notification) -> None:
 
 
 def _send_slack(notification: Notification) -> None:
-    url = validate_receiver_url(notification.channel["url"])
+    url = validate_receiver_url(notification.channel["url"], resolve=False)
     _subject, text = message(notification)
-    response = requests.post(
+    response = _session.post(
         url, json={"text": text}, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
     )
     if not 200 <= response.status_code < 300:
@@ -153,9 +154,14 @@ def _send_slack(notification: Notification) -> None:
 
 
 def _send_webhook(notification: Notification) -> None:
-    webhook = Webhook.objects.get(pk=notification.channel["webhook_id"])
-    url = validate_receiver_url(webhook.url)
     alert = notification.alert
+    # The rule's own organization's webhook, and only while it is active.
+    webhook = Webhook.objects.filter(
+        pk=notification.channel["webhook_id"], organization_id=alert.organization_id
+    ).first()
+    if webhook is None or not webhook.is_active:
+        raise NotificationFailed("The webhook is deleted or disabled.")
+    url = validate_receiver_url(webhook.url, resolve=False)
     body = json.dumps(
         {
             "event": f"alert.{notification.kind}",
@@ -173,7 +179,7 @@ def _send_webhook(notification: Notification) -> None:
         },
         separators=(",", ":"),
     ).encode()
-    response = requests.post(
+    response = _session.post(
         url,
         data=body,
         headers=signed_headers(

@@ -210,14 +210,23 @@ def _conditions_hold(conditions: dict, event: DomainEvent) -> bool:
     return not tags or bool(set(tags) & set(data.get("tags") or []))
 
 
-def _group(rule: AlertRule, event: DomainEvent) -> None:
+def _live_alert(rule: AlertRule, event: DomainEvent) -> Alert | None:
     window_start = event.occurred_at - timedelta(minutes=rule.dedup_window_minutes)
-    alert = (
+    return (
         Alert.objects.select_for_update()
         .filter(rule=rule, subject=event.subject, status__in=LIVE, last_event_at__gte=window_start)
         .order_by("-last_event_at")
         .first()
     )
+
+
+def _group(rule: AlertRule, event: DomainEvent) -> None:
+    alert = _live_alert(rule, event)
+    if alert is None:
+        # About to open one: two dispatchers with events of one subject must not both open
+        # it. The rule's row serialises them; the second looks again once the first committed.
+        AlertRule.objects.select_for_update().filter(pk=rule.pk).first()
+        alert = _live_alert(rule, event)
     if alert is not None:
         alert.event_count += 1
         alert.last_event_at = max(alert.last_event_at, event.occurred_at)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from alerts.models import DeliveryStatus, Webhook, WebhookDelivery
-from alerts.patterns import matches, validate_patterns, validate_receiver_url
+from alerts.patterns import matches, receiver_session, validate_patterns, validate_receiver_url
 from alerts.signing import signed_headers
 from core.context import Context
 from core.errors import Conflict, InvalidInput
@@ -37,7 +37,7 @@ FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 4 * 3600
 RESPONSE_KEPT_CHARS = 1000
 
-_session = requests.Session()
+_session = receiver_session()
 
 
 def new_secret() -> str:
@@ -180,7 +180,7 @@ def deliver(delivery_pk: int) -> str | None:
     body = json.dumps(delivery.event.payload, separators=(",", ":")).encode()
     started = time.monotonic()
     try:
-        validate_receiver_url(webhook.url)
+        validate_receiver_url(webhook.url, resolve=False)  # the session checks the address
         response = _session.post(
             webhook.url,
             data=body,

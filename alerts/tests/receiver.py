@@ -1,10 +1,13 @@
 """A webhook receiver over real loopback HTTP, for tests and the benchmark.
 
 It records every request (headers and raw body), can be told to fail (``answer = 500``) or
-to be down (``stop()``), and counts deliveries by ``X-FleetOps-Delivery`` as a receiver that
-drops repeats would.
+to be down (``stop()``: the listening socket and every kept-alive connection closed, as a
+receiver that went away; a sender's pooled connection must not reach it any more), and
+counts deliveries by ``X-FleetOps-Delivery`` as a receiver that drops repeats would.
 """
 
+import contextlib
+import socket
 import threading
 import time
 from collections import Counter
@@ -16,10 +19,21 @@ class Receiver:
         self.requests: list[dict] = []
         self.answer = 204
         self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.add(self.connection)
+
+            def finish(self):
+                with receiver.lock:
+                    receiver.connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -57,3 +71,8 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            connections, self.connections = list(self.connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the sender
+                connection.shutdown(socket.SHUT_RDWR)

@@ -71,3 +71,18 @@ def test_the_dashboard_panel_counts_the_viewers_alerts_by_type(organization, oth
 
     everyone = open_alerts(DashboardScope(user=None, organization_ids=None))
     assert everyone.stats[0].value == 3
+
+
+def test_a_viewer_reads_the_inbox_but_is_offered_no_action(organization):
+    alert = alert_of(organization, "sim:ours")
+    viewer = UserFactory(organization=organization, role=Role.VIEWER, is_staff=True)
+    client = Client()
+    client.force_login(viewer)
+    page = client.get(CHANGELIST).content.decode()
+    assert "sim:ours" in page and "acknowledge_selected" not in page
+    assert "Alerts" in client.get("/admin/").content.decode()  # in the staff's navigation
+    client.post(CHANGELIST, {"action": "acknowledge_selected", "_selected_action": [alert.pk]})
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    webhooks = client.get("/admin/alerts/webhook/").content.decode()
+    assert "send_test_selected" not in webhooks and "disable_selected" not in webhooks

@@ -1,6 +1,9 @@
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuditLog, Role
@@ -9,6 +12,7 @@ from alerts.models import Alert, AlertRule, AlertStatus, Notification
 from core.context import Context
 from core.errors import Conflict, InvalidInput
 from core.events import publish
+from core.models import DomainEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +239,51 @@ def test_invalid_rules_are_refused_naming_the_field(organization, values, field)
         )
     assert any(field in error["loc"] for error in refused.value.errors)
     assert AlertRule.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_with_crossings_of_one_sim_open_one_alert(organization):
+    """Two dispatchers each hold an event of one subject: the second waits for the first's
+    alert instead of opening its own (the window between them is held open on purpose)."""
+    events = [
+        DomainEvent.objects.create(
+            name="quota.threshold_reached",
+            organization=organization,
+            subject=f"sim:{ICCID}",
+            data={"iccid": ICCID, "threshold": 80},
+            occurred_at=timezone.now(),
+        )
+        for _ in range(2)
+    ]
+    opened, errors = threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                services.evaluate(events[0])
+                opened.set()
+                time.sleep(0.5)  # the second dispatcher arrives while this one is open
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            opened.set()
+            connection.close()
+
+    def second():
+        try:
+            opened.wait(timeout=30)
+            with transaction.atomic():
+                services.evaluate(events[1])
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    alert = Alert.objects.get(rule__name="Quota over 80 %")
+    assert alert.event_count == 2

@@ -1,4 +1,6 @@
+import ipaddress
 import json
+import socket
 from datetime import timedelta
 
 import pytest
@@ -7,9 +9,12 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, Role
 from alerts import services
-from alerts.models import DeliveryStatus, Webhook, WebhookDelivery
+from alerts.models import AlertRule, DeliveryStatus, Notification, Webhook, WebhookDelivery
+from alerts.patterns import is_public, receiver_session
 from alerts.signing import verify
+from alerts.tests.receiver import Receiver
 from core.context import Context
+from core.errors import InvalidInput
 from core.events import dispatch_pending, publish
 from core.models import DomainEvent
 
@@ -222,8 +227,6 @@ def test_redelivery_sends_the_same_delivery_id_again(organization, receiver, run
 def test_receivers_on_private_networks_and_plain_http_are_refused_in_production(
     organization, settings
 ):
-    from core.errors import InvalidInput
-
     settings.WEBHOOK_ALLOW_HTTP = False
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
     for url in [
@@ -257,3 +260,120 @@ def test_dispatch_hands_each_event_to_consumers_once(organization, receiver, run
     assert dispatch_pending() == 0
     assert WebhookDelivery.objects.count() == 1
     assert DomainEvent.objects.get().dispatched_at is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::ffff:10.0.0.1", False),
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("64:ff9b::5db8:d822", True),  # NAT64 of a public address
+    ],
+)
+def test_an_address_carrying_a_private_ipv4_address_is_not_public(address, public):
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_receiver_session_checks_the_address_it_connects_to(receiver, settings):
+    """Whatever was checked before, the connection itself refuses a private address: nothing
+    reaches the receiver."""
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    with pytest.raises(InvalidInput):
+        receiver_session().post(receiver.url, data=b"{}", timeout=5, allow_redirects=False)
+    assert receiver.requests == []
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    response = receiver_session().post(receiver.url, data=b"{}", timeout=5)
+    assert response.status_code == 204 and len(receiver.requests) == 1
+
+
+def test_a_name_rebound_to_a_private_address_after_it_was_saved_gets_nothing(
+    organization, receiver, settings, run_on_commit, monkeypatch
+):
+    """DNS rebinding: the name resolved to a public address when the webhook was saved and
+    resolves to the loopback receiver when the delivery connects."""
+    real = socket.getaddrinfo
+    answers = {"rebind.example": "93.184.216.34"}
+
+    def resolve(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    make_webhook(organization, f"http://rebind.example:{receiver.port}/hook")
+    answers["rebind.example"] = "127.0.0.1"
+    run_on_commit(publish_threshold, organization)
+    assert receiver.requests == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.RETRYING
+    assert delivery.error.startswith("Refused")
+
+
+def test_an_alert_goes_only_to_an_active_webhook_of_the_rules_organization(
+    organization, other_organization, receiver, run_on_commit
+):
+    ours, _ = make_webhook(organization, receiver.url, ["webhook.test"])
+    theirs, _ = make_webhook(other_organization, receiver.url.replace("/hook", "/theirs"))
+    AlertRule.objects.filter(organization=organization).delete()
+    rule = services.create_rule(
+        organization=organization,
+        values={
+            "name": "To our webhook",
+            "event_types": ["quota.*"],
+            "channels": [{"type": "webhook", "webhook_id": ours.pk}],
+        },
+        context=Context(),
+    )
+    run_on_commit(publish_threshold, organization, "8988228666000000001")
+    assert [r["path"] for r in receiver.requests] == ["/hook"]
+    assert json.loads(receiver.requests[0]["body"])["event"] == "alert.opened"
+
+    # A rule row pointing at another organization's webhook (or at a disabled one) sends nothing.
+    AlertRule.objects.filter(pk=rule.pk).update(
+        channels=[{"type": "webhook", "webhook_id": theirs.pk}]
+    )
+    run_on_commit(publish_threshold, organization, "8988228666000000002")
+    Webhook.objects.filter(pk=ours.pk).update(is_active=False)
+    AlertRule.objects.filter(pk=rule.pk).update(
+        channels=[{"type": "webhook", "webhook_id": ours.pk}]
+    )
+    run_on_commit(publish_threshold, organization, "8988228666000000003")
+    assert [r["path"] for r in receiver.requests] == ["/hook"]
+    assert set(
+        Notification.objects.exclude(status=DeliveryStatus.SUCCEEDED).values_list(
+            "error", flat=True
+        )
+    ) == {"The webhook is deleted or disabled."}
+
+
+def test_a_receiver_that_went_away_gets_what_it_missed_once_it_is_back(
+    organization, receiver, run_on_commit
+):
+    """Down means down: the sender's kept-alive connection to it fails too; everything sent
+    meanwhile arrives once the receiver is back, each delivery once."""
+    make_webhook(organization, receiver.url)
+    run_on_commit(publish_threshold, organization, "8988228666000000001")  # connection pooled
+    port = receiver.port
+    receiver.stop()
+    run_on_commit(publish_threshold, organization, "8988228666000000002")
+    missed = WebhookDelivery.objects.get(event__data__iccid="8988228666000000002")
+    assert missed.status == DeliveryStatus.RETRYING and missed.error == "Connection failed."
+
+    back = Receiver(port=port)
+    try:
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+        services.sweep_due_deliveries()
+        missed.refresh_from_db()
+        assert missed.status == DeliveryStatus.SUCCEEDED
+        assert back.delivery_ids() == {missed.delivery_id: 1}
+    finally:
+        back.stop()

@@ -143,6 +143,19 @@ def chart_points(browser) -> dict[str, list[int]]:
     )
 
 
+def panel_stats(browser, key: str) -> dict[str, str]:
+    """The figures of the dashboard panel ``key``: lower-cased label -> value as shown."""
+    from selenium.webdriver.common.by import By
+
+    panel = browser.find_element(By.CSS_SELECTOR, f'[data-panel="{key}"]')
+    return {
+        stat.find_element(By.CSS_SELECTOR, ".label").text.lower(): stat.find_element(
+            By.CSS_SELECTOR, ".value"
+        ).text
+        for stat in panel.find_elements(By.CSS_SELECTOR, ".console-stat")
+    }
+
+
 def messages_shown(browser) -> list[str]:
     from selenium.webdriver.common.by import By
 

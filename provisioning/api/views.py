@@ -186,7 +186,7 @@ def aspect_view(aspect: str) -> type[SubscriberAspectView]:
     patch.__doc__ = (
         f"Update a subscriber's {what}.\n\n"
         f"The body is checked by seed 003's {what} rule (422 naming the field), then sent to "
-        "PMNL synchronously, or queued with ``queue_request``; audited either way."
+        "PMNL (synchronously: the answer is the completed request); audited, failures too."
     )
     patch = calls_upstream(
         answers_errors(403)(

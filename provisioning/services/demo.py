@@ -5,21 +5,34 @@ from core.errors import Conflict
 from provisioning.models import Subscriber
 from provisioning.services.subscribers import create_subscriber
 
+# The subscribers seed 003's read examples ask for (``GET /api/v1/subscribers/31658011998``,
+# ``.../3197058010199``, the audit example's ICCID), so they answer as written on a demo;
+# never its create example's 89312400000001234567 / 31612345678, which would then be a 409.
+SEED_EXAMPLES = (("89312400000001715969", "31658011998"), ("89312400000001715970", "3197058010199"))
+
+
+def _identifiers(n: int) -> tuple[str, str]:
+    if n < len(SEED_EXAMPLES):
+        return SEED_EXAMPLES[n]
+    serial = 10_000 + n
+    return f"89312400000{serial:09d}", f"3165{serial:07d}"
+
 
 def seed_demo_subscribers(*, organization, count: int, cust_id: str, context: Context) -> int:
-    """Create ``count`` demo subscribers through PMNL (a few queued); answers how many were
-    created. Idempotent enough for a demo: existing ones are skipped."""
+    """Create ``count`` demo subscribers through PMNL (a few queued), the first ones those of
+    seed 003's examples; answers how many were created. Idempotent enough for a demo:
+    existing ones are skipped."""
     created = 0
     for n in range(count):
-        serial = 10_000 + n
+        iccid, msisdn = _identifiers(n)
         body = {
-            "iccid": f"89312400000{serial:09d}",
-            "msisdn": f"3165{serial:07d}",
+            "iccid": iccid,
+            "msisdn": msisdn,
             "cust_id": cust_id,
             "admin_info": f"Demo subscriber {n + 1}",
             "aor": {
                 "domain_id": 101,
-                "auth_username": f"+3165{serial:07d}",
+                "auth_username": f"+{msisdn}",
                 "auth_password": "demo-pass1",
             },
             "apn": {"name": "data.demo.net", "speed_up": "max", "speed_down": "max"}

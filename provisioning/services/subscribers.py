@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -122,7 +123,11 @@ def _mirrored(*, organization, identifier: str) -> Subscriber | None:
 
 def _upsert_mirror(*, organization, data: dict, actor=None) -> Subscriber | None:
     """Mirror PMNL's view of a subscriber for the organization (never over another's row)."""
-    taken = Subscriber.objects.filter(iccid=data["iccid"]).exclude(organization=organization)
+    # Another organization's row holds the ICCID or the MSISDN (each is unique in the
+    # mirror): that row is theirs, neither overwritten nor a reason to fail our answer.
+    taken = Subscriber.objects.filter(Q(iccid=data["iccid"]) | Q(msisdn=data["msisdn"])).exclude(
+        organization=organization
+    )
     if taken.exists():
         logger.warning("pmnl_subscriber_of_other_organization", iccid=data["iccid"])
         return None

@@ -289,3 +289,22 @@ def test_idempotency_key_creates_once(pmnl, api):
     assert second.json()["request_id"] == first.json()["request_id"]
     assert ProvisioningRequest.objects.count() == 1
     assert len(pmnl.requests_received(path_contains="/v5/subscribers?")) == 1
+
+
+@live
+def test_reading_a_subscriber_whose_msisdn_another_organization_mirrors_answers_and_leaves_theirs(
+    pmnl, api, organization, other_organization, settings
+):
+    """Our PMNL account has a subscriber with a number another organization's mirror holds
+    (another account, another SIM): the read answers from PMNL, their row stays theirs."""
+    [iccid] = pmnl.seed_subscribers(client_id=settings.PMNL_CLIENT_ID, count=1)
+    msisdn = pmnl.get_subscriber(client_id=settings.PMNL_CLIENT_ID, iccid=iccid)["msisdn"]
+    theirs = SubscriberFactory(organization=other_organization, msisdn=msisdn)
+
+    response = api.get(f"/api/v1/subscribers/{iccid}")
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["msisdn"] == msisdn
+    theirs.refresh_from_db()
+    assert theirs.organization == other_organization and theirs.iccid != iccid
+    assert not Subscriber.objects.filter(organization=organization).exists()
+    assert AuditLog.objects.filter(operation="READ", status="success").count() == 1

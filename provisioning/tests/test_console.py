@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import AuditLog
+from accounts.models import AuditLog, Role
 from accounts.tests.factories import UserFactory
 from core.dashboard import DashboardScope, registered_panels
 from provisioning.models import CustomerAuthorization, Subscriber
 from provisioning.tests.conftest import create_body
-from provisioning.tests.factories import ProvisioningRequestFactory
+from provisioning.tests.factories import ProvisioningRequestFactory, SubscriberFactory
 
 
 @pytest.fixture
@@ -72,3 +72,44 @@ def test_dashboard_panel_counts_today_by_status(organization, other_organization
         dict(zip(content.chart.labels, content.chart.series[0].values, strict=True))["completed"]
         == 2
     )
+
+
+@pytest.mark.django_db
+def test_an_organization_admin_maps_only_its_own_users_and_sees_only_its_mappings(
+    client, organization, other_organization
+):
+    admin = UserFactory(organization=organization, role=Role.ADMIN, is_staff=True)
+    ours = UserFactory(organization=organization)
+    theirs = UserFactory(organization=other_organization)
+    CustomerAuthorization.objects.create(
+        organization=other_organization, user=theirs, cust_id="9111111"
+    )
+    client.force_login(admin)
+
+    page = client.get("/admin/provisioning/customerauthorization/")
+    assert page.status_code == 200 and b"9111111" not in page.content
+    assert b"Provisioning" in client.get("/admin/").content  # in the staff's navigation
+    response = client.post(
+        "/admin/provisioning/customerauthorization/add/", {"user": ours.pk, "cust_id": "9000009"}
+    )
+    assert response.status_code == 302
+    assert CustomerAuthorization.objects.get(user=ours).granted_by == admin
+    refused = client.post(
+        "/admin/provisioning/customerauthorization/add/", {"user": theirs.pk, "cust_id": "9000009"}
+    )
+    assert refused.status_code == 200  # not a user this admin may pick
+    assert not CustomerAuthorization.objects.filter(user=theirs, cust_id="9000009").exists()
+    assert client.get("/admin/provisioning/pmnlaccount/").status_code == 403  # platform's only
+
+
+@pytest.mark.django_db
+def test_a_viewer_is_offered_no_action_that_changes_pmnl(client, organization):
+    SubscriberFactory(organization=organization)
+    viewer = UserFactory(organization=organization, role=Role.VIEWER, is_staff=True)
+    operator = UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
+    client.force_login(viewer)
+    page = client.get("/admin/provisioning/subscriber/").content.decode()
+    assert "refresh_selected" in page
+    assert "deactivate_selected" not in page and "delete_selected_at_pmnl" not in page
+    client.force_login(operator)
+    assert "deactivate_selected" in client.get("/admin/provisioning/subscriber/").content.decode()

@@ -5,11 +5,14 @@ import socket
 import threading
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import AuditLog
+from accounts.tests.factories import UserFactory
 from provisioning.clients import pmnl_client_for
-from provisioning.models import ProvisioningRequest, Subscriber
+from provisioning.models import PmnlAccount, ProvisioningRequest, Subscriber
 from provisioning.tests.conftest import create_body
+from provisioning.tests.factories import CustomerAuthorizationFactory
 from upstream.pmnl.client import TIMED_OUT, UNAVAILABLE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,3 +128,30 @@ def test_one_refresh_at_a_time(pmnl, organization):
         thread.join()
     assert len(set(tokens)) == 1 and len(tokens) == 6
     assert len(pmnl.requests_received(path_contains="/oauth2/token")) == 1
+
+
+def test_an_account_with_anothers_client_id_and_a_wrong_secret_gets_no_cached_token(
+    pmnl, api, settings, other_organization
+):
+    """A client id is no secret: an organization that configures the default account's client
+    id (and even its API key) with a wrong secret is refused by PMNL, never lent the token
+    the default account's owner has cached."""
+    assert api.get("/api/v1/subscribers/89312400000001234567").status_code == 404  # token cached
+    PmnlAccount.objects.create(
+        organization=other_organization,
+        base_url=settings.PMNL_BASE_URL,
+        token_url=settings.PMNL_TOKEN_URL,
+        client_id=settings.PMNL_CLIENT_ID,
+        client_secret="guessed-secret",
+        api_key=settings.PMNL_API_KEY,
+    )
+    intruder = UserFactory(organization=other_organization)
+    CustomerAuthorizationFactory(user=intruder, cust_id="9123456")
+    client = APIClient()
+    client.force_authenticate(intruder)
+
+    response = client.get("/api/v1/subscribers/89312400000001234567")
+    assert response.status_code == 502
+    token_calls = pmnl.requests_received(path_contains="/oauth2/token")
+    assert [call["status"] for call in token_calls] == [200, 401]
+    assert len(pmnl.requests_received(path_contains="/v5/subscribers/")) == 1  # ours only

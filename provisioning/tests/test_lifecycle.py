@@ -6,6 +6,7 @@ import pytest
 
 from core.models import DomainEvent
 from provisioning import tasks
+from provisioning.clients import pmnl_client_for
 from provisioning.models import ProvisioningEvent, ProvisioningRequest, Subscriber
 from provisioning.tests.conftest import create_body
 
@@ -143,6 +144,10 @@ def test_demo_subscribers_are_created_through_pmnl(pmnl, organization):
     )
     assert created == 4
     assert Subscriber.objects.filter(organization=organization).count() == 3  # one is queued
+    # Seed 003's read examples answer on a demo as written.
+    for identifier in ("31658011998", "3197058010199", "89312400000001715969"):
+        answer = pmnl_client_for(organization=organization).read_subscriber(identifier)
+        assert answer.data["cust_id"] == "9123456"
     assert ProvisioningRequest.objects.filter(queued=True, status="queued").count() == 1
     again = services.seed_demo_subscribers(
         organization=organization, count=4, cust_id="9123456", context=Context.system()

@@ -31,26 +31,37 @@ def with_value(body: dict, loc: tuple, value) -> dict:
 CREATE_RULES = [
     (
         ("iccid",),
-        ["89311234", "8831240000000123456", "893124000000012345678", 8931],
+        [
+            "89311234",
+            "8831240000000123456",
+            "893124000000012345678",
+            8931,
+            "89312400000001234567\n",  # ``$`` alone would pass a trailing newline
+            "8931" + "\u0664" * 16,  # digits of another script are not PMNL's digits
+        ],
         ["89312400000001234567"],
     ),
     (
         ("msisdn",),
-        ["31512345678", "3161234567", "3197012345678"[:-1], 31612345678],
+        ["31512345678", "3161234567", "3197012345678"[:-1], 31612345678, "31612345678\n"],
         ["31612345678", "3197012345678"],
     ),
-    (("cust_id",), ["8123456", "912345", "91234567", "9a23456"], ["9123456", "9000000"]),
+    (
+        ("cust_id",),
+        ["8123456", "912345", "91234567", "9a23456", "9123456\n"],
+        ["9123456", "9000000"],
+    ),
     (("admin_info",), ["x" * 25, None], ["x" * 24, ""]),
     (("aor", "domain_id"), [0, 100000, "101", True], [1, 99999]),
     (
         ("aor", "auth_username"),
-        ["abc", "a" * 17, "user name", "user_1"],
+        ["abc", "a" * 17, "user name", "user_1", "user1\n"],
         ["+31612345678", "a.b@c*#-1"],
     ),
     (("aor", "auth_password"), ["abc", "p" * 17, "pass word"], ["secure-pass", "abcd"]),
     (
         ("apn", "name"),
-        ["Data.Test.Net", "a.b", "data", "data.test.n"],
+        ["Data.Test.Net", "a.b", "data", "data.test.n", "data.test.net\n"],
         ["data.test.net", "iot.example.nl"],
     ),
     (("apn", "speed_up"), [0, -5, "fast", 1.5], [1, 1024, "max"]),
@@ -201,7 +212,17 @@ def test_identifier_accepts_iccid_and_both_msisdn_forms(value):
     assert validation.validate_identifier(value) in ("iccid", "msisdn")
 
 
-@pytest.mark.parametrize("value", ["8988228666000000001", "3161234567", "abc", "3197012345"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "8988228666000000001",
+        "3161234567",
+        "abc",
+        "3197012345",
+        "89312400000001234567\n",
+        "316" + "\u0968" * 8,
+    ],
+)
 def test_identifier_refuses_other_forms(value):
     with pytest.raises(InvalidInput) as caught:
         validation.validate_identifier(value)
@@ -220,8 +241,9 @@ def test_api_answers_422_in_the_envelope_and_writes_nothing(operator_client):
     assert not Subscriber.objects.exists() and not ProvisioningRequest.objects.exists()
 
 
-def test_api_path_identifier_422(operator_client):
-    response = operator_client.get("/api/v1/subscribers/12345")
+@pytest.mark.parametrize("identifier", ["12345", "89312400000001234567%0A"])
+def test_api_path_identifier_422(operator_client, identifier):
+    response = operator_client.get(f"/api/v1/subscribers/{identifier}")
     assert response.status_code == 422
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["path", "id"]
 

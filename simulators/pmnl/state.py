@@ -20,7 +20,7 @@ from simulators.pmnl.models import (
     PmnlSimToken,
 )
 
-IDENTIFIER = re.compile(r"^(8931\d{16}|316\d{8}|31970\d{8})$")
+IDENTIFIER = re.compile(r"^(8931\d{16}|316\d{8}|31970\d{8})$", re.ASCII)
 REQUIRED = (
     "iccid",
     "msisdn",
@@ -122,7 +122,7 @@ def check_create(payload) -> None:
     if missing:
         raise SimError(422, f"Missing fields: {', '.join(missing)}.")
     for name in ("iccid", "msisdn"):
-        if not isinstance(payload[name], str) or not IDENTIFIER.match(payload[name]):
+        if not isinstance(payload[name], str) or not IDENTIFIER.fullmatch(payload[name]):
             raise SimError(422, f"Invalid {name}.")
 
 
@@ -156,7 +156,7 @@ def create_now(account: PmnlSimAccount, payload: dict) -> PmnlSimSubscriber:
 
 
 def find(account: PmnlSimAccount, identifier: str) -> PmnlSimSubscriber:
-    if not IDENTIFIER.match(identifier):
+    if not IDENTIFIER.fullmatch(identifier):
         raise SimError(422, "Invalid identifier.")
     field = "iccid" if identifier.startswith("8931") else "msisdn"
     row = PmnlSimSubscriber.objects.filter(account=account, **{field: identifier}).first()

@@ -2,15 +2,16 @@
 
 ``POST PMNL_TOKEN_URL`` form-encoded ``grant_type=client_credentials`` with
 ``Authorization: Basic base64(client_id:client_secret)`` answers ``access_token`` and
-``expires_in``. The token is cached in the Django cache (Redis) per account (a hash of the
-token URL and client id, never the secret) and refreshed ``PMNL_TOKEN_REFRESH_MARGIN`` (30 s)
-before it expires. One process refreshes at a time under a cache lock (``upstream.locks``);
-the others keep using the current token meanwhile or, when there is none, wait for the
-refresher and reuse its token (as ``upstream.onence.auth`` does for 1NCE).
+``expires_in``. The token is cached in the Django cache (Redis) per account (``account_key``)
+and refreshed ``PMNL_TOKEN_REFRESH_MARGIN`` (30 s) before it expires. One process refreshes at
+a time under a cache lock (``upstream.locks``); the others keep using the current token
+meanwhile or, when there is none, wait for the refresher and reuse its token (as
+``upstream.onence.auth`` does for 1NCE).
 """
 
 import base64
 import hashlib
+import hmac
 from collections.abc import Mapping
 
 import structlog
@@ -30,9 +31,17 @@ UPSTREAM = "pmnl"
 
 
 def account_key(credentials: PmnlCredentials) -> str:
-    """A stable, secret-free name for one account."""
-    material = f"{credentials.token_url.rstrip('/')}\n{credentials.client_id}".encode()
-    return hashlib.sha256(material).hexdigest()[:32]
+    """A stable name for one account's token: the token URL, client id and secret together,
+    keyed with ``SECRET_KEY`` (the cache holds nothing a secret can be guessed from).
+
+    The secret is part of it: a client id is no secret, and an organization that configured
+    another's client id with a wrong secret must fetch (and be refused) its own token, never
+    be handed the other's cached one."""
+    material = "\n".join(
+        (credentials.token_url.rstrip("/"), credentials.client_id, credentials.client_secret)
+    )
+    digest = hmac.new(settings.SECRET_KEY.encode(), material.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 class PmnlTokenAuth:
