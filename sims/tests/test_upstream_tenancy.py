@@ -23,6 +23,7 @@ from sims.services.sync import sync_organization
 from sims.tests.factories import SimFactory
 from sms.models import SmsMessage
 from sms.services.sync import sims_to_sync
+from upstream.exceptions import UpstreamAuthError
 from usage.services import active_sims
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,3 +205,26 @@ def test_organization_with_its_own_account_sees_only_that_accounts_sims(
     assert {r["client_id"] for r in onence_simulator.requests_received(path_contains="/sims")} >= {
         SECOND_CLIENT_ID
     }
+
+
+def test_an_account_with_anothers_client_id_and_a_wrong_secret_gets_no_cached_token(
+    onence_simulator, owner_fleet, organization, other_organization, settings
+):
+    """A client id is no secret: an organization that connects the default account's client id
+    with a wrong secret is refused by 1NCE, never lent the token its owner has cached."""
+    assert sync_organization(organization=organization).complete  # the owner's token cached
+    OnenceAccount.objects.create(
+        organization=other_organization,
+        base_url=settings.ONENCE_BASE_URL,
+        client_id=settings.ONENCE_CLIENT_ID,
+        client_secret="guessed-secret",
+    )
+    sims_read = len(onence_simulator.requests_received(path_contains="/v1/sims"))
+
+    with pytest.raises(UpstreamAuthError):
+        sync_organization(organization=other_organization)
+
+    token_calls = onence_simulator.requests_received(path_contains="/oauth/token")
+    assert [call["status"] for call in token_calls] == [200, 400]
+    assert len(onence_simulator.requests_received(path_contains="/v1/sims")) == sims_read
+    assert not Sim.objects.filter(organization=other_organization).exists()

@@ -2,11 +2,11 @@
 
 ``POST /oauth/token`` with ``Authorization: Basic base64(client_id:client_secret)`` and the JSON
 body ``{"grant_type": "client_credentials"}`` answers ``access_token`` and ``expires_in``
-(3600 s). The token is cached per account (a hash of base URL and client id, never the
-secret) for its lifetime and refreshed ``ONENCE_TOKEN_REFRESH_MARGIN`` seconds before it
-expires (at half-life when it lives shorter than the margin). One process refreshes at a
-time, under a cache lock; the others keep using the current token meanwhile, or, when there is
-none, wait for the refresher and reuse its token.
+(3600 s). The token is cached per account and secret (``upstream.tokens``) for its lifetime
+and refreshed ``ONENCE_TOKEN_REFRESH_MARGIN`` seconds before it expires (at half-life when it
+lives shorter than the margin). One process refreshes at a time, under a cache lock; the
+others keep using the current token meanwhile, or, when there is none, wait for the refresher
+and reuse its token.
 """
 
 import base64
@@ -29,6 +29,7 @@ from upstream.http import UpstreamTransport
 from upstream.locks import CacheLock
 from upstream.metrics import UPSTREAM_AUTH
 from upstream.onence.models import OnenceCredentials
+from upstream.tokens import token_cache_name
 
 logger = structlog.get_logger(__name__)
 
@@ -68,7 +69,11 @@ class OnenceTokenAuth:
     def __init__(self, *, credentials: OnenceCredentials, transport: UpstreamTransport):
         self.credentials = credentials
         self.transport = transport
-        key = account_key(credentials)
+        # Per client id and secret (``upstream.tokens``), not ``account_key``: whoever holds a
+        # client id alone must never be handed that account's cached token.
+        key = token_cache_name(
+            credentials.base_url, credentials.client_id, credentials.client_secret
+        )
         self.cache_key = f"upstream:1nce:token:{key}"
         self.lock_key = f"upstream:1nce:token-lock:{key}"
 

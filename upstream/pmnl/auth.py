@@ -10,8 +10,6 @@ meanwhile or, when there is none, wait for the refresher and reuse its token (as
 """
 
 import base64
-import hashlib
-import hmac
 from collections.abc import Mapping
 
 import structlog
@@ -24,6 +22,7 @@ from upstream.http import UpstreamTransport
 from upstream.locks import CacheLock
 from upstream.metrics import UPSTREAM_AUTH
 from upstream.pmnl.models import PmnlCredentials
+from upstream.tokens import token_cache_name
 
 logger = structlog.get_logger(__name__)
 
@@ -31,17 +30,8 @@ UPSTREAM = "pmnl"
 
 
 def account_key(credentials: PmnlCredentials) -> str:
-    """A stable name for one account's token: the token URL, client id and secret together,
-    keyed with ``SECRET_KEY`` (the cache holds nothing a secret can be guessed from).
-
-    The secret is part of it: a client id is no secret, and an organization that configured
-    another's client id with a wrong secret must fetch (and be refused) its own token, never
-    be handed the other's cached one."""
-    material = "\n".join(
-        (credentials.token_url.rstrip("/"), credentials.client_id, credentials.client_secret)
-    )
-    digest = hmac.new(settings.SECRET_KEY.encode(), material.encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
+    """The name of the account's cached token (``upstream.tokens``)."""
+    return token_cache_name(credentials.token_url, credentials.client_id, credentials.client_secret)
 
 
 class PmnlTokenAuth:
