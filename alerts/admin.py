@@ -18,6 +18,8 @@ class AlertsAdmin(ReadOnlyAdmin):
     """The alerts pages: scoped to the organization like every console page; their actions
     go through the alerts services one row at a time."""
 
+    console_group = "Alerts"
+
     def _each(self, request, queryset, verb: str, call) -> None:
         context = Context.from_request(request, via="console")
         done, refused = 0, []

@@ -94,6 +94,16 @@ def may_operate(user) -> bool:
     )
 
 
+def is_organization_admin(user) -> bool:
+    """A superuser, or an active staff admin of their organization (``User.is_org_admin``)."""
+    return user.is_superuser or (
+        is_member(user)
+        and user.is_active
+        and user.is_staff
+        and bool(getattr(user, "is_org_admin", False))
+    )
+
+
 class ConsoleAdmin(admin.ModelAdmin):
     """Base of every console page.
 
@@ -101,10 +111,13 @@ class ConsoleAdmin(admin.ModelAdmin):
     for a quota); ``None`` makes the page a superuser's only. ``console_group`` places the
     model in the navigation. Members may change or add only where ``member_may_change`` /
     ``member_may_add`` say so, and only with a role that acts; deleting is a superuser's.
+    ``admins_only`` keeps the page (an organization's upstream accounts) to the organization's
+    admins among its members. A member without a role that acts is offered no action.
     """
 
     tenant_field: str | None = "organization"
     console_group: str = SYSTEM
+    admins_only = False
     member_may_change = False
     member_may_add = False
     list_per_page = 50
@@ -160,15 +173,21 @@ class ConsoleAdmin(admin.ModelAdmin):
         return super().lookup_allowed(lookup, value, request)
 
     # -- permissions
+    def member_may_view(self, request) -> bool:
+        user = request.user
+        if self.tenant_field is None or not is_member(user):
+            return False
+        return not self.admins_only or is_organization_admin(user)
+
     def has_module_permission(self, request):
         if request.user.is_superuser:
             return True
-        return self.tenant_field is not None and is_member(request.user)
+        return self.member_may_view(request)
 
     def has_view_permission(self, request, obj=None):
         if request.user.is_superuser:
             return super().has_view_permission(request, obj)
-        return self.tenant_field is not None and is_member(request.user)
+        return self.member_may_view(request)
 
     def has_operate_permission(self, request):
         """May run this page's actions (the API's write roles)."""
@@ -233,6 +252,9 @@ class ConsoleAdmin(admin.ModelAdmin):
         return None
 
     def get_actions(self, request):
+        # Every console action changes something or calls an upstream: a viewer has none.
+        if not self.has_operate_permission(request):
+            return {}
         actions = super().get_actions(request)
         if not request.user.is_superuser:
             actions.pop("delete_selected", None)

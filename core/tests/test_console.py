@@ -256,3 +256,60 @@ def test_moments_are_shown_in_the_operators_time_zone(fleets, member):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T", page.content.decode())
     member.cookies["fleetops_tz"] = "Not/AZone"
     assert member.get(reverse("admin:index")).context["time_zone"] == "UTC"
+
+
+OUR_APPS = {
+    "accounts",
+    "alerts",
+    "core",
+    "outages",
+    "payments",
+    "provisioning",
+    "quotas",
+    "sims",
+    "sites",
+    "sms",
+    "usage",
+}
+
+
+def test_every_page_of_ours_is_a_console_page_in_an_operators_group():
+    """Not a plain ModelAdmin (usable by superusers only, unscoped); an organization's page is
+    in its operators' navigation, not in the superusers' System group."""
+    pages = [(m, a) for m, a in admin.site._registry.items() if m._meta.app_label in OUR_APPS]
+    assert len(pages) > 40
+    plain = [m._meta.label for m, a in pages if not isinstance(a, ConsoleAdmin)]
+    assert plain == []
+    hidden = [
+        m._meta.label
+        for m, a in pages
+        if a.tenant_field is not None and a.console_group == "System"
+    ]
+    assert hidden == []
+
+
+def test_a_viewer_is_offered_no_action_on_any_page(fleets):
+    viewer = UserFactory(organization=fleets[0].organization, role=Role.VIEWER, is_staff=True)
+    client = Client()
+    client.force_login(viewer)
+    offered = {}
+    for model, model_admin in tenant_admins():
+        response = client.get(changelist(model))
+        if response.status_code == 200:
+            offered[model._meta.label] = list(model_admin.get_actions(response.wsgi_request))
+    assert len(offered) > 30
+    assert {label: actions for label, actions in offered.items() if actions} == {}
+
+
+def test_a_members_navigation_has_every_domain_it_works_in(fleets):
+    admin_user = UserFactory(organization=fleets[0].organization, role=Role.ADMIN, is_staff=True)
+    client = Client()
+    client.force_login(admin_user)
+    groups = {
+        app["name"]: {model["object_name"] for model in app["models"]}
+        for app in client.get(reverse("admin:index")).context["available_apps"]
+    }
+    for group in ("Provisioning", "Alerts", "Outages & SLA", "Payments", "Access"):
+        assert group in groups, groups
+    assert {"OnenceAccount", "PmnlAccount", "StellarAccount"} <= groups["Access"]
+    assert "CustomerAuthorization" in groups["Provisioning"]
