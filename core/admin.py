@@ -145,6 +145,13 @@ class UpstreamAccountForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         creating = self.instance.pk is None
+        if "is_active" in self.fields:
+            self.fields["is_active"].label = "Connected"
+            self.fields[
+                "is_active"
+            ].help_text = (
+                "Untick to disconnect: FleetOps stops calling the upstream for this organization."
+            )
         for name in self.secret_fields:
             self.initial.pop(name, None)
             field = self.fields[name]
