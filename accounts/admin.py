@@ -118,6 +118,7 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
     console_group = "Access"
+    labels = {"resource_id": "Resource ID", "request_id": "Request ID"}
     list_display = [
         "created_at",
         "username",

@@ -208,6 +208,7 @@ class WebhookAdmin(AlertsAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(AlertsAdmin):
+    labels = {"delivery_id": "Delivery ID"}
     list_display = [
         "delivery_id",
         "webhook",

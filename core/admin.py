@@ -53,6 +53,7 @@ class JobAdmin(ReadOnlyAdmin):
     """Bulk work and its progress; a running job's page refreshes itself."""
 
     console_group = "Operations"
+    labels = {"id": "Job ID"}
     list_display = ["id", "kind", "status", "progress_bar", "organization", "created_by", "started"]
     list_filter = ["status", "kind"]
     list_select_related = ["organization", "created_by"]
@@ -109,6 +110,7 @@ class TaskRunAdmin(ReadOnlyAdmin):
 
     tenant_field = None  # the platform's, not an organization's
     console_group = "Operations"
+    labels = {"task_id": "Task ID"}
     list_display = ["task", "schedule_name", "started", "duration", "outcome"]
     list_filter = ["outcome", "task"]
     search_fields = ["task", "schedule_name", "task_id", "error"]

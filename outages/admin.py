@@ -71,6 +71,7 @@ class OutageChangeForm(forms.ModelForm):
             "resolution_notes",
             "affected_subscribers",
         ]
+        labels = {"site_id": "Site ID"}
 
 
 @admin.register(Outage)
@@ -348,6 +349,7 @@ class SlaConfigAdmin(ConsoleAdmin):
 @admin.register(SlaResult)
 class SlaResultAdmin(ReadOnlyAdmin):
     console_group = "Outages & SLA"
+    labels = {"mttr_minutes": "MTTR (minutes)"}
     list_display = [
         "outage",
         "status",

@@ -113,6 +113,7 @@ class PaymentEventInline(ReadOnlyInline):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     console_group = "Payments"
+    labels = {"sla_config_version": "SLA terms version"}
     list_display = [
         "id",
         "created_at",

@@ -27,7 +27,7 @@ class PmnlAccountForm(UpstreamAccountForm):
         max_length=300, assume_scheme="https", initial=PMNL_DEFAULT_TOKEN_URL, label="Token URL"
     )
     client_secret = forms.CharField(label="Client secret")
-    api_key = forms.CharField(label="API key (x-api-key)")
+    api_key = forms.CharField(label="API key")
     secret_fields = ("client_secret", "api_key")
 
     class Meta:
@@ -40,11 +40,20 @@ class PmnlAccountForm(UpstreamAccountForm):
 class PmnlAccountAdmin(UpstreamAccountAdmin):
     """The organization's PMNL account (its admins', or a superuser's)."""
 
+    labels = {"client_id": "Client ID", "base_url": "Base URL"}
     accounts = PMNL_ACCOUNTS
     form = PmnlAccountForm
     list_display = ["organization", "client_id", "base_url", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["organization__name", "client_id"]
+
+
+# PMNL's identifiers as operators read them (the models name them in lower case).
+IDENTIFIERS = {
+    "iccid": "ICCID",
+    "msisdn": "MSISDN",
+    "cust_id": "Customer ID",
+}
 
 
 def _run(modeladmin, request, rows, verb: str, operation) -> None:
@@ -65,7 +74,13 @@ class SubscriberAdmin(ReadOnlyAdmin):
     """The mirror of PMNL subscribers; changes go to PMNL through the services."""
 
     console_group = "Provisioning"
-
+    labels = {
+        **IDENTIFIERS,
+        "imsi": "IMSI",
+        "aor_domain_id": "AOR domain ID",
+        "aor_username": "AOR username",
+        "apn": "APN",
+    }
     list_display = [
         "iccid",
         "msisdn",
@@ -144,6 +159,7 @@ class EventInline(ReadOnlyInline):
 @admin.register(ProvisioningRequest)
 class ProvisioningRequestAdmin(ReadOnlyAdmin):
     console_group = "Provisioning"
+    labels = {**IDENTIFIERS, "id": "Request ID", "upstream_request_id": "PMNL request ID"}
     list_display = [
         "id",
         "operation",
@@ -198,6 +214,7 @@ class CustomerAuthorizationAdmin(ConsoleAdmin):
     revoke them through the services (audited); every member sees their organization's."""
 
     console_group = "Provisioning"
+    labels = {"cust_id": "Customer ID"}
     member_may_add = True  # an organization admin's (the service's rule, also asked here)
     form = CustomerAuthorizationForm
     list_display = ["user", "cust_id", "organization", "granted_by", "created_at"]
@@ -207,7 +224,7 @@ class CustomerAuthorizationAdmin(ConsoleAdmin):
     actions = ["revoke_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else []
+        return super().get_readonly_fields(request, obj) if obj is not None else []
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and is_organization_admin(request.user)

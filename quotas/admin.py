@@ -50,12 +50,37 @@ class TopUpAdmin(ConsoleAdmin):
     inlines = [TopUpOrderInline]
     actions = ["reconcile"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+    fields = [
+        "transaction_id",
+        "organization",
+        "sim",
+        "quota_type",
+        "amount_bought",
+        "packages",
+        "status",
+        "source",
+        "requested_by",
+        "quota_after",
+        "error",
+        "created_at",
+        "completed_at",
+        "idempotency_key",
+        "job_item",
+    ]
+    readonly_fields = fields
 
     @admin.display(description="Amount", ordering="volume")
     def amount_bought(self, topup):
         return amount(topup.quota_type, topup.volume)
+
+    @admin.display(description="Quota after the top-up")
+    def quota_after(self, topup):
+        if topup.new_total is None and topup.new_remaining is None:
+            return "—"
+        return (
+            f"{amount(topup.quota_type, topup.new_remaining)} left of "
+            f"{amount(topup.quota_type, topup.new_total)}"
+        )
 
     @admin.display(description="Requested", ordering="created_at")
     def created(self, topup):
@@ -126,6 +151,36 @@ class QuotaAdmin(ReadOnlyAdmin):
     search_fields = ["=sim__iccid", "sim__label"]
     list_select_related = ["sim"]
     show_full_result_count = False
+    fields = [
+        "sim",
+        "quota_type",
+        "status",
+        "used",
+        "left",
+        "total",
+        "share",
+        "threshold",
+        "upstream_threshold_percentage",
+        "last_added",
+        "accumulated",
+        "expiry_date",
+        "depleted_at",
+        "last_status_change_date",
+        "refreshed",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Total", ordering="volume")
+    def total(self, quota):
+        return amount(quota.quota_type, quota.volume)
+
+    @admin.display(description="Last volume added")
+    def last_added(self, quota):
+        return amount(quota.quota_type, quota.last_volume_added)
+
+    @admin.display(description="Accumulated volume")
+    def accumulated(self, quota):
+        return amount(quota.quota_type, quota.accumulated_volume)
 
     @admin.display(description="Used")
     def used(self, quota):

@@ -65,6 +65,7 @@ class OnenceAccountAdmin(UpstreamAccountAdmin):
 
     accounts = ONENCE_ACCOUNTS
     form = OnenceAccountForm
+    labels = {"client_id": "Client ID"}
     list_display = ["organization", "client_id", "base_url", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["organization__name", "client_id"]
@@ -727,8 +728,6 @@ def gauge(quota: Quota | None, quota_type: QuotaType, sim: Sim) -> dict:
     return {
         "label": quota_type.label,
         "known": total is not None and left is not None,
-        "total": total or 0,
-        "used": used or 0,
         "share": share,
         "used_text": show(used),
         "left_text": show(left),
@@ -736,9 +735,6 @@ def gauge(quota: Quota | None, quota_type: QuotaType, sim: Sim) -> dict:
         "status": quota.get_status_display() if quota else "",
         "over_threshold": bool(quota and quota.threshold_crossed_at),
         "refreshed": human_ago(refreshed) if refreshed else "with the SIM sync",
-        # <meter> colours: past 80 % used is high, past 95 % is critical.
-        "high": (total or 0) * 0.8,
-        "low": (total or 0) * 0.5,
     }
 
 
@@ -753,6 +749,7 @@ class SimEventAdmin(ConsoleAdmin):
     """Events are history: written by the services that cause them, never by hand."""
 
     console_group = "Fleet"
+    labels = {"upstream_id": "1NCE event ID"}
     list_display = ["occurred", "sim", "event_type", "severity", "source", "organization"]
     list_filter = ["event_type", "severity", "source", "category"]
     search_fields = ["=sim__iccid", "description"]
