@@ -19,6 +19,16 @@ def amount(quota_type: str, value) -> str:
     return human_bytes(value) if quota_type == QuotaType.DATA else f"{human_count(value)} SMS"
 
 
+def amount_column(field: str, description: str, *, ordering: str | None = None):
+    """A column (or read-only field) showing ``field`` of a quota-typed row in its unit."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(self, row):
+        return amount(row.quota_type, getattr(row, field))
+
+    return column
+
+
 class TopUpOrderInline(ReadOnlyInline):
     model = TopUpOrder
     fields = ["sequence", "status", "order_number", "sent_at", "settled_at", "error"]
@@ -69,9 +79,7 @@ class TopUpAdmin(ConsoleAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="Amount", ordering="volume")
-    def amount_bought(self, topup):
-        return amount(topup.quota_type, topup.volume)
+    amount_bought = amount_column("volume", "Amount", ordering="volume")
 
     @admin.display(description="Quota after the top-up")
     def quota_after(self, topup):
@@ -170,25 +178,12 @@ class QuotaAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="Total", ordering="volume")
-    def total(self, quota):
-        return amount(quota.quota_type, quota.volume)
+    total = amount_column("volume", "Total", ordering="volume")
+    last_added = amount_column("last_volume_added", "Last volume added")
+    accumulated = amount_column("accumulated_volume", "Accumulated volume")
+    left = amount_column("remaining", "Left", ordering="remaining")
 
-    @admin.display(description="Last volume added")
-    def last_added(self, quota):
-        return amount(quota.quota_type, quota.last_volume_added)
-
-    @admin.display(description="Accumulated volume")
-    def accumulated(self, quota):
-        return amount(quota.quota_type, quota.accumulated_volume)
-
-    @admin.display(description="Used")
-    def used(self, quota):
-        return amount(quota.quota_type, quota.used)
-
-    @admin.display(description="Left", ordering="remaining")
-    def left(self, quota):
-        return amount(quota.quota_type, quota.remaining)
+    used = amount_column("used", "Used")
 
     @admin.display(description="Used %")
     def share(self, quota):
@@ -258,9 +253,7 @@ class AutoTopUpRuleAdmin(ConsoleAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["sim", "quota_type"] if obj is not None else []
 
-    @admin.display(description="Top up by")
-    def topup(self, rule):
-        return amount(rule.quota_type, rule.topup_amount)
+    topup = amount_column("topup_amount", "Top up by")
 
     @admin.display(description="Last triggered", ordering="last_triggered_at")
     def last_triggered(self, rule):
