@@ -26,19 +26,45 @@ class ReadOnlyAdmin(NeverEdited, ConsoleAdmin):
     listed and shown, never added, changed or deleted from the console."""
 
 
-class ReadOnlyInline(NeverEdited, admin.TabularInline):
-    """Records shown under their parent's page (a timeline, events, evidence): seen by whoever
-    may view the parent, whose page is already scoped to their organization (Django's own
-    check wants a model permission no organization's staff hold, and hid them), and never
-    added, changed or deleted from the console."""
+class ParentScopedInline(admin.TabularInline):
+    """Rows shown under their parent's page: seen by whoever may view the parent, whose page
+    is already scoped to their organization (Django's own check wants a model permission no
+    organization's staff hold, and hid them)."""
 
     extra = 0
+
+    def parent_admin(self):
+        return self.admin_site._registry.get(self.parent_model)
+
+    def has_view_permission(self, request, obj=None):
+        parent = self.parent_admin()
+        return parent is not None and parent.has_view_permission(request, obj)
+
+
+class ReadOnlyInline(NeverEdited, ParentScopedInline):
+    """Records shown under their parent's page (a timeline, events, evidence), never added,
+    changed or deleted from the console."""
+
     max_num = 0
     can_delete = False
 
-    def has_view_permission(self, request, obj=None):
-        parent = self.admin_site._registry.get(self.parent_model)
-        return parent is not None and parent.has_view_permission(request, obj)
+
+class EditedWithParentInline(ParentScopedInline):
+    """Rows edited on their parent's page and saved with it by the parent's service (an RCA's
+    actions): whoever may change the parent changes them."""
+
+    def _parent_may_change(self, request, obj):
+        parent = self.parent_admin()
+        return parent is not None and parent.has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent_may_change(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent_may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent_may_change(request, obj)
 
 
 class JobItemInline(ReadOnlyInline):

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import EditedWithParentInline, ReadOnlyAdmin, ReadOnlyInline
 from core.console import ConsoleAdmin
 from core.context import Context
 from core.errors import DomainError
@@ -181,17 +181,14 @@ class OutageAdmin(ConsoleAdmin):
             changes["assigned_to"] = form.cleaned_data["assignee"] or None
         if not changes:
             return
-        try:
-            services.update_outage(
+        self.save_through(
+            request,
+            lambda: services.update_outage(
                 outage=Outage.objects.get(pk=obj.pk),
                 changes=changes,
                 context=console_context(request),
-            )
-        except DomainError as error:
-            self.message_user(request, f"{obj.public_id}: {error.message}", messages.ERROR)
-
-    def save_related(self, request, form, formsets, change):
-        pass  # the timeline is written by the service, never by the form
+            ),
+        )
 
     @admin.action(description="Resolve now")
     def resolve_selected(self, request, queryset):
@@ -205,7 +202,7 @@ class OutageAdmin(ConsoleAdmin):
         self.message_user(request, f"Resolved {done} outage(s).")
 
 
-class RcaActionInline(admin.TabularInline):
+class RcaActionInline(EditedWithParentInline):
     model = RcaAction
     fields = ["description", "owner", "due_date", "done", "done_at"]
     readonly_fields = ["done_at"]
@@ -252,6 +249,10 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
     def save_model(self, request, obj, form, change):
         self._form = form  # saved with its actions in save_related, through the service
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The actions were saved by the service, not by their formset.
+        return super().construct_change_message(request, form, None, add)
+
     def save_related(self, request, form, formsets, change):
         """The RCA and its actions are saved together by ``services.save_rca`` (timeline,
         audit), not by the forms."""
@@ -265,8 +266,9 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
                 if action_form.instance.pk:
                     item["id"] = action_form.instance.pk
                 actions.append(item)
-        try:
-            services.save_rca(
+        self.save_through(
+            request,
+            lambda: services.save_rca(
                 outage=form.instance.outage,
                 category=form.cleaned_data["category"],
                 summary=form.cleaned_data["summary"],
@@ -277,9 +279,8 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
                 ],
                 actions=actions,
                 context=console_context(request),
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+            ),
+        )
 
 
 class SlaConfigForm(forms.ModelForm):
@@ -330,20 +331,23 @@ class SlaConfigAdmin(ConsoleAdmin):
 
     def save_model(self, request, obj, form, change):
         organization = form.cleaned_data.get("organization") or request.user.organization
-        try:
-            config = services.change_sla_config(
-                organization=organization,
-                severity=form.cleaned_data["severity"],
-                changes={
-                    k: form.cleaned_data[k]
-                    for k in ("threshold_minutes", "penalty_per_minute", "reward_base")
-                },
-                context=console_context(request),
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return
-        obj.pk = config.pk
+        saved = []
+        self.save_through(
+            request,
+            lambda: saved.append(
+                services.change_sla_config(
+                    organization=organization,
+                    severity=form.cleaned_data["severity"],
+                    changes={
+                        k: form.cleaned_data[k]
+                        for k in ("threshold_minutes", "penalty_per_minute", "reward_base")
+                    },
+                    context=console_context(request),
+                )
+            ),
+        )
+        if saved:
+            obj.pk = saved[0].pk
 
 
 @admin.register(SlaResult)
