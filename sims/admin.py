@@ -422,8 +422,11 @@ class SimAdmin(ConsoleAdmin):
         changes = {k: v for k, v in form.validated_changes.items() if k in form.changed_data}
         if changes:
             sim = Sim.objects.select_related("organization").get(pk=obj.pk)
-            services.update_sim(
-                sim=sim, changes=changes, context=Context.from_request(request, via="console")
+            self.save_through(
+                request,
+                lambda: services.update_sim(
+                    sim=sim, changes=changes, context=Context.from_request(request, via="console")
+                ),
             )
 
     # -- the SIM page

@@ -301,3 +301,21 @@ def test_an_admin_of_another_organization_neither_sees_nor_revokes_them(north, s
     outsider.post(AUTHORIZATIONS, {"action": "revoke_selected", "_selected_action": [granted.pk]})
     assert CustomerAuthorization.objects.filter(pk=granted.pk).exists()
     assert not AuditLog.objects.filter(operation="REVOKE_CUSTOMER").exists()
+
+
+def test_an_api_key_added_in_the_console_is_issued_by_the_service_and_shown_once(north, settings):
+    from accounts.models import APIKey
+
+    settings.API_KEY_MAX_PER_USER = 1
+    owner = staff(north, Role.OPERATOR)
+    root = logged_in(UserFactory(organization=None, is_staff=True, is_superuser=True))
+    url = reverse("admin:accounts_apikey_add")
+    response = root.post(url, {"name": "console key", "user": owner.pk}, follow=True)
+    key = APIKey.objects.get(user=owner)
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert f"sk_live_{key.prefix}." in shown
+    assert AuditLog.objects.get(operation="CREATE", resource_type="api_key").user == owner
+    # The service's cap holds at this door too.
+    response = root.post(url, {"name": "one too many", "user": owner.pk}, follow=True)
+    assert APIKey.objects.filter(user=owner).count() == 1
+    assert any("most allowed" in str(m) for m in response.context["messages"])
