@@ -4,7 +4,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts.models import APIKey, AuditLog, Organization, RefreshToken, User
-from accounts.services import issue_api_key, revoke_api_keys
+from accounts.services import create_user, issue_api_key, revoke_api_keys
 from core.admin import ReadOnlyAdmin
 from core.console import ConsoleAdmin
 
@@ -57,6 +57,34 @@ class UserAdmin(ConsoleAdmin, DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("FleetOps", {"fields": ("email", "organization", "role")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        """A new user is created by the service (unique username and e-mail, the password
+        policy, audited); changes to an existing one are a superuser's edit."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = []
+        data = form.cleaned_data
+        self.save_through(
+            request,
+            lambda: created.append(
+                create_user(
+                    username=data["username"],
+                    password=data.get("password1") or "",
+                    email=data.get("email") or "",
+                    role=data.get("role") or obj.role,
+                    organization=data.get("organization"),
+                    context=Context.from_request(request, via="console"),
+                )
+            ),
+        )
+        if created:
+            obj.pk = created[0].pk
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        if change or form.instance.pk is not None:
+            super().save_related(request, form, formsets, change)
 
 
 @admin.register(APIKey)

@@ -319,3 +319,31 @@ def test_an_api_key_added_in_the_console_is_issued_by_the_service_and_shown_once
     response = root.post(url, {"name": "one too many", "user": owner.pk}, follow=True)
     assert APIKey.objects.filter(user=owner).count() == 1
     assert any("most allowed" in str(m) for m in response.context["messages"])
+
+
+def test_a_user_added_in_the_console_is_created_by_the_service(north):
+    from accounts.models import User
+
+    root = logged_in(UserFactory(organization=None, is_staff=True, is_superuser=True))
+    url = reverse("admin:accounts_user_add")
+    form = {
+        "username": "newcomer",
+        "password1": "a-long-enough-passphrase-42",
+        "password2": "a-long-enough-passphrase-42",
+        "usable_password": "true",
+        "email": "newcomer@example.com",
+        "organization": north.pk,
+        "role": Role.OPERATOR,
+    }
+    response = root.post(url, form)
+    assert response.status_code == 302
+    user = User.objects.get(username="newcomer")
+    assert (user.organization, user.role) == (north, Role.OPERATOR)
+    assert user.check_password(form["password1"])
+    entry = AuditLog.objects.get(operation="CREATE", resource_type="user")
+    assert form["password1"] not in str(entry.request_body)
+    # A taken e-mail address is refused (by the form or the service), said, and not saved.
+    response = root.post(url, {**form, "username": "second"}, follow=True)
+    assert not User.objects.filter(username="second").exists()
+    errors = response.context["adminform"].form.errors
+    assert errors, response.content.decode()[-3000:]
