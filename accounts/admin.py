@@ -1,10 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts.models import APIKey, AuditLog, Organization, RefreshToken, User
-from accounts.services import revoke_api_keys
+from accounts.services import create_user, issue_api_key, revoke_api_keys
 from core.admin import ReadOnlyAdmin
 from core.console import ConsoleAdmin
 
@@ -58,6 +58,34 @@ class UserAdmin(ConsoleAdmin, DjangoUserAdmin):
         ("FleetOps", {"fields": ("email", "organization", "role")}),
     )
 
+    def save_model(self, request, obj, form, change):
+        """A new user is created by the service (unique username and e-mail, the password
+        policy, audited); changes to an existing one are a superuser's edit."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = []
+        data = form.cleaned_data
+        self.save_through(
+            request,
+            lambda: created.append(
+                create_user(
+                    username=data["username"],
+                    password=data.get("password1") or "",
+                    email=data.get("email") or "",
+                    role=data.get("role") or obj.role,
+                    organization=data.get("organization"),
+                    context=Context.from_request(request, via="console"),
+                )
+            ),
+        )
+        if created:
+            obj.pk = created[0].pk
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        if change or form.instance.pk is not None:
+            super().save_related(request, form, formsets, change)
+
 
 @admin.register(APIKey)
 class APIKeyAdmin(ConsoleAdmin, APIKeyModelAdmin):
@@ -87,6 +115,33 @@ class APIKeyAdmin(ConsoleAdmin, APIKeyModelAdmin):
         # checkbox saved by hand.
         fields = [*super().get_readonly_fields(request, obj), *self.readonly_fields]
         return list(dict.fromkeys(fields))
+
+    def save_model(self, request, obj, form, change):
+        """A new key is issued by the service (the per-user cap, audited) and shown once."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        issued = []
+        self.save_through(
+            request,
+            lambda: issued.append(
+                issue_api_key(
+                    user=obj.user,
+                    name=obj.name,
+                    expires_at=obj.expiry_date,
+                    read_only=obj.read_only,
+                    context=Context.from_request(request, via="console"),
+                )
+            ),
+        )
+        if issued:
+            api_key, raw = issued[0]
+            obj.pk, obj.prefix = api_key.pk, api_key.prefix
+            self.message_user(
+                request,
+                f"The API key for {api_key.name} is: {raw} — store it somewhere safe: it is "
+                "never shown again.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_selected(self, request, queryset):
@@ -118,6 +173,7 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
     console_group = "Access"
+    labels = {"resource_id": "Resource ID", "request_id": "Request ID"}
     list_display = [
         "created_at",
         "username",

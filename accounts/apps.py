@@ -5,8 +5,7 @@ def _record_core_audit(*, context, **fields):
     """``core.audit``'s recorder: core's services (run a periodic task now) audit through it."""
     from accounts.audit import record_audit
 
-    # context: address, agent and request id once record_audit takes context=.
-    record_audit(user=context.actor, **fields)
+    record_audit(context=context, **fields)
 
 
 class AccountsConfig(AppConfig):

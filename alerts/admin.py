@@ -209,6 +209,7 @@ class WebhookAdmin(AlertsAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(AlertsAdmin):
+    labels = {"delivery_id": "Delivery ID"}
     list_display = [
         "delivery_id",
         "webhook",

@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
 from core.console import ConsoleAdmin
+from core.context import Context
 from core.humanize import human_ago, human_datetime, human_duration
 from core.models import Job, JobItem, TaskRun
 
@@ -24,19 +26,45 @@ class ReadOnlyAdmin(NeverEdited, ConsoleAdmin):
     listed and shown, never added, changed or deleted from the console."""
 
 
-class ReadOnlyInline(NeverEdited, admin.TabularInline):
-    """Records shown under their parent's page (a timeline, events, evidence): seen by whoever
-    may view the parent, whose page is already scoped to their organization (Django's own
-    check wants a model permission no organization's staff hold, and hid them), and never
-    added, changed or deleted from the console."""
+class ParentScopedInline(admin.TabularInline):
+    """Rows shown under their parent's page: seen by whoever may view the parent, whose page
+    is already scoped to their organization (Django's own check wants a model permission no
+    organization's staff hold, and hid them)."""
 
     extra = 0
+
+    def parent_admin(self):
+        return self.admin_site._registry.get(self.parent_model)
+
+    def has_view_permission(self, request, obj=None):
+        parent = self.parent_admin()
+        return parent is not None and parent.has_view_permission(request, obj)
+
+
+class ReadOnlyInline(NeverEdited, ParentScopedInline):
+    """Records shown under their parent's page (a timeline, events, evidence), never added,
+    changed or deleted from the console."""
+
     max_num = 0
     can_delete = False
 
-    def has_view_permission(self, request, obj=None):
-        parent = self.admin_site._registry.get(self.parent_model)
-        return parent is not None and parent.has_view_permission(request, obj)
+
+class EditedWithParentInline(ParentScopedInline):
+    """Rows edited on their parent's page and saved with it by the parent's service (an RCA's
+    actions): whoever may change the parent changes them."""
+
+    def _parent_may_change(self, request, obj):
+        parent = self.parent_admin()
+        return parent is not None and parent.has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent_may_change(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent_may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent_may_change(request, obj)
 
 
 class JobItemInline(ReadOnlyInline):
@@ -51,6 +79,7 @@ class JobAdmin(ReadOnlyAdmin):
     """Bulk work and its progress; a running job's page refreshes itself."""
 
     console_group = "Operations"
+    labels = {"id": "Job ID"}
     list_display = ["id", "kind", "status", "progress_bar", "organization", "created_by", "started"]
     list_filter = ["status", "kind"]
     list_select_related = ["organization", "created_by"]
@@ -107,6 +136,7 @@ class TaskRunAdmin(ReadOnlyAdmin):
 
     tenant_field = None  # the platform's, not an organization's
     console_group = "Operations"
+    labels = {"task_id": "Task ID"}
     list_display = ["task", "schedule_name", "started", "duration", "outcome"]
     list_filter = ["outcome", "task"]
     search_fields = ["task", "schedule_name", "task_id", "error"]
@@ -124,3 +154,91 @@ class TaskRunAdmin(ReadOnlyAdmin):
         if run.duration_seconds < 1:
             return f"{run.duration_seconds * 1000:.0f} ms"
         return human_duration(run.duration_seconds)
+
+
+# --- an organization's upstream accounts -------------------------------------------------------
+
+HELP_KEEP = "Write-only. Leave blank to keep the current one."
+HELP_NEW = "Write-only: it is stored encrypted and never shown again."
+
+
+class UpstreamAccountForm(forms.ModelForm):
+    """An upstream account's form: ``Meta.fields`` are its plain fields; ``secret_fields``
+    (declared on the form, never in ``Meta.fields``, so the form never writes them) are
+    write-only: never rendered back, required when connecting, left blank they keep the stored
+    value. ``account_values`` are what the service saves besides the secrets."""
+
+    secret_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        creating = self.instance.pk is None
+        if "is_active" in self.fields:
+            self.fields["is_active"].label = "Connected"
+            self.fields[
+                "is_active"
+            ].help_text = (
+                "Untick to disconnect: FleetOps stops calling the upstream for this organization."
+            )
+        for name in self.secret_fields:
+            self.initial.pop(name, None)
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+            field.required = creating and field.required
+            field.help_text = HELP_NEW if creating else HELP_KEEP
+
+    def account_values(self) -> dict:
+        creating = self.instance.pk is None
+        return {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields
+            if name != "organization"
+            and name not in self.secret_fields
+            and name in self.cleaned_data
+            and (creating or name in self.changed_data)
+        }
+
+    def secret_values(self) -> dict:
+        return {name: self.cleaned_data.get(name) or "" for name in self.secret_fields}
+
+
+class UpstreamAccountAdmin(ConsoleAdmin):
+    """An organization's own account at an upstream (1NCE, PMNL, Stellar): its admins connect
+    and change it here, a superuser any organization's; other members do not see it. Saved by
+    the upstream's ``UpstreamAccounts.save_account`` (audited, secrets encrypted and never
+    shown); unticking "active" disconnects it, nothing deletes it."""
+
+    accounts = None  # the upstream's ``core.upstream_accounts.UpstreamAccounts``
+    console_group = "Access"
+    admins_only = True
+    member_may_add = True
+    member_may_change = True
+    list_select_related = ["organization"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_exclude(self, request, obj=None):
+        # A member's account is their organization's; a superuser picks one when connecting.
+        if request.user.is_superuser and obj is None:
+            return []
+        return ["organization"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj), "created_at", "updated_at"]
+        if request.user.is_superuser and obj is not None:
+            fields.insert(0, "organization")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser:
+            obj.organization_id = request.user.organization_id
+        self.save_through(
+            request,
+            lambda: self.accounts.save_account(
+                account=obj,
+                values=form.account_values(),
+                secrets=form.secret_values(),
+                context=Context.from_request(request, via="console"),
+            ),
+        )

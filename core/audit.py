@@ -20,9 +20,16 @@ def register_recorder(recorder: Callable[..., Any]) -> None:
 
 
 def record(
-    *, operation: str, resource_type: str, resource_id: str, context: Context, request_body=None
+    *,
+    operation: str,
+    resource_type: str,
+    resource_id: str,
+    context: Context,
+    request_body=None,
+    organization=None,
 ) -> None:
-    """Write one audit entry for ``context``'s actor, in the caller's transaction."""
+    """Write one audit entry for ``context``'s actor, in the caller's transaction;
+    ``organization`` is the one the change concerns (default: the actor's)."""
     if _recorder is None:
         raise RuntimeError("No audit recorder is registered (is the accounts app installed?).")
     _recorder(
@@ -31,4 +38,5 @@ def record(
         resource_id=resource_id,
         context=context,
         request_body=request_body,
+        organization=organization,
     )

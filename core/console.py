@@ -16,6 +16,7 @@ import zoneinfo
 from urllib.parse import unquote
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -94,6 +95,16 @@ def may_operate(user) -> bool:
     )
 
 
+def is_organization_admin(user) -> bool:
+    """A superuser, or an active staff admin of their organization (``User.is_org_admin``)."""
+    return user.is_superuser or (
+        is_member(user)
+        and user.is_active
+        and user.is_staff
+        and bool(getattr(user, "is_org_admin", False))
+    )
+
+
 class ConsoleAdmin(admin.ModelAdmin):
     """Base of every console page.
 
@@ -101,10 +112,17 @@ class ConsoleAdmin(admin.ModelAdmin):
     for a quota); ``None`` makes the page a superuser's only. ``console_group`` places the
     model in the navigation. Members may change or add only where ``member_may_change`` /
     ``member_may_add`` say so, and only with a role that acts; deleting is a superuser's.
+    ``admins_only`` keeps the page (an organization's upstream accounts) to the organization's
+    admins among its members. A member without a role that acts is offered no action.
+    ``labels`` names a model's fields as operators read them (``{"iccid": "ICCID"}``) where
+    the model gives them no verbose name: in the list's columns and the page's read-only
+    fields.
     """
 
     tenant_field: str | None = "organization"
     console_group: str = SYSTEM
+    admins_only = False
+    labels: dict[str, str] = {}
     member_may_change = False
     member_may_add = False
     list_per_page = 50
@@ -146,7 +164,43 @@ class ConsoleAdmin(admin.ModelAdmin):
         columns = list(super().get_list_display(request))
         if not request.user.is_superuser:
             columns = [c for c in columns if c != "organization"]
-        return columns
+        return self._labelled(columns)
+
+    def get_list_display_links(self, request, list_display):
+        links = super().get_list_display_links(request, list_display)
+        return self._labelled(links) if links else links
+
+    # -- labels
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        for name, label in self.labels.items():
+            setattr(self, labelled_name(name), _shown_as(model._meta.get_field(name), label))
+
+    def _labelled(self, names, only=None):
+        """``names`` with each field named in ``labels`` (and in ``only``, when given) replaced
+        by its labelled display."""
+        return [
+            labelled_name(name)
+            if isinstance(name, str) and name in self.labels and (only is None or name in only)
+            else name
+            for name in names
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._labelled(super().get_readonly_fields(request, obj))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self.labels:
+            return fields
+        read_only = {
+            name
+            for name in self.labels
+            if labelled_name(name) in self.get_readonly_fields(request, obj)
+        }
+        if obj is not None and not self.has_change_permission(request, obj):
+            read_only.update(self.labels)  # a page shown, never edited
+        return list(dict.fromkeys(self._labelled(fields, only=read_only)))
 
     def organization_filter(self) -> str | None:
         if self.tenant_field is None:
@@ -160,15 +214,21 @@ class ConsoleAdmin(admin.ModelAdmin):
         return super().lookup_allowed(lookup, value, request)
 
     # -- permissions
+    def member_may_view(self, request) -> bool:
+        user = request.user
+        if self.tenant_field is None or not is_member(user):
+            return False
+        return not self.admins_only or is_organization_admin(user)
+
     def has_module_permission(self, request):
         if request.user.is_superuser:
             return True
-        return self.tenant_field is not None and is_member(request.user)
+        return self.member_may_view(request)
 
     def has_view_permission(self, request, obj=None):
         if request.user.is_superuser:
             return super().has_view_permission(request, obj)
-        return self.tenant_field is not None and is_member(request.user)
+        return self.member_may_view(request)
 
     def has_operate_permission(self, request):
         """May run this page's actions (the API's write roles)."""
@@ -233,10 +293,27 @@ class ConsoleAdmin(admin.ModelAdmin):
         return None
 
     def get_actions(self, request):
+        # Every console action changes something or calls an upstream: a viewer has none.
+        if not self.has_operate_permission(request):
+            return {}
         actions = super().get_actions(request)
         if not request.user.is_superuser:
             actions.pop("delete_selected", None)
         return actions
+
+
+def labelled_name(name: str) -> str:
+    return f"{name}__labelled"
+
+
+def _shown_as(field, label: str):
+    """A display of ``field`` under ``label``, formatted as the admin formats the field."""
+
+    @admin.display(description=label, ordering=field.name)
+    def show(obj):
+        return display_for_field(getattr(obj, field.attname), field, "-")
+
+    return show
 
 
 # --- the site -------------------------------------------------------------------------------

@@ -3,12 +3,10 @@
 Superusers only: the schedule is the platform's, not an organization's.
 """
 
-import json
 from collections import defaultdict
 from datetime import timedelta
 
 import structlog
-from celery import current_app
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -17,8 +15,10 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from core.console import run_operation
+from core.context import Context
 from core.models import TaskRun, TaskRunOutcome
-from core.scheduler import scheduler_status
+from core.scheduler import run_scheduled_job, scheduler_status, set_scheduled_job_enabled
 
 logger = structlog.get_logger(__name__)
 RECENT_RUNS = 5
@@ -90,24 +90,21 @@ def _act(request):
         messages.error(request, "No such periodic task.")
         return redirect("admin:scheduler")
     operation = request.POST.get("operation")
+    context = Context.from_request(request, via="console")
     if operation in ("enable", "disable"):
-        periodic.enabled = operation == "enable"
-        periodic.save(update_fields=["enabled"])  # beat reloads its schedule on the change
-        logger.info(
-            "periodic_task_toggled",
-            task=periodic.name,
-            enabled=periodic.enabled,
-            actor=request.user.username,
+        run_operation(
+            request,
+            f"“{periodic.name}” {operation}d.",
+            lambda: set_scheduled_job_enabled(
+                name=periodic.name, enabled=operation == "enable", context=context
+            ),
         )
-        messages.success(request, f"“{periodic.name}” {operation}d.")
     elif operation == "run":
-        result = current_app.send_task(
-            periodic.task,
-            args=json.loads(periodic.args or "[]"),
-            kwargs=json.loads(periodic.kwargs or "{}"),
+        run_operation(
+            request,
+            f"“{periodic.name}” queued now (task {{result.task_id}}).",
+            lambda: run_scheduled_job(name=periodic.name, context=context),
         )
-        logger.info("periodic_task_run_now", task=periodic.name, actor=request.user.username)
-        messages.success(request, f"“{periodic.name}” queued now (task {result.id}).")
     else:
         messages.error(request, "Unknown operation.")
     return redirect("admin:scheduler")

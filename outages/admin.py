@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import EditedWithParentInline, ReadOnlyAdmin, ReadOnlyInline
 from core.console import ConsoleAdmin
 from core.context import Context
 from core.errors import DomainError
@@ -72,6 +72,7 @@ class OutageChangeForm(forms.ModelForm):
             "resolution_notes",
             "affected_subscribers",
         ]
+        labels = {"site_id": "Site ID"}
 
 
 @admin.register(Outage)
@@ -200,17 +201,14 @@ class OutageAdmin(ConsoleAdmin):
             changes["assigned_to"] = form.cleaned_data["assignee"] or None
         if not changes:
             return
-        try:
-            services.update_outage(
+        self.save_through(
+            request,
+            lambda: services.update_outage(
                 outage=Outage.objects.get(pk=obj.pk),
                 changes=changes,
                 context=console_context(request),
-            )
-        except DomainError as error:
-            self.message_user(request, f"{obj.public_id}: {error.message}", messages.ERROR)
-
-    def save_related(self, request, form, formsets, change):
-        pass  # the timeline is written by the service, never by the form
+            ),
+        )
 
     @admin.action(description="Resolve now")
     def resolve_selected(self, request, queryset):
@@ -224,30 +222,11 @@ class OutageAdmin(ConsoleAdmin):
         self.message_user(request, f"Resolved {done} outage(s).")
 
 
-class RcaActionInline(admin.TabularInline):
-    """The RCA's actions, edited on its page by whoever may change the RCA (its organization's
-    operators, through ``save_rca``): Django's own check wants model permissions no
-    organization's staff hold, hid the actions from them and so saved their RCA without any."""
-
+class RcaActionInline(EditedWithParentInline):
     model = RcaAction
     fields = ["description", "owner", "due_date", "done", "done_at"]
     readonly_fields = ["done_at"]
     extra = 1
-
-    def _parent(self):
-        return self.admin_site._registry[self.parent_model]
-
-    def has_view_permission(self, request, obj=None):
-        return self._parent().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._parent().has_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return self._parent().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._parent().has_change_permission(request, obj)
 
 
 # An action's fields ``save_rca`` takes (``id`` keeps the action).
@@ -294,6 +273,10 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
     def save_model(self, request, obj, form, change):
         self._form = form  # saved with its actions in save_related, through the service
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The actions were saved by the service, not by their formset.
+        return super().construct_change_message(request, form, None, add)
+
     def save_related(self, request, form, formsets, change):
         """The RCA and its actions are saved together by ``services.save_rca`` (timeline,
         audit), not by the forms."""
@@ -312,14 +295,10 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
                 actions.append(item)
         self._save_rca(request, form, actions)
 
-    def construct_change_message(self, request, form, formsets, add=False):
-        # The action formsets were read, not saved (``save_rca`` saved the actions): Django's
-        # message would ask them for the objects they saved.
-        return super().construct_change_message(request, form, [], add)
-
     def _save_rca(self, request, form, actions: list[dict]) -> None:
-        try:
-            services.save_rca(
+        self.save_through(
+            request,
+            lambda: services.save_rca(
                 outage=form.instance.outage,
                 category=form.cleaned_data["category"],
                 summary=form.cleaned_data["summary"],
@@ -330,9 +309,8 @@ class RootCauseAnalysisAdmin(ConsoleAdmin):
                 ],
                 actions=actions,
                 context=console_context(request),
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+            ),
+        )
 
 
 class SlaConfigForm(forms.ModelForm):
@@ -383,25 +361,29 @@ class SlaConfigAdmin(ConsoleAdmin):
 
     def save_model(self, request, obj, form, change):
         organization = form.cleaned_data.get("organization") or request.user.organization
-        try:
-            config = services.change_sla_config(
-                organization=organization,
-                severity=form.cleaned_data["severity"],
-                changes={
-                    k: form.cleaned_data[k]
-                    for k in ("threshold_minutes", "penalty_per_minute", "reward_base")
-                },
-                context=console_context(request),
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return
-        obj.pk = config.pk
+        saved = []
+        self.save_through(
+            request,
+            lambda: saved.append(
+                services.change_sla_config(
+                    organization=organization,
+                    severity=form.cleaned_data["severity"],
+                    changes={
+                        k: form.cleaned_data[k]
+                        for k in ("threshold_minutes", "penalty_per_minute", "reward_base")
+                    },
+                    context=console_context(request),
+                )
+            ),
+        )
+        if saved:
+            obj.pk = saved[0].pk
 
 
 @admin.register(SlaResult)
 class SlaResultAdmin(ReadOnlyAdmin):
     console_group = "Outages & SLA"
+    labels = {"mttr_minutes": "MTTR (minutes)"}
     list_display = [
         "outage",
         "status",

@@ -13,76 +13,71 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from stellar_sdk import Keypair
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, UpstreamAccountAdmin, UpstreamAccountForm
 from core.context import Context
 from core.errors import DomainError
 from core.humanize import human_amount, human_datetime
 from payments import services
 from payments.models import Attestation, Payment, PaymentEvent, StellarAccount, Wallet
+from payments.services.accounts import STELLAR_ACCOUNTS
 from upstream.exceptions import UpstreamError
 
 STROOPS_PER_XLM = 10_000_000
 
 
-def _public_key(secret: str, field: str) -> str:
-    try:
-        return Keypair.from_secret(secret).public_key
-    except Exception:
-        raise forms.ValidationError(
-            {field: "Not a Stellar secret seed (S..., 56 characters)."}
-        ) from None
-
-
-class StellarAccountForm(forms.ModelForm):
-    """Secrets are write-only: never rendered back; left blank on edit, they stay as they are.
-    The public keys are derived from them."""
+class StellarAccountForm(UpstreamAccountForm):
+    """The public keys are derived from the secrets, which are write-only."""
 
     pool_secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        strip=True,
-        help_text="Write-only, stored encrypted. Leave blank to keep the current one.",
+        strip=True, label="SLA pool secret seed", help_text="Pays rewards, receives penalties."
     )
     operator_secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        strip=True,
-        help_text="Write-only, stored encrypted (pays penalties). Blank keeps the current one.",
+        strip=True, required=False, label="Operator secret seed", help_text="Pays penalties."
     )
+    secret_fields = ("pool_secret", "operator_secret")
 
     class Meta:
         model = StellarAccount
-        fields = ["organization", "pool_secret", "operator_secret", "is_active"]
+        fields = ["organization", "is_active"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.pop("pool_secret", None)
-        self.initial.pop("operator_secret", None)
-        if self.instance.pk is None:
-            self.fields["pool_secret"].required = True
+    def _public_key(self, name: str) -> str:
+        secret = self.cleaned_data.get(name)
+        if not secret:
+            return ""
+        try:
+            return Keypair.from_secret(secret).public_key
+        except Exception:
+            raise forms.ValidationError(
+                "Not a Stellar secret seed (S..., 56 characters)."
+            ) from None
 
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("pool_secret", "operator_secret"):
-            if not cleaned.get(name) and self.instance.pk is not None:
-                cleaned[name] = getattr(self.instance, name)
-        if cleaned.get("pool_secret"):
-            self.instance.pool_public_key = _public_key(cleaned["pool_secret"], "pool_secret")
-        if cleaned.get("operator_secret"):
-            self.instance.operator_public_key = _public_key(
-                cleaned["operator_secret"], "operator_secret"
-            )
-        return cleaned
+    def clean_pool_secret(self):
+        self.pool_public_key = self._public_key("pool_secret")
+        return self.cleaned_data.get("pool_secret")
+
+    def clean_operator_secret(self):
+        self.operator_public_key = self._public_key("operator_secret")
+        return self.cleaned_data.get("operator_secret")
+
+    def account_values(self) -> dict:
+        values = super().account_values()
+        for role in ("pool", "operator"):
+            public_key = getattr(self, f"{role}_public_key", "")
+            if public_key:
+                values[f"{role}_public_key"] = public_key
+        return values
 
 
 @admin.register(StellarAccount)
-class StellarAccountAdmin(admin.ModelAdmin):
+class StellarAccountAdmin(UpstreamAccountAdmin):
+    """The organization's Stellar keys (its admins', or a superuser's)."""
+
+    accounts = STELLAR_ACCOUNTS
     form = StellarAccountForm
     list_display = ["organization", "pool_public_key", "operator_public_key", "is_active"]
     list_filter = ["is_active"]
-    list_select_related = ["organization"]
     search_fields = ["organization__name", "pool_public_key", "operator_public_key"]
-    readonly_fields = ["pool_public_key", "operator_public_key", "created_at", "updated_at"]
+    readonly_fields = ["pool_public_key", "operator_public_key"]
 
 
 @admin.register(Wallet)
@@ -118,6 +113,7 @@ class PaymentEventInline(ReadOnlyInline):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     console_group = "Payments"
+    labels = {"sla_config_version": "SLA terms version"}
     list_display = [
         "id",
         "created_at",

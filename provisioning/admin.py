@@ -4,11 +4,12 @@ or form that calls the same service as the API (audited with the operator as act
 from django import forms
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
-from core.console import ConsoleAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, UpstreamAccountAdmin, UpstreamAccountForm
+from core.console import ConsoleAdmin, is_organization_admin
 from core.context import Context
 from core.errors import DomainError
 from provisioning import services
+from provisioning.clients import PMNL_ACCOUNTS
 from provisioning.models import (
     PMNL_DEFAULT_TOKEN_URL,
     CustomerAuthorization,
@@ -19,68 +20,40 @@ from provisioning.models import (
 )
 from upstream.exceptions import UpstreamError
 
-WRITE_ONLY = "Write-only. Leave blank to keep the current value."
 
-
-class PmnlAccountForm(forms.ModelForm):
-    """Secret and API key are write-only: never rendered back; blank on edit keeps them."""
-
-    base_url = forms.URLField(max_length=300, assume_scheme="https")
+class PmnlAccountForm(UpstreamAccountForm):
+    base_url = forms.URLField(max_length=300, assume_scheme="https", label="Base URL")
     token_url = forms.URLField(
-        max_length=300, assume_scheme="https", initial=PMNL_DEFAULT_TOKEN_URL
+        max_length=300, assume_scheme="https", initial=PMNL_DEFAULT_TOKEN_URL, label="Token URL"
     )
-    client_secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False, help_text=WRITE_ONLY
-    )
-    api_key = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False, help_text=WRITE_ONLY
-    )
+    client_secret = forms.CharField(label="Client secret")
+    api_key = forms.CharField(label="API key")
+    secret_fields = ("client_secret", "api_key")
 
     class Meta:
         model = PmnlAccount
-        fields = [
-            "organization",
-            "base_url",
-            "token_url",
-            "client_id",
-            "client_secret",
-            "api_key",
-            "is_active",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("client_secret", "api_key"):
-            self.initial.pop(name, None)
-            if self.instance.pk is None:
-                self.fields[name].required = True
-                self.fields[name].help_text = "Write-only: it is stored encrypted."
-
-    def _keep(self, name: str) -> str:
-        value = self.cleaned_data.get(name)
-        if not value and self.instance.pk is not None:
-            return getattr(self.instance, name)
-        return value
-
-    def clean_client_secret(self) -> str:
-        return self._keep("client_secret")
-
-    def clean_api_key(self) -> str:
-        return self._keep("api_key")
+        fields = ["organization", "base_url", "token_url", "client_id", "is_active"]
+        labels = {"client_id": "Client ID"}
 
 
 @admin.register(PmnlAccount)
-class PmnlAccountAdmin(ConsoleAdmin):
-    """Upstream credentials: the platform's to manage (superusers), as the 1NCE accounts."""
+class PmnlAccountAdmin(UpstreamAccountAdmin):
+    """The organization's PMNL account (its admins', or a superuser's)."""
 
-    console_group = "Access"
-    tenant_field = None
+    labels = {"client_id": "Client ID", "base_url": "Base URL"}
+    accounts = PMNL_ACCOUNTS
     form = PmnlAccountForm
     list_display = ["organization", "client_id", "base_url", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["organization__name", "client_id"]
-    list_select_related = ["organization"]
-    readonly_fields = ["created_at", "updated_at"]
+
+
+# PMNL's identifiers as operators read them (the models name them in lower case).
+IDENTIFIERS = {
+    "iccid": "ICCID",
+    "msisdn": "MSISDN",
+    "cust_id": "Customer ID",
+}
 
 
 def _run(modeladmin, request, rows, verb: str, operation) -> None:
@@ -102,7 +75,13 @@ class SubscriberAdmin(ReadOnlyAdmin):
     that act (as in the API: a viewer reads and refreshes)."""
 
     console_group = "Provisioning"
-
+    labels = {
+        **IDENTIFIERS,
+        "imsi": "IMSI",
+        "aor_domain_id": "AOR domain ID",
+        "aor_username": "AOR username",
+        "apn": "APN",
+    }
     list_display = [
         "iccid",
         "msisdn",
@@ -181,6 +160,7 @@ class EventInline(ReadOnlyInline):
 @admin.register(ProvisioningRequest)
 class ProvisioningRequestAdmin(ReadOnlyAdmin):
     console_group = "Provisioning"
+    labels = {**IDENTIFIERS, "id": "Request ID", "upstream_request_id": "PMNL request ID"}
     list_display = [
         "id",
         "operation",
@@ -225,50 +205,61 @@ class CustomerAuthorizationForm(forms.ModelForm):
     class Meta:
         model = CustomerAuthorization
         fields = ["user", "cust_id"]
+        labels = {"cust_id": "Customer ID (cust_id)"}
+        help_texts = {"cust_id": "The PMNL customer this user may provision subscribers for."}
 
 
 @admin.register(CustomerAuthorization)
 class CustomerAuthorizationAdmin(ConsoleAdmin):
-    """Which customer ids a user may provision: an organization's admins grant and revoke them
-    for its users (``services.grant_customer`` / ``revoke_customer`` refuse anyone else)."""
+    """Which customer ids (cust_id) a user may provision: the organization's admins grant and
+    revoke them through the services (audited); every member sees their organization's."""
 
     console_group = "Provisioning"
-    member_may_add = True
+    labels = {"cust_id": "Customer ID"}
+    member_may_add = True  # an organization admin's (the service's rule, also asked here)
     form = CustomerAuthorizationForm
     list_display = ["user", "cust_id", "organization", "granted_by", "created_at"]
-    list_filter = ["organization"]
     list_select_related = ["user", "organization", "granted_by"]
     search_fields = ["user__username", "cust_id"]
+    readonly_fields = ["user", "cust_id", "organization", "granted_by", "created_at"]
     actions = ["revoke_selected"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return super().get_readonly_fields(request, obj) if obj is not None else []
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and is_organization_admin(request.user)
+
     def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
+        return False  # granted or revoked, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked with the action, through the service
+
+    def has_revoke_permission(self, request):
+        return self.has_view_permission(request) and is_organization_admin(request.user)
 
     def save_model(self, request, obj, form, change):
-        def grant():
-            obj.pk = services.grant_customer(
-                user=obj.user,
-                cust_id=obj.cust_id,
-                context=Context.from_request(request, via="console"),
-            ).pk
-
-        self.save_through(request, grant)
-
-    def delete_model(self, request, obj):
-        services.revoke_customer(
-            authorization=obj, context=Context.from_request(request, via="console")
+        granted = []
+        self.save_through(
+            request,
+            lambda: granted.append(
+                services.grant_customer(
+                    user=form.cleaned_data["user"],
+                    cust_id=form.cleaned_data["cust_id"],
+                    context=Context.from_request(request, via="console"),
+                )
+            ),
         )
+        if granted:
+            obj.pk = granted[0].pk
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
-    @admin.action(description="Revoke", permissions=["operate"])
+    @admin.action(description="Revoke the selected authorizations", permissions=["revoke"])
     def revoke_selected(self, request, queryset):
         _run(
             self,
             request,
-            queryset.select_related("organization"),
+            queryset.select_related("user", "organization"),
             "Revoked",
             lambda row, context: services.revoke_customer(authorization=row, context=context),
         )

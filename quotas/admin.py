@@ -19,6 +19,16 @@ def amount(quota_type: str, value) -> str:
     return human_bytes(value) if quota_type == QuotaType.DATA else f"{human_count(value)} SMS"
 
 
+def amount_column(field: str, description: str, *, ordering: str | None = None):
+    """A column (or read-only field) showing ``field`` of a quota-typed row in its unit."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(self, row):
+        return amount(row.quota_type, getattr(row, field))
+
+    return column
+
+
 class TopUpOrderInline(ReadOnlyInline):
     model = TopUpOrder
     fields = ["sequence", "status", "order_number", "sent_at", "settled_at", "error"]
@@ -50,12 +60,35 @@ class TopUpAdmin(ConsoleAdmin):
     inlines = [TopUpOrderInline]
     actions = ["reconcile"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+    fields = [
+        "transaction_id",
+        "organization",
+        "sim",
+        "quota_type",
+        "amount_bought",
+        "packages",
+        "status",
+        "source",
+        "requested_by",
+        "quota_after",
+        "error",
+        "created_at",
+        "completed_at",
+        "idempotency_key",
+        "job_item",
+    ]
+    readonly_fields = fields
 
-    @admin.display(description="Amount", ordering="volume")
-    def amount_bought(self, topup):
-        return amount(topup.quota_type, topup.volume)
+    amount_bought = amount_column("volume", "Amount", ordering="volume")
+
+    @admin.display(description="Quota after the top-up")
+    def quota_after(self, topup):
+        if topup.new_total is None and topup.new_remaining is None:
+            return "—"
+        return (
+            f"{amount(topup.quota_type, topup.new_remaining)} left of "
+            f"{amount(topup.quota_type, topup.new_total)}"
+        )
 
     @admin.display(description="Requested", ordering="created_at")
     def created(self, topup):
@@ -126,14 +159,31 @@ class QuotaAdmin(ReadOnlyAdmin):
     search_fields = ["=sim__iccid", "sim__label"]
     list_select_related = ["sim"]
     show_full_result_count = False
+    fields = [
+        "sim",
+        "quota_type",
+        "status",
+        "used",
+        "left",
+        "total",
+        "share",
+        "threshold",
+        "upstream_threshold_percentage",
+        "last_added",
+        "accumulated",
+        "expiry_date",
+        "depleted_at",
+        "last_status_change_date",
+        "refreshed",
+    ]
+    readonly_fields = fields
 
-    @admin.display(description="Used")
-    def used(self, quota):
-        return amount(quota.quota_type, quota.used)
+    total = amount_column("volume", "Total", ordering="volume")
+    last_added = amount_column("last_volume_added", "Last volume added")
+    accumulated = amount_column("accumulated_volume", "Accumulated volume")
+    left = amount_column("remaining", "Left", ordering="remaining")
 
-    @admin.display(description="Left", ordering="remaining")
-    def left(self, quota):
-        return amount(quota.quota_type, quota.remaining)
+    used = amount_column("used", "Used")
 
     @admin.display(description="Used %")
     def share(self, quota):
@@ -203,9 +253,7 @@ class AutoTopUpRuleAdmin(ConsoleAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["sim", "quota_type"] if obj is not None else []
 
-    @admin.display(description="Top up by")
-    def topup(self, rule):
-        return amount(rule.quota_type, rule.topup_amount)
+    topup = amount_column("topup_amount", "Top up by")
 
     @admin.display(description="Last triggered", ordering="last_triggered_at")
     def last_triggered(self, rule):

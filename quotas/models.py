@@ -11,6 +11,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.humanize import human_bytes, human_count
+
 
 def new_transaction_id() -> str:
     return f"topup_{uuid.uuid4().hex[:20]}"
@@ -66,7 +68,11 @@ class Quota(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sim_id} {self.quota_type}: {self.remaining}/{self.volume}"
+        unit = human_bytes if self.quota_type == QuotaType.DATA else human_count
+        return (
+            f"{self.get_quota_type_display()} quota: {unit(self.remaining)} left of "
+            f"{unit(self.volume)}"
+        )
 
     @property
     def used(self) -> int | None:
@@ -143,7 +149,7 @@ class TopUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.transaction_id} {self.sim_id} x{self.packages} ({self.status})"
+        return f"Top-up {self.transaction_id} ({self.get_status_display().lower()})"
 
     @property
     def completed_packages(self) -> int:
@@ -231,4 +237,5 @@ class AutoTopUpRule(models.Model):
 
     def __str__(self) -> str:
         state = "on" if self.enabled else "off"
-        return f"auto top-up {self.sim_id} {self.quota_type} @{self.threshold_percentage}% {state}"
+        kind = self.get_quota_type_display().lower()
+        return f"Auto top-up of {kind} at {self.threshold_percentage} % used ({state})"

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyInline, UpstreamAccountAdmin, UpstreamAccountForm
 from core.console import ConsoleAdmin, describe_failure, run_operation
 from core.context import Context
 from core.dashboard import Chart, Series
@@ -24,6 +24,7 @@ from quotas import services as quota_services
 from quotas.models import Quota, QuotaType, TopUp, TopUpSource
 from quotas.selectors import depleted, over_threshold
 from sims import services
+from sims.accounts import ONENCE_ACCOUNTS
 from sims.api.serializers import SimChangeSerializer
 from sims.models import (
     ONENCE_DEFAULT_BASE_URL,
@@ -46,49 +47,28 @@ from usage.selectors import month_usage, sim_days
 MB = 1024 * 1024
 
 
-class OnenceAccountForm(forms.ModelForm):
-    """The secret is write-only: never rendered back; left blank on edit, it stays as it is."""
-
+class OnenceAccountForm(UpstreamAccountForm):
     base_url = forms.URLField(
         max_length=300, assume_scheme="https", initial=ONENCE_DEFAULT_BASE_URL, label="Base URL"
     )
-    client_secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        strip=True,
-        help_text="Write-only. Leave blank to keep the current secret.",
-    )
+    client_secret = forms.CharField(strip=True, label="Client secret")
+    secret_fields = ("client_secret",)
 
     class Meta:
         model = OnenceAccount
-        fields = ["organization", "base_url", "client_id", "client_secret", "is_active"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.pop("client_secret", None)
-        if self.instance.pk is None:
-            self.fields["client_secret"].required = True
-            self.fields["client_secret"].help_text = "Write-only: it is stored encrypted."
-
-    def clean_client_secret(self) -> str:
-        secret = self.cleaned_data.get("client_secret")
-        if not secret and self.instance.pk is not None:
-            return self.instance.client_secret  # still the stored one at this point
-        return secret
+        fields = ["organization", "base_url", "client_id", "is_active"]
 
 
 @admin.register(OnenceAccount)
-class OnenceAccountAdmin(ConsoleAdmin):
-    """Upstream credentials: the platform's to manage (superusers)."""
+class OnenceAccountAdmin(UpstreamAccountAdmin):
+    """The organization's 1NCE API account (its admins', or a superuser's)."""
 
-    console_group = "Access"
-    tenant_field = None
+    accounts = ONENCE_ACCOUNTS
     form = OnenceAccountForm
+    labels = {"client_id": "Client ID"}
     list_display = ["organization", "client_id", "base_url", "is_active", "updated_at"]
-    list_filter = ["is_active", "organization"]
+    list_filter = ["is_active"]
     search_fields = ["organization__name", "client_id"]
-    list_select_related = ["organization"]
-    readonly_fields = ["created_at", "updated_at"]
 
 
 # --- list filters ---------------------------------------------------------------------------
@@ -442,8 +422,11 @@ class SimAdmin(ConsoleAdmin):
         changes = {k: v for k, v in form.validated_changes.items() if k in form.changed_data}
         if changes:
             sim = Sim.objects.select_related("organization").get(pk=obj.pk)
-            services.update_sim(
-                sim=sim, changes=changes, context=Context.from_request(request, via="console")
+            self.save_through(
+                request,
+                lambda: services.update_sim(
+                    sim=sim, changes=changes, context=Context.from_request(request, via="console")
+                ),
             )
 
     # -- the SIM page
@@ -748,8 +731,6 @@ def gauge(quota: Quota | None, quota_type: QuotaType, sim: Sim) -> dict:
     return {
         "label": quota_type.label,
         "known": total is not None and left is not None,
-        "total": total or 0,
-        "used": used or 0,
         "share": share,
         "used_text": show(used),
         "left_text": show(left),
@@ -757,9 +738,6 @@ def gauge(quota: Quota | None, quota_type: QuotaType, sim: Sim) -> dict:
         "status": quota.get_status_display() if quota else "",
         "over_threshold": bool(quota and quota.threshold_crossed_at),
         "refreshed": human_ago(refreshed) if refreshed else "with the SIM sync",
-        # <meter> colours: past 80 % used is high, past 95 % is critical.
-        "high": (total or 0) * 0.8,
-        "low": (total or 0) * 0.5,
     }
 
 
@@ -774,6 +752,7 @@ class SimEventAdmin(ConsoleAdmin):
     """Events are history: written by the services that cause them, never by hand."""
 
     console_group = "Fleet"
+    labels = {"upstream_id": "1NCE event ID"}
     list_display = ["occurred", "sim", "event_type", "severity", "source", "organization"]
     list_filter = ["event_type", "severity", "source", "category"]
     search_fields = ["=sim__iccid", "description"]

@@ -283,6 +283,7 @@ class DataStreamAdmin(ReadOnlyAdmin):
 @admin.register(StreamEvent)
 class StreamEventAdmin(ReadOnlyAdmin):
     console_group = "Outages & SLA"
+    labels = {"event_id": "1NCE event ID", "event_type_id": "1NCE event type"}
     list_display = ["event_id", "event_type", "iccid", "transition", "occurred_at", "organization"]
     list_filter = ["transition", "event_type"]
     search_fields = ["=iccid", "=event_id"]

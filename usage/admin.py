@@ -24,6 +24,10 @@ class UsageColumns:
     def sms(self, row):
         return f"{human_count(row.sms_mo)} / {human_count(row.sms_mt)}"
 
+    @admin.display(description="SIMs with usage", ordering="sim_count")
+    def sims(self, row):
+        return human_count(row.sim_count)
+
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(UsageColumns, ReadOnlyAdmin):
@@ -37,16 +41,30 @@ class UsageRecordAdmin(UsageColumns, ReadOnlyAdmin):
     # A count over millions of rows on every page load is not worth it.
     show_full_result_count = False
     ordering = ["-date", "sim"]
+    fields = [
+        "organization",
+        "sim",
+        "date",
+        "total",
+        "received",
+        "sent",
+        "sms",
+        "session_count",
+        "synced_at",
+    ]
+    readonly_fields = fields
 
 
 @admin.register(OrganizationDailyUsage)
 class OrganizationDailyUsageAdmin(UsageColumns, ReadOnlyAdmin):
     console_group = "Usage & quotas"
-    list_display = ["date", "organization", "sim_count", "total", "received", "sent", "sms"]
+    list_display = ["date", "organization", "sims", "total", "received", "sent", "sms"]
     list_filter = ["date"]
     date_hierarchy = "date"
     list_select_related = ["organization"]
     ordering = ["-date", "organization"]
+    fields = ["organization", "date", "sims", "total", "received", "sent", "sms", "updated_at"]
+    readonly_fields = fields
 
 
 @admin.register(SimMonthlyUsage)
@@ -58,6 +76,8 @@ class SimMonthlyUsageAdmin(ReadOnlyAdmin):
     list_select_related = ["sim", "organization"]
     autocomplete_fields = ["sim"]
     show_full_result_count = False
+    fields = ["organization", "sim", "month", "data", "sms", "updated_at"]
+    readonly_fields = fields
 
     @admin.display(description="Data", ordering="data_bytes")
     def data(self, row):

@@ -50,7 +50,7 @@ class UsageRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sim_id} {self.date}"
+        return f"Usage on {self.date:%Y-%m-%d}"
 
     @property
     def data_bytes(self) -> int:
@@ -82,7 +82,7 @@ class OrganizationDailyUsage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organization_id} {self.date}"
+        return f"The organization's usage on {self.date:%Y-%m-%d}"
 
     @property
     def data_bytes(self) -> int:
@@ -151,7 +151,7 @@ class SimMonthlyUsage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sim_id} {self.month:%Y-%m}"
+        return f"Usage in {self.month:%Y-%m}"
 
 
 class UsageCoverage(models.Model):

@@ -256,3 +256,149 @@ def test_moments_are_shown_in_the_operators_time_zone(fleets, member):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T", page.content.decode())
     member.cookies["fleetops_tz"] = "Not/AZone"
     assert member.get(reverse("admin:index")).context["time_zone"] == "UTC"
+
+
+OUR_APPS = {
+    "accounts",
+    "alerts",
+    "core",
+    "outages",
+    "payments",
+    "provisioning",
+    "quotas",
+    "sims",
+    "sites",
+    "sms",
+    "usage",
+}
+
+
+def test_every_page_of_ours_is_a_console_page_in_an_operators_group():
+    """Not a plain ModelAdmin (usable by superusers only, unscoped); an organization's page is
+    in its operators' navigation, not in the superusers' System group."""
+    pages = [(m, a) for m, a in admin.site._registry.items() if m._meta.app_label in OUR_APPS]
+    assert len(pages) > 40
+    plain = [m._meta.label for m, a in pages if not isinstance(a, ConsoleAdmin)]
+    assert plain == []
+    hidden = [
+        m._meta.label
+        for m, a in pages
+        if a.tenant_field is not None and a.console_group == "System"
+    ]
+    assert hidden == []
+
+
+def test_a_viewer_is_offered_no_action_on_any_page(fleets):
+    viewer = UserFactory(organization=fleets[0].organization, role=Role.VIEWER, is_staff=True)
+    client = Client()
+    client.force_login(viewer)
+    offered = {}
+    for model, model_admin in tenant_admins():
+        response = client.get(changelist(model))
+        if response.status_code == 200:
+            offered[model._meta.label] = list(model_admin.get_actions(response.wsgi_request))
+    assert len(offered) > 30
+    assert {label: actions for label, actions in offered.items() if actions} == {}
+
+
+def test_a_members_navigation_has_every_domain_it_works_in(fleets):
+    admin_user = UserFactory(organization=fleets[0].organization, role=Role.ADMIN, is_staff=True)
+    client = Client()
+    client.force_login(admin_user)
+    groups = {
+        app["name"]: {model["object_name"] for model in app["models"]}
+        for app in client.get(reverse("admin:index")).context["available_apps"]
+    }
+    for group in ("Provisioning", "Alerts", "Outages & SLA", "Payments", "Access"):
+        assert group in groups, groups
+    assert {"OnenceAccount", "PmnlAccount", "StellarAccount"} <= groups["Access"]
+    assert "CustomerAuthorization" in groups["Provisioning"]
+
+
+def byte_counts(fleet) -> set[str]:
+    """Every byte count the fleet's rows hold (a MB or more), as the raw number would read."""
+    from quotas.models import Quota, TopUp
+    from usage.models import OrganizationDailyUsage, SimMonthlyUsage, UsageRecord
+
+    counts = set()
+    for model, names in (
+        (Quota, ["volume", "remaining"]),
+        (TopUp, ["volume", "new_total", "new_remaining"]),
+        (UsageRecord, ["data_rx_bytes", "data_tx_bytes"]),
+        (OrganizationDailyUsage, ["data_rx_bytes", "data_tx_bytes"]),
+        (SimMonthlyUsage, ["data_bytes"]),
+        (Sim, ["data_quota_total_bytes", "data_quota_remaining_bytes"]),
+    ):
+        for row in model.objects.filter(**{model_admin_path(model): fleet.organization}):
+            counts.update(str(getattr(row, n)) for n in names if (getattr(row, n) or 0) >= 2**20)
+    return counts
+
+
+def model_admin_path(model) -> str:
+    return f"{admin.site._registry[model].tenant_field}"
+
+
+def test_no_page_shows_a_raw_byte_count(fleets, member):
+    from usage.models import SimMonthlyUsage
+
+    own = fleets[0]
+    raw = byte_counts(own)
+    assert len(raw) > 20
+    pages = {changelist(model) for model in own.objects} | {
+        change_page(obj) for obj in own.objects.values()
+    }
+    pages |= {
+        changelist(SimMonthlyUsage),
+        change_page(SimMonthlyUsage.objects.filter(sim__organization=own.organization).first()),
+    }
+    for url in sorted(pages):
+        response = member.get(url)
+        assert response.status_code == 200, url
+        shown = set(re.findall(r"\b\d{6,}\b", response.content.decode()))  # text and markup
+        assert not shown & raw, (url, shown & raw)
+
+
+ACRONYMS = [
+    "ICCID",
+    "IMSI",
+    "MSISDN",
+    "IMEI",
+    "SMS",
+    "ID",
+    "URL",
+    "API",
+    "IP",
+    "RAT",
+    "SLA",
+    "MTTR",
+    "PMNL",
+    "AOR",
+    "APN",
+    "RCA",
+]
+
+
+def test_every_label_spells_its_acronyms_as_operators_do(superuser_client):
+    """No column, filter or field reads "Iccid", "Cust id", "Sla config version", "Base url"."""
+    from django.contrib.admin.utils import flatten_fieldsets, label_for_field
+
+    request = superuser_client.get(reverse("admin:index")).wsgi_request
+    wrong = re.compile(r"\b(" + "|".join(ACRONYMS) + r")\b", re.IGNORECASE)
+    found = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        # The add page, or for a page of rows never added here, a row's page.
+        obj = None if model_admin.has_add_permission(request) else model()
+        form = model_admin.get_form(request, obj, change=obj is not None)
+        names = [*model_admin.get_list_display(request)]
+        names += flatten_fieldsets(model_admin.get_fieldsets(request, obj))
+        names += model_admin.get_readonly_fields(request, obj)
+        for name in names:
+            if isinstance(name, str) and name in form.base_fields:
+                label = str(form.base_fields[name].label)
+            else:
+                label = str(label_for_field(name, model, model_admin))
+            if any(word not in ACRONYMS for word in wrong.findall(label)):
+                found.append(f"{model._meta.label}.{name}: {label}")
+    assert found == [], "\n".join(found)

@@ -190,3 +190,79 @@ def test_outage_page_shows_its_payment(superuser, organization, operator_context
     )
     page = client.get(f"/admin/outages/outage/{outage.pk}/change/")
     assert b"Penalty of 1,000.00 USDC (confirmed)" in page.content
+
+
+def outage_form(outage, **changes) -> dict:
+    return {
+        "status": outage.status,
+        "severity": outage.severity,
+        "site_name": outage.site_name,
+        "site_id": outage.site_id,
+        "description": outage.description,
+        "root_cause": outage.root_cause or "",
+        "resolution_notes": outage.resolution_notes or "",
+        "affected_subscribers": outage.affected_subscribers or 0,
+        "assignee": "",
+        "timeline-TOTAL_FORMS": "0",
+        "timeline-INITIAL_FORMS": "0",
+        **changes,
+    }
+
+
+def test_a_change_the_service_refuses_is_shown_as_refused_and_changes_nothing(
+    organization, operator_context
+):
+    """An operator may not reopen a resolved outage (an admin's decision): the console says
+    why, never "changed successfully", and logs no change."""
+    from django.contrib.admin.models import LogEntry
+
+    outage = OutageFactory(organization=organization)
+    services.resolve_outage(outage=outage, context=operator_context)
+    outage.refresh_from_db()
+    operator = UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
+    response = console(operator).post(
+        f"/admin/outages/outage/{outage.pk}/change/",
+        outage_form(outage, status="active"),
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown and not any("successfully" in m for m in shown), shown
+    assert any("admin" in m.lower() for m in shown), shown
+    outage.refresh_from_db()
+    assert outage.status == "resolved"
+    assert not LogEntry.objects.exists()
+
+
+def test_an_organizations_staff_edit_an_rca_and_its_actions(organization, operator_context):
+    from outages.models import RootCauseAnalysis
+
+    outage = OutageFactory(organization=organization)
+    services.resolve_outage(outage=outage, context=operator_context)
+    outage.refresh_from_db()
+    services.save_rca(outage=outage, category="hardware", context=operator_context)
+    rca = RootCauseAnalysis.objects.get(outage=outage)
+    operator = UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
+    client = console(operator)
+    page = client.get(f"/admin/outages/rootcauseanalysis/{rca.pk}/change/")
+    assert page.status_code == 200
+    assert "actions-TOTAL_FORMS" in page.content.decode()  # the actions inline is theirs
+    response = client.post(
+        f"/admin/outages/rootcauseanalysis/{rca.pk}/change/",
+        {
+            "category": "hardware",
+            "summary": "Rectifier failed",
+            "factors": "no spare",
+            "actions-TOTAL_FORMS": "1",
+            "actions-INITIAL_FORMS": "0",
+            "actions-0-description": "Stock a spare rectifier",
+            "actions-0-owner": "field ops",
+            "actions-0-due_date": "2026-12-31",
+        },
+    )
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.formset.errors for f in response.context["inline_admin_formsets"]],
+    )
+    rca.refresh_from_db()
+    assert rca.summary == "Rectifier failed"
+    assert [a.description for a in rca.actions.all()] == ["Stock a spare rectifier"]

@@ -54,19 +54,27 @@ def test_the_stellar_account_form_keeps_secrets_write_only(admin_client, organiz
         data={"organization": organization.pk, "pool_secret": pool.secret, "is_active": True}
     )
     assert form.is_valid(), form.errors
-    account = form.save()
-    assert account.pool_public_key == pool.public_key
+    # The public key is derived; the secret is the service's to store (never the form's).
+    assert form.account_values()["pool_public_key"] == pool.public_key
+    assert form.secret_values() == {"pool_secret": pool.secret, "operator_secret": ""}
+    response = admin_client.post(
+        "/admin/payments/stellaraccount/add/",
+        {"organization": organization.pk, "pool_secret": pool.secret, "is_active": "on"},
+    )
+    assert response.status_code == 302
+    account = StellarAccount.objects.get()
+    assert (account.pool_public_key, account.pool_secret) == (pool.public_key, pool.secret)
     page = admin_client.get(f"/admin/payments/stellaraccount/{account.pk}/change/")
     assert page.status_code == 200
     assert pool.secret not in page.content.decode()
+    assert pool.public_key in page.content.decode()
     # Left blank on edit, the stored secret stays.
     edit = StellarAccountForm(
         data={"organization": organization.pk, "pool_secret": "", "is_active": True},
         instance=account,
     )
     assert edit.is_valid(), edit.errors
-    edit.save()
-    assert StellarAccount.objects.get().pool_secret == pool.secret
+    assert "pool_public_key" not in edit.account_values()
     bad = StellarAccountForm(data={"organization": organization.pk, "pool_secret": "SNOPE"})
     assert not bad.is_valid()
 

@@ -149,7 +149,7 @@ def test_an_operator_reads_payments_wallets_and_the_panel(browser, live_server, 
     shoot(browser, "payments-04-wallets")
 
 
-def test_the_stellar_accounts_page_is_a_superusers_and_shows_no_secret(
+def test_the_stellar_accounts_page_is_not_an_operators_and_shows_no_secret(
     browser, live_server, settled, operator
 ):
     from django.conf import settings
@@ -176,7 +176,8 @@ def test_the_stellar_accounts_page_is_a_superusers_and_shows_no_secret(
     open_page(browser, live_server, reverse("admin:payments_payment_changelist"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")) == 4
 
-    # An organization's operator is refused the page (Django's 403, not the console).
+    # An organization's operator is refused the page (its admins' and superusers' only:
+    # core.tests.test_console_accounts_browser).
     log_in(browser, live_server, operator)
     browser.get(f"{live_server.url}{reverse('admin:payments_stellaraccount_changelist')}")
     assert "403" in browser.find_element(By.TAG_NAME, "h1").text
