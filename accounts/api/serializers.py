@@ -77,6 +77,10 @@ class TokenResponseSerializer(FleetSerializer):
 
     success = serializers.BooleanField(default=True)
     access_token = serializers.CharField()
+    token = serializers.CharField(
+        source="access_token",
+        help_text="The access token again: seed 003's examples read it as ``token``.",
+    )
     refresh_token = serializers.CharField()
     token_type = serializers.CharField(default="bearer")
     expires_in = serializers.IntegerField()

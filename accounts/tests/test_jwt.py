@@ -239,3 +239,15 @@ def test_legacy_auth_endpoints_share_the_same_code(make_user):
     )
     assert out.json() == {"success": True, "msg": "Logged out successfully"}
     assert refresh(refreshed["refresh_token"], path="/api/auth/refresh").status_code == 401
+
+
+def test_seed_003s_examples_read_the_access_token_as_token(make_user):
+    """Seed 003 documents ``access_token`` and its examples read ``.token``: both answer it."""
+    user = UserFactory(organization=make_user().organization)
+    login = (
+        APIClient()
+        .post("/api/auth/login", {"username": user.username, "password": DEFAULT_PASSWORD})
+        .json()
+    )
+    assert login["token"] == login["access_token"]
+    assert bearer(login["token"]).get("/api/v1/subscribers").status_code == 200
