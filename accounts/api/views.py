@@ -27,6 +27,7 @@ from accounts.permissions import (
     WritableCredential,
     effective_role,
 )
+from accounts.selectors import api_keys_visible_to, audit_entries_visible_to, organizations_of
 from core.context import Context
 from core.pagination import FleetPagination
 from core.schema import ORGANIZATION_ID_PARAMETER, answers_errors
@@ -186,14 +187,8 @@ class APIKeyViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return APIKey.objects.none()
-        user = self.request.user
-        keys = APIKey.objects.select_related("user")
-        if effective_role(self.request) == Role.ADMIN:
-            if user.is_superuser:
-                return keys
-            if user.organization_id:
-                return keys.filter(user__organization_id=user.organization_id)
-        return keys.filter(user=user)
+        as_admin = effective_role(self.request) == Role.ADMIN
+        return api_keys_visible_to(self.request.user, as_admin=as_admin)
 
     @answers_errors(409)  # the user holds API_KEY_MAX_PER_USER live keys already
     @extend_schema(responses={201: APIKeyCreatedSerializer})
@@ -244,14 +239,8 @@ class AuditLogViewSet(FleetViewMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuditLog.objects.none()
-        user = self.request.user
-        entries = AuditLog.objects.all()
-        if effective_role(self.request) == Role.ADMIN:
-            if user.is_superuser:
-                return entries
-            if user.organization_id:
-                return entries.filter(organization_id=user.organization_id)
-        return entries.filter(user=user)
+        as_admin = effective_role(self.request) == Role.ADMIN
+        return audit_entries_visible_to(self.request.user, as_admin=as_admin)
 
 
 class OrganizationViewSet(FleetViewSet):
@@ -269,10 +258,7 @@ class OrganizationViewSet(FleetViewSet):
     default_sort = ("name", "asc")
 
     def get_queryset(self):
-        user = self.request.user
-        if user.is_superuser:
-            return Organization.objects.all()
-        return Organization.objects.filter(pk=user.organization_id)
+        return organizations_of(self.request.user)
 
     @answers_errors(404)  # a platform superuser outside any organization
     @action(detail=False, methods=["get"])
