@@ -31,7 +31,7 @@ from core.degraded import (
     redis_client,
     redis_key,
 )
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
@@ -39,16 +39,22 @@ KEY_FLUSH_LOCK = "auth:apikey-flush:{}"
 API_KEY_CACHE_KEY = "auth:apikey:{}"
 
 
-class InvalidCredentials(Exception):
+class InvalidCredentials(NotAuthenticated):
     """Wrong username/e-mail or password, or an inactive user: one message for all."""
 
-
-class InvalidRefreshToken(Exception):
-    pass
+    default_message = "Invalid username or password."
 
 
-class TokenNotFound(Exception):
+class InvalidRefreshToken(NotAuthenticated):
+    """A refresh token that is malformed, expired, unknown, rotated or revoked: one message."""
+
+    default_message = "Invalid, expired or revoked refresh token."
+
+
+class TokenNotFound(NotFound):
     """Logout of a token that is unknown, not the caller's, or already revoked."""
+
+    default_message = "Token not found or already revoked."
 
 
 @dataclass(frozen=True)
@@ -157,16 +163,16 @@ def refresh_access_token(*, raw_refresh: str, context: Context) -> TokenPair:
     try:
         refresh_id = refresh_token_id(raw_refresh)  # checks signature, expiry and token type
     except UnreadableToken as exc:
-        raise InvalidRefreshToken(str(exc)) from None
+        raise InvalidRefreshToken from exc
     record = (
         RefreshToken.objects.filter(token_hash=token_hash(raw_refresh))
         .select_related("user", "user__organization")
         .first()
     )
     if record is None or record.jti != refresh_id:
-        raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+        raise InvalidRefreshToken
     if not record.user.is_active or record.expires_at <= timezone.now():
-        raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+        raise InvalidRefreshToken
     with transaction.atomic():
         now = timezone.now()
         # The conditional update is the lock: of two concurrent uses exactly one rotates.
@@ -176,7 +182,7 @@ def refresh_access_token(*, raw_refresh: str, context: Context) -> TokenPair:
         if rotated:
             return _issue_tokens(record.user, context=context, family=record.family)
     _refuse_reuse(record, context=context)
-    raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+    raise InvalidRefreshToken
 
 
 def _refuse_reuse(record: RefreshToken, *, context: Context) -> None:

@@ -2,7 +2,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -69,14 +68,11 @@ class LoginView(FleetAPIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            pair = services.login(
-                identifier=serializer.validated_data["identifier"],
-                password=serializer.validated_data["password"],
-                context=Context.from_request(request),
-            )
-        except services.InvalidCredentials:
-            raise AuthenticationFailed("Invalid username or password.") from None
+        pair = services.login(
+            identifier=serializer.validated_data["identifier"],
+            password=serializer.validated_data["password"],
+            context=Context.from_request(request),
+        )
         return token_response(pair)
 
 
@@ -95,13 +91,10 @@ class RefreshView(FleetAPIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            pair = services.refresh_access_token(
-                raw_refresh=serializer.validated_data["refresh_token"],
-                context=Context.from_request(request),
-            )
-        except services.InvalidRefreshToken:
-            raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
+        pair = services.refresh_access_token(
+            raw_refresh=serializer.validated_data["refresh_token"],
+            context=Context.from_request(request),
+        )
         return token_response(pair)
 
 
@@ -117,14 +110,11 @@ class LogoutView(FleetAPIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.logout(
-                user=request.user,
-                raw_refresh=serializer.validated_data["refresh_token"],
-                context=Context.from_request(request),
-            )
-        except services.TokenNotFound:
-            raise NotFound("Token not found or already revoked.") from None
+        services.logout(
+            user=request.user,
+            raw_refresh=serializer.validated_data["refresh_token"],
+            context=Context.from_request(request),
+        )
         return Response({"success": True, "msg": "Logged out successfully"})
 
 
