@@ -15,13 +15,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
 from accounts.audit import record_audit
 from accounts.metrics import LOGINS
 from accounts.models import APIKey, AuditStatus, Organization, RefreshToken, Role, User
 from accounts.selectors import KEY_USES_KEY, find_user_for_login, live_api_keys
+from accounts.tokens import UnreadableToken, mint_pair, refresh_token_id
 from core.context import SYSTEM, Context
 from core.degraded import (
     CACHE_ERRORS,
@@ -32,7 +31,7 @@ from core.degraded import (
     redis_client,
     redis_key,
 )
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
@@ -40,16 +39,22 @@ KEY_FLUSH_LOCK = "auth:apikey-flush:{}"
 API_KEY_CACHE_KEY = "auth:apikey:{}"
 
 
-class InvalidCredentials(Exception):
+class InvalidCredentials(NotAuthenticated):
     """Wrong username/e-mail or password, or an inactive user: one message for all."""
 
-
-class InvalidRefreshToken(Exception):
-    pass
+    default_message = "Invalid username or password."
 
 
-class TokenNotFound(Exception):
+class InvalidRefreshToken(NotAuthenticated):
+    """A refresh token that is malformed, expired, unknown, rotated or revoked: one message."""
+
+    default_message = "Invalid, expired or revoked refresh token."
+
+
+class TokenNotFound(NotFound):
     """Logout of a token that is unknown, not the caller's, or already revoked."""
+
+    default_message = "Token not found or already revoked."
 
 
 @dataclass(frozen=True)
@@ -97,24 +102,19 @@ def login(*, identifier: str, password: str, context: Context) -> TokenPair:
 
 def _issue_tokens(user: User, *, context: Context, family: str | None = None) -> TokenPair:
     """A new access/refresh pair; ``family`` continues a session, None starts one."""
-    refresh = JWTRefreshToken.for_user(user)
-    refresh["username"] = user.get_username()
-    family = family or refresh["jti"]
-    access = refresh.access_token
     # Access tokens carry their session (family) as ``sid``: ending the session ends them.
-    access["sid"] = family
-    raw_refresh = str(refresh)
+    pair = mint_pair(user, family=family)
     RefreshToken.objects.create(
         user=user,
-        jti=refresh["jti"],
-        family=family,
-        token_hash=token_hash(raw_refresh),
+        jti=pair.refresh_id,
+        family=pair.family,
+        token_hash=token_hash(pair.refresh),
         user_agent=context.user_agent,
         ip_address=context.ip_address,
         expires_at=timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
     )
     _revoke_beyond_limit(user)
-    return TokenPair(str(access), raw_refresh, access_lifetime_seconds(), user)
+    return TokenPair(pair.access, pair.refresh, access_lifetime_seconds(), user)
 
 
 def _active_tokens(user: User):
@@ -161,18 +161,18 @@ def refresh_access_token(*, raw_refresh: str, context: Context) -> TokenPair:
     client that lost the answer), so the whole session is revoked and the attempt audited.
     """
     try:
-        refresh = JWTRefreshToken(raw_refresh)  # checks signature, expiry and token type
-    except TokenError as exc:
-        raise InvalidRefreshToken(str(exc)) from None
+        refresh_id = refresh_token_id(raw_refresh)  # checks signature, expiry and token type
+    except UnreadableToken as exc:
+        raise InvalidRefreshToken from exc
     record = (
         RefreshToken.objects.filter(token_hash=token_hash(raw_refresh))
         .select_related("user", "user__organization")
         .first()
     )
-    if record is None or record.jti != refresh["jti"]:
-        raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+    if record is None or record.jti != refresh_id:
+        raise InvalidRefreshToken
     if not record.user.is_active or record.expires_at <= timezone.now():
-        raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+        raise InvalidRefreshToken
     with transaction.atomic():
         now = timezone.now()
         # The conditional update is the lock: of two concurrent uses exactly one rotates.
@@ -182,7 +182,7 @@ def refresh_access_token(*, raw_refresh: str, context: Context) -> TokenPair:
         if rotated:
             return _issue_tokens(record.user, context=context, family=record.family)
     _refuse_reuse(record, context=context)
-    raise InvalidRefreshToken("Refresh token is revoked or unknown.")
+    raise InvalidRefreshToken
 
 
 def _refuse_reuse(record: RefreshToken, *, context: Context) -> None:

@@ -1,5 +1,6 @@
 """The Celery application. Tasks are discovered in each app's ``tasks.py``.
 
+Every line a task logs names the task, its id and the request that sent it (``core.logging``).
 Every process counts its task runs for Prometheus (``config.worker_metrics``); a worker started
 with ``WORKER_METRICS_PORT`` serves them, with its upstream calls and the queue lengths.
 """
@@ -9,6 +10,7 @@ import os
 from celery import Celery, signals
 
 from config import worker_metrics
+from core import logging as fleet_logging
 from upstream import transactions
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -17,6 +19,12 @@ app = Celery("fleetops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Every line a task logs names the task, its id and the request that sent it.
+signals.before_task_publish.connect(
+    fleet_logging.send_request_id_with_task, dispatch_uid="fleetops.task_request_id"
+)
+signals.task_prerun.connect(fleet_logging.bind_task_context, dispatch_uid="fleetops.task_log")
+signals.task_postrun.connect(fleet_logging.unbind_task_context, dispatch_uid="fleetops.task_unlog")
 signals.task_prerun.connect(worker_metrics.task_started, dispatch_uid="fleetops.task_started")
 signals.task_postrun.connect(worker_metrics.task_finished, dispatch_uid="fleetops.task_finished")
 

@@ -11,6 +11,11 @@ from typing import Any
 from core.net import client_address
 
 
+def authenticated(user):
+    """``user`` when it is an authenticated user, else None (anonymous, or nobody)."""
+    return user if user is not None and user.is_authenticated else None
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     actor: Any = None  # an authenticated user, or None for the system
@@ -22,9 +27,8 @@ class Context:
     @classmethod
     def from_request(cls, request, *, via: str = "api") -> "Context":
         """The context of a Django or DRF request: its authenticated user, address, agent, id."""
-        user = getattr(request, "user", None)
         return cls(
-            actor=user if user is not None and user.is_authenticated else None,
+            actor=authenticated(getattr(request, "user", None)),
             ip_address=client_address(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
             request_id=getattr(request, "request_id", "") or "",
@@ -33,7 +37,7 @@ class Context:
 
     @classmethod
     def system(cls, *, via: str = "system", actor=None) -> "Context":
-        return cls(actor=actor if actor is not None and actor.is_authenticated else None, via=via)
+        return cls(actor=authenticated(actor), via=via)
 
     @property
     def organization(self):

@@ -29,6 +29,13 @@ class NotFound(DomainError):
     default_message = "The requested resource was not found."
 
 
+class NotAuthenticated(DomainError):
+    """Credentials that identify nobody: a wrong password, a refresh token no longer good (401)."""
+
+    code = "UNAUTHORIZED"
+    default_message = "Authentication credentials were not provided or are invalid."
+
+
 class PermissionDenied(DomainError):
     code = "FORBIDDEN"
     default_message = "You do not have permission to perform this action."

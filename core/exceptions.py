@@ -70,6 +70,7 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
 # Domain errors (``core.errors``), by class, to their status. Checked in order: subclasses first.
 _DOMAIN_STATUSES: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, status.HTTP_404_NOT_FOUND),
+    (errors.NotAuthenticated, status.HTTP_401_UNAUTHORIZED),
     (errors.PermissionDenied, status.HTTP_403_FORBIDDEN),
     (errors.InvalidInput, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (errors.Conflict, status.HTTP_409_CONFLICT),

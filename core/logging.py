@@ -98,6 +98,38 @@ def redact_secrets(logger, method_name: str, event_dict: dict) -> dict:
     }
 
 
+# The message header a task carries the request id of the request that sent it in.
+TASK_REQUEST_ID_HEADER = "fleetops_request_id"
+_task_context_tokens: dict[str, dict] = {}
+
+
+def send_request_id_with_task(headers=None, **kwargs) -> None:
+    """Celery's ``before_task_publish``: a task sent while a request is handled carries the
+    request's id, so the worker's lines of that task name it too."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id and headers is not None:
+        headers.setdefault(TASK_REQUEST_ID_HEADER, request_id)
+
+
+def bind_task_context(task_id=None, task=None, **kwargs) -> None:
+    """Celery's ``task_prerun``: every line the task logs names the task, its id and the
+    request that sent it (an eager task keeps its caller's context and adds its own)."""
+    if task is None or task_id is None:
+        return
+    context = {"task": task.name, "task_id": task_id}
+    request_id = getattr(task.request, TASK_REQUEST_ID_HEADER, None)
+    if request_id:
+        context["request_id"] = request_id
+    _task_context_tokens[task_id] = structlog.contextvars.bind_contextvars(**context)
+
+
+def unbind_task_context(task_id=None, **kwargs) -> None:
+    """Celery's ``task_postrun``: the context as it was before the task."""
+    tokens = _task_context_tokens.pop(task_id, None)
+    if tokens:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
 SHARED_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,

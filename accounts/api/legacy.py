@@ -3,7 +3,7 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -89,12 +89,9 @@ class LegacyLogoutView(FleetAPIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.logout(
-                user=request.user,
-                raw_refresh=serializer.validated_data["refresh_token"],
-                context=Context.from_request(request),
-            )
-        except services.TokenNotFound:
-            raise NotFound("Token not found or already revoked.") from None
+        services.logout(
+            user=request.user,
+            raw_refresh=serializer.validated_data["refresh_token"],
+            context=Context.from_request(request),
+        )
         return Response({"success": True, "msg": "Logged out successfully"})

@@ -2,7 +2,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -27,6 +26,7 @@ from accounts.permissions import (
     WritableCredential,
     effective_role,
 )
+from accounts.selectors import api_keys_visible_to, audit_entries_visible_to, organizations_of
 from core.context import Context
 from core.pagination import FleetPagination
 from core.schema import ORGANIZATION_ID_PARAMETER, answers_errors
@@ -68,14 +68,11 @@ class LoginView(FleetAPIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            pair = services.login(
-                identifier=serializer.validated_data["identifier"],
-                password=serializer.validated_data["password"],
-                context=Context.from_request(request),
-            )
-        except services.InvalidCredentials:
-            raise AuthenticationFailed("Invalid username or password.") from None
+        pair = services.login(
+            identifier=serializer.validated_data["identifier"],
+            password=serializer.validated_data["password"],
+            context=Context.from_request(request),
+        )
         return token_response(pair)
 
 
@@ -94,13 +91,10 @@ class RefreshView(FleetAPIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            pair = services.refresh_access_token(
-                raw_refresh=serializer.validated_data["refresh_token"],
-                context=Context.from_request(request),
-            )
-        except services.InvalidRefreshToken:
-            raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
+        pair = services.refresh_access_token(
+            raw_refresh=serializer.validated_data["refresh_token"],
+            context=Context.from_request(request),
+        )
         return token_response(pair)
 
 
@@ -116,14 +110,11 @@ class LogoutView(FleetAPIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.logout(
-                user=request.user,
-                raw_refresh=serializer.validated_data["refresh_token"],
-                context=Context.from_request(request),
-            )
-        except services.TokenNotFound:
-            raise NotFound("Token not found or already revoked.") from None
+        services.logout(
+            user=request.user,
+            raw_refresh=serializer.validated_data["refresh_token"],
+            context=Context.from_request(request),
+        )
         return Response({"success": True, "msg": "Logged out successfully"})
 
 
@@ -186,14 +177,8 @@ class APIKeyViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return APIKey.objects.none()
-        user = self.request.user
-        keys = APIKey.objects.select_related("user")
-        if effective_role(self.request) == Role.ADMIN:
-            if user.is_superuser:
-                return keys
-            if user.organization_id:
-                return keys.filter(user__organization_id=user.organization_id)
-        return keys.filter(user=user)
+        as_admin = effective_role(self.request) == Role.ADMIN
+        return api_keys_visible_to(self.request.user, as_admin=as_admin)
 
     @answers_errors(409)  # the user holds API_KEY_MAX_PER_USER live keys already
     @extend_schema(responses={201: APIKeyCreatedSerializer})
@@ -244,14 +229,8 @@ class AuditLogViewSet(FleetViewMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuditLog.objects.none()
-        user = self.request.user
-        entries = AuditLog.objects.all()
-        if effective_role(self.request) == Role.ADMIN:
-            if user.is_superuser:
-                return entries
-            if user.organization_id:
-                return entries.filter(organization_id=user.organization_id)
-        return entries.filter(user=user)
+        as_admin = effective_role(self.request) == Role.ADMIN
+        return audit_entries_visible_to(self.request.user, as_admin=as_admin)
 
 
 class OrganizationViewSet(FleetViewSet):
@@ -269,10 +248,7 @@ class OrganizationViewSet(FleetViewSet):
     default_sort = ("name", "asc")
 
     def get_queryset(self):
-        user = self.request.user
-        if user.is_superuser:
-            return Organization.objects.all()
-        return Organization.objects.filter(pk=user.organization_id)
+        return organizations_of(self.request.user)
 
     @answers_errors(404)  # a platform superuser outside any organization
     @action(detail=False, methods=["get"])

@@ -3,13 +3,9 @@ envelope (but the public ones) and a viewer's writes with 403 (but self-service 
 
 Tenant isolation needs objects and lives in each app's tests (``core.tests.api`` cases).
 
-The matrix's data lives beside the repository. Without it every case would silently vanish:
-in CI (``CI`` set, as CI services set it) that is a failure; on a developer's machine a skip
-that says what is missing.
+The matrix's data lives beside the repository (``core.tests.spec``): missing, it fails in CI
+and skips, saying so, elsewhere.
 """
-
-import os
-from pathlib import Path
 
 import pytest
 from django.urls import Resolver404, resolve
@@ -17,9 +13,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from core.tests.api import assert_error_envelope
+from core.tests.spec import SPEC, require_spec, spec_rows
 from core.views import ApiNotFoundView
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "endpoints.tsv"
 SAMPLE = "8988228666000000001"
 PUBLIC = {
     "/health",
@@ -50,13 +46,8 @@ READS_BY_POST = {"/api/pmnl/readsub"}
 
 
 def served_endpoints():
-    if not SPEC.exists():
-        return []
     rows = []
-    for line in SPEC.read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        method, path, *_ = line.split("\t")
+    for method, path, _ in spec_rows():
         concrete = "/".join(SAMPLE if p.startswith("{") else p for p in path.split("/"))
         try:
             match = resolve(concrete)
@@ -66,20 +57,6 @@ def served_endpoints():
             continue  # not served yet: api_coverage.py reports it
         rows.append(pytest.param(method, path, concrete, id=f"{method} {path}"))
     return rows
-
-
-def in_ci(environ=os.environ) -> bool:
-    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def require_spec(spec: Path, environ=os.environ) -> None:
-    """Fail in CI, skip elsewhere, when the matrix's data file is missing."""
-    if spec.exists():
-        return
-    reason = f"the endpoint matrix needs {spec} (the shared spec checked out beside the repo)"
-    if in_ci(environ):
-        pytest.fail(f"{reason}; in CI a missing matrix fails instead of skipping")
-    pytest.skip(reason)
 
 
 ENDPOINTS = served_endpoints()

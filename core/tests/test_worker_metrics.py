@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 import pytest
@@ -20,6 +19,7 @@ from prometheus_client import REGISTRY
 from config.worker_metrics import QueueLengths, start_worker_metrics
 from core.tasks import cleanup
 from core.tests.settings_probe import ROOT
+from core.tests.waiting import wait_for
 
 
 @shared_task(name="core.tests.test_worker_metrics.boom")
@@ -83,18 +83,13 @@ def scrape(port: int) -> str:
         return answer.read().decode()
 
 
-def eventually(read, condition, *, timeout: float):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = read()
-        except OSError:
-            value = None
-        if value is not None and condition(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; last read: {value!r}"[:2000])
-        time.sleep(0.2)
+def scraped_with(port: int, line: str) -> str | None:
+    """The worker's metrics once they hold ``line`` (None before, or while it cannot answer)."""
+    try:
+        text = scrape(port)
+    except OSError:
+        return None
+    return text if line in text else None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -134,12 +129,12 @@ def test_a_prefork_worker_serves_its_task_counts_and_queue_lengths(celery_broker
     )
     try:
         queue_length = 'fleetops_celery_queue_length{queue="celery"} '
-        eventually(lambda: scrape(port), lambda t: queue_length in t, timeout=60)
+        wait_for(lambda: scraped_with(port, queue_length), timeout=60, what=queue_length)
 
         cleanup.delay()  # published to the broker (not eager): the worker's pool runs it
 
         succeeded = f'fleetops_celery_tasks_total{{outcome="succeeded",task="{cleanup.name}"}} 1.0'
-        text = eventually(lambda: scrape(port), lambda t: succeeded in t, timeout=60)
+        text = wait_for(lambda: scraped_with(port, succeeded), timeout=60, what=succeeded)
         assert f'fleetops_celery_tasks_started_total{{task="{cleanup.name}"}} 1.0' in text
         assert f'fleetops_celery_task_duration_seconds_count{{task="{cleanup.name}"}} 1.0' in text
     finally:

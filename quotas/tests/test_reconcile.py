@@ -2,13 +2,13 @@
 
 import base64
 import math
-import time
 
 import pytest
 from django.test import Client
 
 from core.context import SYSTEM
 from core.models import Job, JobItem, JobItemStatus, JobStatus
+from core.tests.waiting import wait_for
 from quotas.models import TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.services import settle_topups, top_up_sim
 from quotas.tasks import reconcile_topups, run_bulk_topup_task
@@ -25,10 +25,7 @@ def order_list_calls() -> list[dict]:
 
 
 def wait_for_posts(count, *, within=10.0):
-    deadline = time.monotonic() + within
-    while len(topup_posts()) < count:
-        assert time.monotonic() < deadline, "1NCE never finished the late calls"
-        time.sleep(0.2)
+    wait_for(lambda: len(topup_posts()) >= count, timeout=within, what="1NCE's late calls")
 
 
 def test_bulk_items_with_late_writes_stay_unknown_and_are_never_bought_again(

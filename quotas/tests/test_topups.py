@@ -1,7 +1,6 @@
 """Top-ups against the 1NCE simulator over HTTP: orders match our records, nothing twice."""
 
 import socket
-import time
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +9,7 @@ from django.urls import reverse
 from accounts.models import AuditLog
 from core.models import Job, JobItem, JobItemStatus, JobStatus
 from core.tests.api import assert_job_accepted
+from core.tests.waiting import wait_for
 from quotas.models import TopUp, TopUpOrder, TopUpOrderStatus, TopUpStatus
 from quotas.tasks import reconcile_topups, run_bulk_topup_task
 from quotas.tests.conftest import PACKAGE, topup_posts
@@ -126,10 +126,7 @@ def test_answer_lost_after_1nce_applied_it_is_reconciled_not_repeated(operator_c
 def wait_for_posts(iccid, count, *, within=10.0):
     """Wait until the simulator has answered ``count`` top-up calls for the SIM (a hanging
     call is logged when it ends, after a late write was applied)."""
-    deadline = time.monotonic() + within
-    while len(topup_posts(iccid)) < count:
-        assert time.monotonic() < deadline, "1NCE never finished the late call"
-        time.sleep(0.2)
+    wait_for(lambda: len(topup_posts(iccid)) >= count, timeout=within, what="1NCE's late call")
 
 
 def test_late_write_retried_ten_times_with_the_same_key_is_bought_once(

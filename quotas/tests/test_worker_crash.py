@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from core.models import Job, JobItem, JobItemStatus
+from core.tests.waiting import wait_for
 from quotas.tests.conftest import PACKAGE
 from sims.services import onence_client_for
 from simulators.onence import testing
@@ -79,14 +80,6 @@ def start_worker(settings, organization):
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
-
-
-def wait_for(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def children_of(pid: int) -> list[int]:

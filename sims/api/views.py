@@ -32,7 +32,15 @@ from sims.api.serializers import (
     SimStatusSerializer,
 )
 from sims.filters import SimEventFilterSet, SimFilterSet
-from sims.models import Order, Sim, SimStatus
+from sims.models import (
+    EventCategory,
+    EventSource,
+    EventType,
+    Order,
+    Severity,
+    Sim,
+    SimStatus,
+)
 from sims.selectors import (
     effective_limits,
     latest_reset,
@@ -276,13 +284,17 @@ class SimViewSet(FleetViewSet):
     @calls_upstream
     @extend_schema(
         responses={200: SimEventSerializer(many=True)},
+        # The events' own filters (SimEventFilterSet); the SIM list's are not theirs.
         parameters=[
-            OpenApiParameter("event_type", str, many=True),
+            OpenApiParameter("event_type", str, many=True, enum=EventType.values),
+            OpenApiParameter("category", str, enum=EventCategory.values),
+            OpenApiParameter("severity", str, enum=Severity.values),
+            OpenApiParameter("source", str, enum=EventSource.values),
             OpenApiParameter("start_date", str),
             OpenApiParameter("end_date", str),
         ],
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, iccid=None):
         """List a SIM's events.
 

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.core.management import call_command
 
+from core.tests.waiting import wait_for
 from sims.models import EventType, SimEvent
 from simulators.onence import testing
 from simulators.onence.models import OnenceSim, OnenceSms, OnenceSmsType
@@ -107,10 +108,7 @@ def test_timeout_then_retry_does_not_send_twice(operator_client, fleet, settings
 
 def wait_for_sms_posts(iccid, count, *, within=10.0):
     """A hanging call is logged when it ends, after the late write was applied."""
-    deadline = time.monotonic() + within
-    while len(sms_posts(iccid)) < count:
-        assert time.monotonic() < deadline, "1NCE never finished the late call"
-        time.sleep(0.2)
+    wait_for(lambda: len(sms_posts(iccid)) >= count, timeout=within, what="1NCE's late call")
 
 
 def test_late_sms_retried_ten_times_with_the_same_key_is_sent_once(

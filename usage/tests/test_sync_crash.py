@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.db.models import Count, Sum
 
 from core.models import TaskRun, TaskRunOutcome
+from core.tests.waiting import wait_for
 from sims.tests.factories import SimFactory
 from simulators.onence import testing
 from usage.models import OrganizationDailyUsage, UsageRecord
@@ -35,14 +36,6 @@ def rollup_matches_records(organization) -> bool:
         for row in OrganizationDailyUsage.objects.filter(organization=organization)
     }
     return records == rollup
-
-
-def wait_for(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture
