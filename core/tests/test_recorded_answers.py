@@ -34,7 +34,7 @@ RECORDED_AT = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 
 # Keys whose values change from run to run (ids from sequences, clocks, secrets).
 VOLATILE_KEYS = re.compile(
-    r"^(id|pk|job_id|request_id|timestamp|.*_at|access_token|refresh_token|key|prefix"
+    r"^(id|pk|job_id|request_id|timestamp|.*_at|access_token|refresh_token|token|key|prefix"
     r"|transaction_id|sms_id|order_number|family|jti|settles_by|retry_after|organization_id"
     r"|user_id|created_by|actor_id|duration_s|.*duration_seconds)$"
 )
