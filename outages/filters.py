@@ -1,10 +1,13 @@
 from datetime import datetime
 
 import django_filters
+from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 
 from core.errors import InvalidInput
+from core.filters import allowed_values, filter_errors
 from core.moments import moment_of
+from outages.analytics import GROUPS
 from outages.models import Outage, OutageStatus, Severity
 
 
@@ -44,24 +47,45 @@ class OutageFilterSet(django_filters.FilterSet):
         return queryset.filter(detected_at__lte=parse_moment(value, field=name, end=True))
 
 
+def seed_parameters(form, messages: dict[str, str] | None = None) -> dict:
+    """The form's cleaned parameters, or seed 004's validation error for the first refused:
+    ``details.field`` and, for a choice, ``details.allowed_values``; ``details.errors`` words
+    every refusal as every list does (``core.filters.filter_errors``: a choice names its
+    values). ``messages`` gives a parameter's seed message (else ``Invalid <name>: <error>``)."""
+    if form.is_valid():
+        return form.cleaned_data
+    errors = filter_errors(form)
+    field = next(iter(errors))
+    details = {"field": field}
+    declared = form.fields.get(field)
+    if isinstance(declared, forms.ChoiceField):
+        details["allowed_values"] = allowed_values(declared)
+    message = (messages or {}).get(field) or f"Invalid {field}: {errors[field][0]}"
+    raise InvalidInput(errors, message=message, details=details)
+
+
 class SeedFilterBackend(DjangoFilterBackend):
-    """django-filter's backend answering seed 004's validation error: ``details.field`` and,
-    for a choice, ``details.allowed_values``."""
+    """django-filter's backend answering seed 004's validation error (``seed_parameters``)."""
 
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        if not filterset.is_valid():
-            errors = filterset.errors
-            field = next(iter(errors))
-            details = {"field": field}
-            declared = filterset.filters.get(field)
-            if isinstance(declared, django_filters.ChoiceFilter):
-                details["allowed_values"] = [value for value, _ in declared.extra["choices"]]
-            raise InvalidInput(
-                {name: list(messages) for name, messages in errors.items()},
-                message=f"Invalid {field}: {errors[field][0]}",
-                details=details,
-            )
+        seed_parameters(filterset.form)
         return filterset.qs
+
+
+class MttrParameters(forms.Form):
+    """The MTTR statistics' choice parameters (seed 004)."""
+
+    severity = forms.ChoiceField(choices=Severity.choices, required=False)
+    group_by = forms.ChoiceField(choices=[(g, g) for g in GROUPS], required=False)
+
+
+REPORT_FORMATS = ("json", "csv", "pdf")
+
+
+class ReportParameters(forms.Form):
+    """The SLA report's ``format`` (default: the Accept header, else JSON)."""
+
+    format = forms.ChoiceField(choices=[(f, f) for f in REPORT_FORMATS], required=False)

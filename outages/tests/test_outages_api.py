@@ -16,8 +16,17 @@ from core.tests.api import (
     assert_success_envelope,
 )
 from outages import services
+from outages.analytics import GROUPS
 from outages.demo import SEED_POST_BODY
-from outages.models import Outage, OutageEvent, OutageSequence, SlaResult, TimelineEntry
+from outages.filters import REPORT_FORMATS
+from outages.models import (
+    Outage,
+    OutageEvent,
+    OutageSequence,
+    Severity,
+    SlaResult,
+    TimelineEntry,
+)
 from outages.tests.factories import OutageFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,6 +180,33 @@ def test_bad_filter_answers_field_and_allowed_values(operator):
     details = response.json()["error"]["details"]
     assert details["field"] == "status"
     assert details["allowed_values"] == ["active", "investigating", "resolved"]
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter", "message", "allowed"),
+    [
+        (LIST, "severity", "Invalid severity: Unknown value 'bogus'; use one of: ", Severity),
+        ("/api/v1/analytics/mttr", "severity", "Invalid outage severity level", Severity),
+        ("/api/v1/analytics/mttr", "group_by", "Invalid group_by", GROUPS),
+        ("/api/v1/reports/sla", "format", "Unknown format", REPORT_FORMATS),
+    ],
+)
+def test_a_bad_choice_parameter_answers_seed_error_listing_its_values(
+    operator, url, parameter, message, allowed
+):
+    """Seed 004's message and details (field, allowed_values), and the field error worded as
+    every list words it: the value refused and the values taken."""
+    response = client_as(operator).get(url, {parameter: "bogus"})
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert_error_envelope(body, "VALIDATION_ERROR")
+    values = [str(value) for value in allowed]
+    assert body["error"]["message"].startswith(message)
+    assert body["error"]["details"]["field"] == parameter
+    assert body["error"]["details"]["allowed_values"] == values
+    [error] = body["error"]["details"]["errors"]
+    assert error["loc"] == [parameter]
+    assert error["msg"] == f"Unknown value 'bogus'; use one of: {', '.join(values)}."
 
 
 def test_running_outage_shows_time_remaining(operator, organization):

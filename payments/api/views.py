@@ -6,12 +6,12 @@ from datetime import timedelta
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Role
 from core.context import Context
 from core.errors import NotFound, PermissionDenied
+from core.filters import filtered
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import FleetPagination
 from core.schema import answers_errors, calls_upstream
@@ -65,9 +65,7 @@ class PaymentHistoryView(FleetAPIView):
         filterset = PaymentFilterSet(
             request.query_params, queryset=selectors.payments_for(request.user)
         )
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        payments = filterset.qs.select_related("attestation")
+        payments = filtered(filterset).select_related("attestation")
         paginator = FleetPagination()
         page = paginator.paginate_queryset(payments, request, view=self)
         body = {

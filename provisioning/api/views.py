@@ -4,14 +4,13 @@ the caller's customer authorizations. Views validate nothing themselves: the ser
 
 import functools
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from core.context import Context
 from core.errors import InvalidInput
-from core.filters import SearchFilter, SortFilter
+from core.filters import FilterBackend, SearchFilter, SortFilter
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import ORGANIZATION_ID_PARAMETER, answers_errors, calls_upstream
 from core.throttling import FleetRateThrottle
@@ -90,7 +89,7 @@ class SubscriberViewSet(FleetViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     serializer_class = SubscriberSerializer
     throttle_classes = [FleetRateThrottle, SubscriberOperationsThrottle]
-    filter_backends = [DjangoFilterBackend, SearchFilter, SortFilter]
+    filter_backends = [FilterBackend, SearchFilter, SortFilter]
     filterset_class = SubscriberFilterSet
     sort_fields = {"iccid": "iccid", "created_at": "created_at", "cust_id": "cust_id"}
     default_sort = ("iccid", "asc")
@@ -211,7 +210,7 @@ class ProvisioningRequestViewSet(FleetViewMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ProvisioningRequestSerializer
     throttle_classes = [FleetRateThrottle, RequestPollingThrottle]
-    filter_backends = [DjangoFilterBackend, SortFilter]
+    filter_backends = [FilterBackend, SortFilter]
     filterset_class = ProvisioningRequestFilterSet
     sort_fields = {"created_at": "created_at", "status": "status", "last_updated": "updated_at"}
     default_sort = ("created_at", "desc")
