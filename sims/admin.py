@@ -190,7 +190,7 @@ SETTING_NAMES = {
     "label": lambda changes: "the label",
     "imei_lock": lambda changes: f"the IMEI lock ({'on' if changes['imei_lock'] else 'off'})",
 }
-IMEI_LOCK_CHOICES = [("on", "Locked to the device's IMEI"), ("off", "Not locked")]
+IMEI_LOCK_CHOICES = [("on", "Locked"), ("off", "Not locked")]
 
 
 class SimSettingsForm(forms.Form):
