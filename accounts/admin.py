@@ -3,6 +3,7 @@ from contextvars import ContextVar
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
@@ -22,11 +23,15 @@ from accounts.services import (
 )
 from core.admin import ReadOnlyAdmin
 from core.console import ConsoleAdmin, is_organization_admin
+from core.context import SYSTEM, Context
 
 # The library registers its own (unused) key model: one "API keys" page is ours.
 if admin.site.is_registered(LibraryAPIKey):
     admin.site.unregister(LibraryAPIKey)
-from core.context import SYSTEM, Context
+# FleetOps's permissions are roles: Django's groups are not offered (their page wrote rows no
+# service checks or audits).
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 def made_through(model_admin, request, make):

@@ -221,6 +221,8 @@ def test_a_superusers_user_change_goes_through_the_service_once_audited(
     }
     assert find_api_key(raw) is None  # an inactive owner's key stops at once
     assert client.get(url(User, "delete", member.pk)).status_code == 403
+    # Roles are FleetOps's permissions: no page edits Django's groups.
+    assert client.get("/admin/auth/group/").status_code == 404
 
 
 def test_an_organization_admin_changes_role_and_active_of_their_own_users_only(
