@@ -913,6 +913,11 @@ class LimitSetAdmin(ConsoleAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["organization", "sim"] if obj is not None else []
 
+    def has_delete_permission(self, request, obj=None):
+        # No service deletes limits (nor audits it): a SIM's own values are emptied through
+        # the form, and it inherits the organization's again.
+        return False
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         if not request.user.is_superuser:

@@ -392,3 +392,13 @@ def test_a_label_the_api_refuses_is_refused_on_the_sim_page(admin_client, onence
     sim.refresh_from_db()
     assert len(sim.label) <= 200
     assert not AuditLog.objects.filter(resource_id=sim.iccid).exists()
+
+
+def test_limits_are_not_deleted_from_the_console(admin_client, organization):
+    from sims.models import LimitSet
+
+    limits = LimitSet.objects.create(organization=organization, daily_sms_limit=5)
+    page = f"/admin/sims/limitset/{limits.pk}/delete/"
+    assert admin_client.get(page).status_code == 403
+    admin_client.post(page, {"post": "yes"})
+    assert LimitSet.objects.filter(pk=limits.pk).exists()
