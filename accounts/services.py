@@ -31,7 +31,7 @@ from core.degraded import (
     redis_client,
     redis_key,
 )
-from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
@@ -261,6 +261,185 @@ def create_user(
     return user
 
 
+# What a console or API caller may change on a user: everything below for a superuser (or the
+# system); an organization's admin only the role and the active flag of their own organization's
+# users, never moving one to another organization nor granting staff or superuser rights.
+USER_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "full_name",
+    "role",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "organization",
+)
+USER_FIELDS_FOR_ORGANIZATION_ADMINS = ("role", "is_active")
+
+
+def user_fields_changeable_by(actor, user: User) -> tuple[str, ...]:
+    """The fields of ``user`` that ``actor`` (None: the system) may change; empty when none."""
+    if actor is None or actor.is_superuser:
+        return USER_FIELDS
+    if (
+        actor.is_active
+        and actor.is_org_admin
+        and actor.organization_id is not None
+        and user.organization_id == actor.organization_id
+        and not user.is_superuser
+    ):
+        return USER_FIELDS_FOR_ORGANIZATION_ADMINS
+    return ()
+
+
+def _audited_value(value):
+    return value.pk if isinstance(value, Organization) else value
+
+
+def _change_audited(row, values: dict, *, resource_type: str, resource_id, context: Context):
+    """Save the fields of ``values`` that differ on ``row`` and write one audit entry with
+    their before/after (nothing when none differs): the one shape of a console or API edit
+    of an account's row. The entry concerns the row's organization."""
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    if not changed:
+        return row
+    before = {name: _audited_value(getattr(row, name)) for name in changed}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    saved = [*changed, "updated_at"] if hasattr(row, "updated_at") else list(changed)
+    row.save(update_fields=saved)
+    organization = row if isinstance(row, Organization) else getattr(row, "organization", None)
+    if isinstance(row, APIKey):
+        organization = row.user.organization
+    record_audit(
+        operation="UPDATE",
+        resource_type=resource_type,
+        resource_id=resource_id,
+        organization=organization,
+        context=context,
+        request_body={
+            "before": before,
+            "after": {name: _audited_value(value) for name, value in changed.items()},
+        },
+        response_status=200,
+    )
+    return row
+
+
+def _require_platform_actor(context: Context, refusal: str) -> None:
+    actor = context.actor
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(refusal)
+
+
+@transaction.atomic
+def update_user(*, user: User, values: dict, context: Context) -> User:
+    """Change a user's profile, role, flags or organization (audited with before/after).
+
+    ``PermissionDenied`` when the context's actor may not change one of ``values``
+    (``user_fields_changeable_by``); ``Conflict`` for an e-mail address another user has.
+    Saving drops the cached copies of the user's API keys (``accounts.signals``).
+    """
+    allowed = user_fields_changeable_by(context.actor, user)
+    refused = sorted(set(values) - set(allowed))
+    if refused:
+        raise PermissionDenied(
+            "You may not change these fields of this user.", details={"fields": refused}
+        )
+    email = values.get("email")
+    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise Conflict("E-mail address already in use.", details={"field": "email"})
+    return _change_audited(user, values, resource_type="user", resource_id=user.pk, context=context)
+
+
+@transaction.atomic
+def set_user_password(*, user: User, password: str | None, context: Context) -> User:
+    """Set a user's password (``None`` disables password login), checked by the password
+    policy, audited (the password never) and ending the user's live sessions: whoever held
+    the old password no longer holds a session with it. A superuser's act, or the system's."""
+    _require_platform_actor(context, "Only a platform superuser sets another user's password.")
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            password_validation.validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise InvalidInput({"password": exc.messages}) from None
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    for family in set(_active_tokens(user).values_list("family", flat=True)):
+        _revoke_session(family)
+    record_audit(
+        operation="SET_PASSWORD",
+        resource_type="user",
+        resource_id=user.pk,
+        organization=user.organization,
+        context=context,
+        request_body={"password_login": password is not None},
+        response_status=200,
+    )
+    return user
+
+
+# --- Organizations ---------------------------------------------------------------------
+
+ORGANIZATION_FIELDS = ("name", "slug", "is_active")
+
+
+PLATFORM_ONLY = "Only a platform superuser manages organizations."
+
+
+def _refuse_taken_slug(slug: str, *, organization: Organization | None = None) -> None:
+    taken = Organization.objects.filter(slug=slug)
+    if organization is not None:
+        taken = taken.exclude(pk=organization.pk)
+    if taken.exists():
+        raise Conflict("An organization with this slug already exists.", details={"field": "slug"})
+
+
+@transaction.atomic
+def create_organization(
+    *, name: str, slug: str, is_active: bool = True, context: Context
+) -> Organization:
+    """Create a tenant (a platform superuser's or the system's act; audited)."""
+    _require_platform_actor(context, PLATFORM_ONLY)
+    _refuse_taken_slug(slug)
+    organization = Organization.objects.create(name=name, slug=slug, is_active=is_active)
+    record_audit(
+        operation="CREATE",
+        resource_type="organization",
+        resource_id=organization.pk,
+        organization=organization,
+        context=context,
+        request_body={"name": name, "slug": slug, "is_active": is_active},
+        response_status=201,
+    )
+    return organization
+
+
+@transaction.atomic
+def update_organization(
+    *, organization: Organization, values: dict, context: Context
+) -> Organization:
+    """Rename, re-slug, deactivate or reactivate a tenant (a platform superuser's or the
+    system's act; audited with before/after). ``values`` names fields of
+    ``ORGANIZATION_FIELDS``."""
+    _require_platform_actor(context, PLATFORM_ONLY)
+    unknown = sorted(set(values) - set(ORGANIZATION_FIELDS))
+    if unknown:
+        raise InvalidInput({name: ["Not a field that can be changed."] for name in unknown})
+    if "slug" in values:
+        _refuse_taken_slug(values["slug"], organization=organization)
+    return _change_audited(
+        organization,
+        values,
+        resource_type="organization",
+        resource_id=organization.pk,
+        context=context,
+    )
+
+
 # --- API keys ------------------------------------------------------------------------
 
 
@@ -318,6 +497,24 @@ def revoke_api_key(*, api_key: APIKey, context: Context) -> None:
         organization=api_key.user.organization,
         context=context,
         response_status=204,
+    )
+
+
+@transaction.atomic
+def rename_api_key(*, api_key: APIKey, name: str, context: Context) -> APIKey:
+    """Rename a live key (audited with before/after). A key's owner, expiry and read-only flag
+    are set when it is issued and never edited; a revoked key is not changed at all.
+
+    Saving drops the cached copy (``accounts.signals``), so the next use reads the new name."""
+    key = (
+        APIKey.objects.select_for_update(of=("self",))
+        .select_related("user__organization")
+        .get(pk=api_key.pk)
+    )
+    if key.revoked:
+        raise Conflict("A revoked API key cannot be changed.")
+    return _change_audited(
+        key, {"name": name}, resource_type="api_key", resource_id=key.prefix, context=context
     )
 
 

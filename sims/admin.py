@@ -186,6 +186,45 @@ class SmsForm(forms.Form):
         return f"send the SMS “{self.cleaned_data['message']}”"
 
 
+SETTING_NAMES = {
+    "label": lambda changes: "the label",
+    "imei_lock": lambda changes: f"the IMEI lock ({'on' if changes['imei_lock'] else 'off'})",
+}
+IMEI_LOCK_CHOICES = [("on", "Locked"), ("off", "Not locked")]
+
+
+class SimSettingsForm(forms.Form):
+    """A SIM's label and IMEI lock, 1NCE's: checked by the API's rules and changed by the
+    API's service (``update_sim``), at 1NCE first."""
+
+    label = forms.CharField(max_length=200, required=False, label="Label")
+    imei_lock = forms.ChoiceField(choices=IMEI_LOCK_CHOICES, label="IMEI lock")
+
+    @classmethod
+    def of(cls, sim) -> "SimSettingsForm":
+        initial = {"label": sim.label, "imei_lock": "on" if sim.imei_lock else "off"}
+        return cls(initial=initial, auto_id="settings_%s")
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {"label": cleaned.get("label", ""), "imei_lock": cleaned.get("imei_lock") == "on"}
+        changes = SimChangeSerializer(data=values, partial=True)
+        if changes.is_valid():
+            self.changes = dict(changes.validated_data)
+        else:
+            for name, problems in changes.errors.items():
+                self.add_error(name if name in self.fields else None, str(problems))
+        return cleaned
+
+    def changes_of(self, sim) -> dict:
+        """What differs from the SIM's mirror (nothing is sent when nothing does)."""
+        return {name: value for name, value in self.changes.items() if getattr(sim, name) != value}
+
+    def describe(self) -> str:
+        lock = "on" if self.changes["imei_lock"] else "off"
+        return f"set the label to “{self.changes['label']}” and the IMEI lock {lock}"
+
+
 class NoInput(forms.Form):
     def describe(self) -> str:
         return ""
@@ -484,6 +523,7 @@ class SimAdmin(ConsoleAdmin):
             "topup_form": TopUpForm(),
             "package_choices": package_choices(),
             "sms_form": SmsForm(),
+            "settings_form": SimSettingsForm.of(sim),
             "links": {
                 "events": f"{reverse('admin:sims_simevent_changelist')}?sim__id__exact={sim.pk}",
                 "sms": f"{reverse('admin:sms_smsmessage_changelist')}?sim__id__exact={sim.pk}",
@@ -518,6 +558,7 @@ class SimAdmin(ConsoleAdmin):
         "disable": ("Disable at 1NCE", NoInput),
         "topup": ("Top up", TopUpForm),
         "sms": ("Send an SMS", SmsForm),
+        "settings": ("Change label and IMEI lock", SimSettingsForm),
     }
 
     def operate_view(self, request, object_id, operation):
@@ -570,6 +611,17 @@ class SimAdmin(ConsoleAdmin):
             return (
                 f"{status.label} at 1NCE.",
                 lambda: services.update_sim(sim=sim, changes={"status": status}, context=context),
+            )
+        if operation == "settings":
+            changes = form.changes_of(sim)
+            if not changes:
+                return "Nothing to change: 1NCE already has this label and IMEI lock.", lambda: None
+            # The label is not repeated: the page shows it, and the message is a format string.
+            return (
+                "Saved at 1NCE: "
+                + " and ".join(SETTING_NAMES[name](changes) for name in changes)
+                + ".",
+                lambda: services.update_sim(sim=sim, changes=changes, context=context),
             )
         if operation == "topup":
             data = form.cleaned_data
@@ -860,6 +912,11 @@ class LimitSetAdmin(ConsoleAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["organization", "sim"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        # No service deletes limits (nor audits it): a SIM's own values are emptied through
+        # the form, and it inherits the organization's again.
+        return False
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

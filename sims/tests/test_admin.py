@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.models import AuditLog, Role
 from core.models import Job
+from sims.accounts import ONENCE_ACCOUNTS
 from sims.admin import OnenceAccountForm
 from sims.models import ConnectivityReset, OnenceAccount, Sim, SimStatus
 
@@ -294,3 +295,110 @@ def test_an_upstream_failure_on_the_sim_page_is_shown_and_changes_nothing(
     messages = shown(response)
     assert messages and "1NCE did not apply the top-up" in messages[0]
     assert not TopUp.objects.filter(sim=sim, status="completed").exists()
+
+
+# --- label and IMEI lock: the API's service, at 1NCE through the organization's account ----
+
+
+def console_of(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_operator_changes_label_and_imei_lock_at_1nce_after_confirming(
+    make_user, onence_fleet, onence_simulator
+):
+    operator = make_user(Role.OPERATOR, is_staff=True)
+    client = console_of(operator)
+    sim = onence_fleet[0]
+    Sim.objects.filter(pk=sim.pk).update(imei_lock=False)
+    page = client.get(f"{CHANGELIST}{sim.pk}/change/").content.decode()
+    assert 'id="settings-form"' in page
+    wanted = {"label": "Kiosk 7", "imei_lock": "on"}
+
+    first = operate(client, sim, "settings", wanted, confirm=False)
+    assert "Kiosk 7" in first.content.decode()
+    assert onence_simulator.get_sim(sim.iccid)["label"] != "Kiosk 7"  # asked, not done
+
+    response = operate(client, sim, "settings", wanted)
+
+    assert shown(response) == ["Saved at 1NCE: the label and the IMEI lock (on)."]
+    upstream = onence_simulator.get_sim(sim.iccid)
+    assert (upstream["label"], upstream["imei_lock"]) == ("Kiosk 7", True)
+    sim.refresh_from_db()
+    assert (sim.label, sim.imei_lock) == ("Kiosk 7", True)
+    audit = AuditLog.objects.get(resource_type="sim", resource_id=sim.iccid, operation="UPDATE")
+    assert audit.user == operator and audit.status == "success"
+    assert audit.request_body["after"] == {"label": "Kiosk 7", "imei_lock": True}
+
+    # The same values again: nothing is sent and nothing recorded.
+    calls = len(onence_simulator.requests_received(method="PATCH"))
+    again = operate(client, sim, "settings", wanted)
+    assert shown(again)[0].startswith("Nothing to change")
+    assert len(onence_simulator.requests_received(method="PATCH")) == calls
+    assert AuditLog.objects.filter(resource_id=sim.iccid, operation="UPDATE").count() == 1
+
+
+def test_a_viewer_is_offered_no_settings_form_and_cannot_post_one(
+    make_user, onence_fleet, onence_simulator
+):
+    client = console_of(make_user(Role.VIEWER, is_staff=True))
+    sim = onence_fleet[0]
+    page = client.get(f"{CHANGELIST}{sim.pk}/change/")
+    assert page.status_code == 200 and 'id="settings-form"' not in page.content.decode()
+
+    response = client.post(
+        f"{CHANGELIST}{sim.pk}/operate/settings/",
+        {"label": "mine now", "imei_lock": "on", "confirmed": "yes"},
+    )
+
+    assert response.status_code == 403
+    assert onence_simulator.get_sim(sim.iccid)["label"] != "mine now"
+    assert not AuditLog.objects.filter(resource_id=sim.iccid).exists()
+
+
+def test_a_sim_of_an_organization_without_a_1nce_account_is_not_changed_through_another(
+    admin_client, onence_fleet, onence_simulator, other_organization
+):
+    """The default account is ``organization``'s: a SIM row of another organization with the
+    same ICCID is refused, not changed through an account that is not its own."""
+    from sims.tests.factories import SimFactory
+
+    stray = SimFactory(
+        organization=other_organization, iccid=onence_simulator.seed_fleet(sims=1)[0]
+    )
+    before = onence_simulator.get_sim(stray.iccid)["label"]
+
+    response = operate(admin_client, stray, "settings", {"label": "hijacked", "imei_lock": "on"})
+
+    assert shown(response) == [
+        "No 1NCE account is connected to this organization. " + ONENCE_ACCOUNTS.connect_hint
+    ]
+    assert onence_simulator.get_sim(stray.iccid)["label"] == before
+    stray.refresh_from_db()
+    assert stray.label != "hijacked"
+    assert not AuditLog.objects.filter(resource_id=stray.iccid, status="success").exists()
+
+
+def test_a_label_the_api_refuses_is_refused_on_the_sim_page(admin_client, onence_fleet):
+    sim = onence_fleet[0]
+    response = admin_client.post(
+        f"{CHANGELIST}{sim.pk}/operate/settings/",
+        {"label": "x" * 201, "imei_lock": "off"},
+        follow=True,
+    )
+    assert shown(response)  # the form's reason
+    sim.refresh_from_db()
+    assert len(sim.label) <= 200
+    assert not AuditLog.objects.filter(resource_id=sim.iccid).exists()
+
+
+def test_limits_are_not_deleted_from_the_console(admin_client, organization):
+    from sims.models import LimitSet
+
+    limits = LimitSet.objects.create(organization=organization, daily_sms_limit=5)
+    page = f"/admin/sims/limitset/{limits.pk}/delete/"
+    assert admin_client.get(page).status_code == 403
+    admin_client.post(page, {"post": "yes"})
+    assert LimitSet.objects.filter(pk=limits.pk).exists()
