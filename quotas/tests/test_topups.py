@@ -157,7 +157,8 @@ def test_late_write_retried_ten_times_with_the_same_key_is_bought_once(
     assert conflict.status_code == 409, conflict.content
     assert conflict.json()["error"]["details"]["status_url"] == status_url
     assert top_up(operator_client, other).status_code == 200  # other SIMs are not held up
-    assert not topup_posts(sim.iccid)  # nothing but the first call, still hanging
+    # Nothing reached 1NCE but the first call (logged once it ends: under load it may have).
+    assert [call["fault"] for call in topup_posts(sim.iccid)] in ([], ["hang"])
 
     wait_for_posts(sim.iccid, 1)
     assert OnenceOrder.objects.filter(iccids__contains=[sim.iccid]).count() == 1
