@@ -86,6 +86,14 @@ PERIODIC_TASKS: list[Schedule] = [
         description="Settle submitted Stellar payments and attestations from the ledger.",
     ),
     Schedule(
+        name="refresh-dashboard",
+        task="core.tasks.refresh_dashboard",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Recompute the console dashboard's fleet-wide figures for each "
+        "organization with console users (and all organizations, for superusers).",
+    ),
+    Schedule(
         name="dispatch-events",
         task="core.tasks.dispatch_events",
         every_seconds=60,

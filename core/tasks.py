@@ -2,6 +2,7 @@ import structlog
 from celery import shared_task
 from django.conf import settings
 
+from core.dashboard import refresh_all as refresh_dashboard_panels
 from core.events import dispatch_pending, prune_dispatched_events
 from core.idempotency import prune_idempotency_keys
 from core.services import (
@@ -43,3 +44,11 @@ def sweep_jobs_task() -> dict:
 def dispatch_events() -> dict:
     """Hand pending outbox events to their consumers (alert rules, webhooks)."""
     return {"dispatched": dispatch_pending()}
+
+
+# Every minute: the next run is the retry.
+@shared_task(base=FleetTask, name="core.tasks.refresh_dashboard", max_retries=0)
+def refresh_dashboard() -> dict:
+    """Recompute the console dashboard's cached panels for every organization with console
+    users and for the superusers' whole-fleet view, so a request finds them fresh."""
+    return refresh_dashboard_panels()

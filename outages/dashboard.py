@@ -43,7 +43,7 @@ def active_outages(scope) -> PanelContent:
     )
 
 
-@register_panel("outages.sla", title="SLA this week and month", group=GROUP, order=20)
+@register_panel("outages.sla", title="SLA this week and month", group=GROUP, order=20, cached=True)
 def sla_health(scope) -> PanelContent:
     now = timezone.now()
     week = now - timedelta(days=7)
@@ -77,7 +77,7 @@ def sla_health(scope) -> PanelContent:
     )
 
 
-@register_panel("outages.mttr", title="MTTR trend", group=GROUP, order=30)
+@register_panel("outages.mttr", title="MTTR trend", group=GROUP, order=30, cached=True)
 def mttr_trend(scope) -> PanelContent:
     since = timezone.now() - timedelta(weeks=12)
     rows = (

@@ -18,7 +18,9 @@ def _money(value: Decimal) -> str:
     return human_amount(value, settings.STELLAR_PAYMENT_ASSET)
 
 
-@register_panel("payments.month", title="Stellar payments this month", group="Payments", order=10)
+@register_panel(
+    "payments.month", title="Stellar payments this month", group="Payments", order=10, cached=True
+)
 def payments_this_month(scope) -> PanelContent:
     changelist = reverse("admin:payments_payment_changelist")
     start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -15,7 +15,7 @@ def month_start():
     return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-@register_panel("quotas.health", title="Quotas", group="Usage & quotas", order=30)
+@register_panel("quotas.health", title="Quotas", group="Usage & quotas", order=30, cached=True)
 def quota_health(scope: DashboardScope) -> PanelContent:
     changelist = reverse("admin:quotas_quota_changelist")
     counts = quota_counts(scope.filter(Quota.objects.all(), "sim__organization_id"))
@@ -55,7 +55,9 @@ def quota_health(scope: DashboardScope) -> PanelContent:
     )
 
 
-@register_panel("quotas.topups", title="Top-ups this month", group="Usage & quotas", order=40)
+@register_panel(
+    "quotas.topups", title="Top-ups this month", group="Usage & quotas", order=40, cached=True
+)
 def topups_this_month(scope: DashboardScope) -> PanelContent:
     since = month_start()
     changelist = reverse("admin:quotas_topup_changelist")

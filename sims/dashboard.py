@@ -12,7 +12,7 @@ def sims_of(scope: DashboardScope):
     return scope.filter(Sim.objects.all())
 
 
-@register_panel("sims.status", title="Fleet by status", group="Fleet", order=10)
+@register_panel("sims.status", title="Fleet by status", group="Fleet", order=10, cached=True)
 def fleet_by_status(scope: DashboardScope) -> PanelContent:
     changelist = reverse("admin:sims_sim_changelist")
     counts = status_counts(sims_of(scope))
@@ -44,7 +44,7 @@ def fleet_by_status(scope: DashboardScope) -> PanelContent:
     )
 
 
-@register_panel("sims.connectivity", title="Connectivity", group="Fleet", order=20)
+@register_panel("sims.connectivity", title="Connectivity", group="Fleet", order=20, cached=True)
 def connectivity(scope: DashboardScope) -> PanelContent:
     """Online/offline from each SIM's newest connectivity reading, and who was not seen."""
     changelist = reverse("admin:sims_sim_changelist")

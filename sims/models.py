@@ -116,6 +116,14 @@ class Sim(models.Model):
             models.Index(fields=["organization", "activation_date", "id"]),
             models.Index(fields=["organization", "last_synced_at", "id"]),
             models.Index(fields=["organization", "status", "id"]),
+            # The superuser's list (every organization, newest first) and the dashboard's
+            # "gone from 1NCE" count (a handful of rows among the fleet).
+            models.Index(fields=["-created_at", "-id"], name="sims_sim_newest"),
+            models.Index(
+                fields=["organization"],
+                condition=models.Q(missing_upstream_since__isnull=False),
+                name="sims_sim_missing",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,7 +231,15 @@ class ConnectivitySnapshot(models.Model):
         verbose_name = "connectivity reading"
         verbose_name_plural = "connectivity readings"
         ordering = ["-taken_at", "-id"]
-        indexes = [models.Index(fields=["sim", "-taken_at"])]
+        # The newest reading per SIM (DISTINCT ON sim ORDER BY sim, -taken_at, -id) walks this
+        # index alone, connected included: no sort and no row lookups over the fleet.
+        indexes = [
+            models.Index(
+                fields=["sim", "-taken_at", "-id"],
+                include=["connected"],
+                name="sims_snapshot_newest",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.sim_id} {'up' if self.connected else 'down'} @ {self.taken_at}"

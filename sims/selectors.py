@@ -226,17 +226,22 @@ def connectivity_counts(sims: QuerySet[Sim], *, now=None) -> dict[str, int]:
     """``online``/``offline``/``unknown`` SIMs by their newest reading, and ``not_seen`` (no
     connected reading within ``NOT_SEEN_AFTER``): three queries, none per SIM.
 
-    On PostgreSQL the newest reading per SIM is one walk of the (sim, -taken_at) index
-    (``DISTINCT ON``); elsewhere a correlated subquery per SIM gives the same answer."""
+    On PostgreSQL the newest reading per SIM is one walk of the (sim, -taken_at, -id) index
+    that carries ``connected`` (``DISTINCT ON``, counted over that subquery: no sort, no row
+    lookups); elsewhere a correlated subquery per SIM gives the same answer."""
     now = now or timezone.now()
     total = sims.count()
     readings = ConnectivitySnapshot.objects.filter(sim_id__in=sims.values("pk"))
     if connection.vendor == "postgresql":
         newest = readings.order_by("sim_id", "-taken_at", "-id").distinct("sim_id")
-        latest = ConnectivitySnapshot.objects.filter(pk__in=newest.values("pk")).aggregate(
-            online=Count("id", filter=Q(connected=True)),
-            offline=Count("id", filter=Q(connected=False)),
-        )
+        # The ORM cannot aggregate over DISTINCT ON: its SQL is counted as a subquery.
+        sql, params = newest.values("connected").query.sql_with_params()
+        counts = "count(*) FILTER (WHERE connected), count(*) FILTER (WHERE NOT connected)"
+        counted = f"SELECT {counts} FROM ({sql}) newest"  # noqa: S608 - the ORM's own SQL
+        with connection.cursor() as cursor:
+            cursor.execute(counted, params)
+            online, offline = cursor.fetchone()
+        latest = {"online": online, "offline": offline}
     else:
         latest = (
             sims.order_by()

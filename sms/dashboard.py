@@ -9,7 +9,7 @@ from sms.models import SmsMessage, SmsStatus
 from sms.selectors import status_counts
 
 
-@register_panel("sms.delivery", title="SMS this month", group="Messages", order=10)
+@register_panel("sms.delivery", title="SMS this month", group="Messages", order=10, cached=True)
 def sms_delivery(scope: DashboardScope) -> PanelContent:
     since = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     changelist = reverse("admin:sms_smsmessage_changelist")

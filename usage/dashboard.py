@@ -20,7 +20,9 @@ from usage.selectors import scoped_daily_totals, top_consumers
 MB = 1024 * 1024
 
 
-@register_panel("usage.trend", title="Usage, last 90 days", group="Usage & quotas", order=10)
+@register_panel(
+    "usage.trend", title="Usage, last 90 days", group="Usage & quotas", order=10, cached=True
+)
 def usage_trend(scope: DashboardScope) -> PanelContent:
     today = timezone.localdate()
     start = today - timedelta(days=89)
@@ -63,7 +65,9 @@ def usage_trend(scope: DashboardScope) -> PanelContent:
     )
 
 
-@register_panel("usage.top", title="Top consumers this month", group="Usage & quotas", order=20)
+@register_panel(
+    "usage.top", title="Top consumers this month", group="Usage & quotas", order=20, cached=True
+)
 def top_consumers_panel(scope: DashboardScope) -> PanelContent:
     today = timezone.localdate()
     rows = top_consumers(

@@ -163,3 +163,12 @@ def build_fleet(organization: Organization, *, sims: int = 3, days: int = 30) ->
             User: user,
         },
     )
+
+
+def two_fleets() -> tuple[Fleet, Fleet]:
+    """The fleets of two organizations, ``north`` and ``south``, for tenancy tests."""
+    from accounts.tests.factories import OrganizationFactory
+
+    return build_fleet(OrganizationFactory(slug="north")), build_fleet(
+        OrganizationFactory(slug="south")
+    )

@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from core.console import ConsoleAdmin
 from core.dashboard import registered_panels
 from core.models import Job
-from core.tests.console_fleet import build_fleet
+from core.tests.console_fleet import two_fleets
 from sims.models import LimitSet, Sim, SimStatus
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fleets():
-    return build_fleet(OrganizationFactory(slug="north")), build_fleet(
-        OrganizationFactory(slug="south")
-    )
+    return two_fleets()
 
 
 @pytest.fixture
