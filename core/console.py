@@ -25,7 +25,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from core import dashboard
+from core import audit, dashboard
+from core.context import Context
 from core.errors import DomainError
 from upstream.exceptions import UpstreamError
 
@@ -319,6 +320,37 @@ def _shown_as(field, label: str):
 # --- the site -------------------------------------------------------------------------------
 
 
+class AuditedWrites:
+    """The pages of models FleetOps does not own (django-celery-beat's schedules, axes'
+    lockouts, the simulators' rows: a superuser's System group) save rows as their library
+    does; each write is audited too, with the console user as actor, as every other console
+    write is through its service. Added by ``FleetOpsAdminSite.register``."""
+
+    def log_addition(self, request, obj, message):
+        _audit_write(request, obj, "CONSOLE_ADD", message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        _audit_write(request, obj, "CONSOLE_CHANGE", message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            _audit_write(request, obj, "CONSOLE_DELETE", str(obj))
+        return super().log_deletions(request, queryset)
+
+
+def _audit_write(request, obj, operation: str, message) -> None:
+    meta = obj._meta
+    audit.record(
+        operation=operation,
+        resource_type=f"{meta.app_label}.{meta.model_name}",
+        resource_id=str(obj.pk),
+        context=Context.from_request(request, via="console"),
+        request_body={"object": str(obj), "change": message},
+    )
+
+
 class FleetOpsAdminSite(admin.AdminSite):
     site_header = "FleetOps"
     site_url = "/"  # "View site": the landing page
@@ -326,6 +358,18 @@ class FleetOpsAdminSite(admin.AdminSite):
     index_title = "Dashboard"
     index_template = "admin/fleetops/dashboard.html"
     enable_nav_sidebar = True
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every page's writes are audited: FleetOps's own pages write through services that
+        audit, any other page (a library's) gets ``AuditedWrites``."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, ConsoleAdmin | AuditedWrites):
+            admin_class = type(
+                admin_class.__name__,
+                (AuditedWrites, admin_class),
+                {"__module__": admin_class.__module__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def admin_view(self, view, cacheable=False):
         wrapped = super().admin_view(view, cacheable)
