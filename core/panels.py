@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,7 +44,7 @@ def jobs_in_progress(scope: DashboardScope) -> PanelContent:
                 ]
                 for job in shown
             ],
-            links=[reverse("admin:core_job_change", args=[job.pk]) for job in shown],
+            links=[reverse("admin:core_job_change", args=[quote(job.pk)]) for job in shown],
             empty="No job is running.",
         ),
     )

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -705,7 +706,7 @@ class SimAdmin(ConsoleAdmin):
         if not jobs and not len(messages.get_messages(request)):
             self.message_user(request, "None of the selected SIMs can be changed here.")
         for job in jobs:
-            link = reverse("admin:core_job_change", args=[job.pk])
+            link = reverse("admin:core_job_change", args=[quote(job.pk)])
             self.message_user(
                 request,
                 format_html(
@@ -720,7 +721,7 @@ class SimAdmin(ConsoleAdmin):
                 ),
             )
         if len(jobs) == 1:
-            return redirect(reverse("admin:core_job_change", args=[jobs[0].pk]))
+            return redirect(reverse("admin:core_job_change", args=[quote(jobs[0].pk)]))
         return None
 
     @admin.action(description="Top up (as a job)…", permissions=["operate"])
