@@ -11,11 +11,11 @@ class AlertsConfig(AppConfig):
 
         from accounts.models import Organization
         from alerts import services
-        from core.events import register_consumer
+        from core.events import for_each, register_consumer
         from core.services import register_cleanup
 
         # Alerts first: a rule's webhook channel and a webhook subscription are independent.
-        register_consumer("alerts.rules", services.evaluate)
+        register_consumer("alerts.rules", for_each(services.evaluate))
         register_consumer("alerts.webhooks", services.fan_out)
         register_cleanup(
             "webhook_deliveries_deleted",

@@ -6,10 +6,10 @@ from alerts import services
 from core.taskbase import FleetTask
 
 
-@shared_task(base=FleetTask, name="alerts.tasks.deliver_webhook", max_retries=0)
-def deliver_webhook(delivery_pk: int) -> str | None:
-    """One attempt of one webhook delivery (its retries are scheduled on the row, not here)."""
-    return services.deliver(delivery_pk)
+@shared_task(base=FleetTask, name="alerts.tasks.drain_webhook", max_retries=0)
+def drain_webhook(webhook_pk: int) -> dict:
+    """Send one webhook's due deliveries (their retries are scheduled on the rows, not here)."""
+    return services.drain(webhook_pk)
 
 
 @shared_task(base=FleetTask, name="alerts.tasks.send_notification", max_retries=0)

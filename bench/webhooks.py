@@ -116,9 +116,12 @@ def run(args, env: dict) -> None:
         print(f"workers ready after {waited:.1f} s", flush=True)
         expected = args.events * args.endpoints
         started = time.monotonic()
+        cpu_before = workers_cpu(workers), time.process_time()
         published = publish(organization, args.events, args.rate)
         wait_for(receiver, expected, timeout=max(120, args.events / 20))
         elapsed = time.monotonic() - started
+        workers_ms = (workers_cpu(workers) - cpu_before[0]) * 1000
+        bench_ms = (time.process_time() - cpu_before[1]) * 1000
         latencies = latencies_ms(receiver, published)
         print_row(
             "fan-out",
@@ -130,6 +133,10 @@ def run(args, env: dict) -> None:
                 "p50_ms": round(statistics.median(latencies)),
                 "p95_ms": round(statistics.quantiles(latencies, n=20)[18]),
                 "max_ms": round(max(latencies)),
+                # CPU a delivery: the workers' (dispatch, fan-out, sending), and this process's
+                # (publishing the events and the receiver), from /proc and process_time.
+                "worker_cpu_ms": round(workers_ms / max(1, len(receiver.requests)), 2),
+                "publisher_receiver_cpu_ms": round(bench_ms / max(1, len(receiver.requests)), 2),
             },
         )
 
@@ -160,6 +167,12 @@ def run(args, env: dict) -> None:
         for worker in workers:
             worker.wait(timeout=30)
         receiver.stop()
+
+
+def workers_cpu(workers) -> float:
+    from bench.cold_path import proc_cpu
+
+    return sum(proc_cpu(worker.pid) for worker in workers)
 
 
 def publish(organization, count: int, rate: float) -> dict[str, float]:
@@ -207,7 +220,7 @@ def drain(receiver, expected: int, services) -> None:
 
     deadline = time.monotonic() + 3600
     while len(receiver.requests) < expected and time.monotonic() < deadline:
-        services.sweep_due_deliveries(limit=5000)
+        services.sweep_due_deliveries()
         time.sleep(5)
     left = WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).count()
     print(f"# undelivered rows left: {left} at {timezone.now():%H:%M:%S}")

@@ -8,7 +8,9 @@ claims pending events in order and hands each to every registered consumer insid
 transaction with the mark that it was dispatched, so each consumer sees each event once.
 
 Consumers (alert rules, webhooks) register with ``register_consumer`` from their app's
-``ready()``; they only write rows and enqueue work on commit, never call out.
+``ready()``; they only write rows and enqueue work on commit, never call out. A consumer takes
+a list of events (a claimed batch, in order), so it reads what it needs once a batch; one that
+thinks in single events registers ``for_each(consumer)``.
 """
 
 from collections.abc import Callable, Iterable
@@ -16,7 +18,6 @@ from datetime import datetime
 
 import structlog
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -52,7 +53,7 @@ EVENT_NAMES: tuple[str, ...] = (
     "webhook.test",
 )
 
-Consumer = Callable[[DomainEvent], None]
+Consumer = Callable[[list[DomainEvent]], None]
 _consumers: dict[str, Consumer] = {}
 
 # Dispatch attempts before an event that keeps failing a consumer is set aside (logged).
@@ -60,8 +61,19 @@ MAX_DISPATCH_ATTEMPTS = 5
 
 
 def register_consumer(name: str, consumer: Consumer) -> None:
-    """Register ``consumer`` under ``name`` (a re-registration replaces it)."""
+    """Register ``consumer`` (called with a list of events) under ``name`` (a
+    re-registration replaces it)."""
     _consumers[name] = consumer
+
+
+def for_each(consumer: Callable[[DomainEvent], None]) -> Consumer:
+    """A consumer of lists from one of single events."""
+
+    def each(events: list[DomainEvent]) -> None:
+        for event in events:
+            consumer(event)
+
+    return each
 
 
 def publish(
@@ -110,25 +122,11 @@ DISPATCH_QUEUED_SECONDS = 30
 
 
 def _enqueue_dispatch() -> None:
-    from core.services import task_for
+    from core.services import enqueue_once
 
-    try:
-        if not cache.add(DISPATCH_QUEUED_KEY, 1, timeout=DISPATCH_QUEUED_SECONDS):
-            return  # a dispatch is already waiting; it will take these events too
-    except Exception as exc:  # no cache: one task per commit, as before
-        logger.warning("event_dispatch_mark_unavailable", error=str(exc))
-    try:
-        task_for(settings.EVENT_DISPATCH_TASK).apply_async(retry=False)
-    except Exception as exc:  # the periodic sweep dispatches it instead
-        logger.warning("event_dispatch_not_enqueued", error=str(exc))
-        _forget_queued_dispatch()
-
-
-def _forget_queued_dispatch() -> None:
-    try:
-        cache.delete(DISPATCH_QUEUED_KEY)
-    except Exception as exc:  # the mark expires on its own
-        logger.warning("event_dispatch_mark_unavailable", error=str(exc))
+    enqueue_once(
+        settings.EVENT_DISPATCH_TASK, key=DISPATCH_QUEUED_KEY, mark_seconds=DISPATCH_QUEUED_SECONDS
+    )
 
 
 def dispatch_pending(*, batch_size: int = 200) -> int:
@@ -137,11 +135,15 @@ def dispatch_pending(*, batch_size: int = 200) -> int:
     The queued-dispatch mark is dropped first: an event committed from now on queues another
     dispatch, whether or not this one still sees it.
 
-    Each event is claimed with ``SKIP LOCKED`` and dispatched in its own transaction with the
-    consumers' writes, so concurrent dispatchers never share an event and a crash leaves it
-    pending, not half-done.
+    Events are claimed with ``SKIP LOCKED``, so concurrent dispatchers never share one, and a
+    claimed batch is handed over in one transaction with the consumers' writes and the marks
+    that it was dispatched: a crash leaves it pending, not half-done. If a consumer fails on
+    the batch, its events are handed over again one by one, each in its own transaction, so
+    one bad event is set aside without holding up the rest.
     """
-    _forget_queued_dispatch()
+    from core.services import forget_enqueued
+
+    forget_enqueued(DISPATCH_QUEUED_KEY)
     dispatched = 0
     while True:
         with transaction.atomic():
@@ -152,19 +154,28 @@ def dispatch_pending(*, batch_size: int = 200) -> int:
             )
             if not events:
                 return dispatched
-            for event in events:
-                dispatched += _dispatch_one(event)
+            try:
+                dispatched += _dispatch(events)
+            except Exception:
+                logger.warning("event_batch_dispatch_failed", events=len(events), exc_info=True)
+                dispatched += sum(_dispatch_alone(event) for event in events)
         if len(events) < batch_size:
             return dispatched
 
 
-def _dispatch_one(event: DomainEvent) -> int:
+def _dispatch(events: list[DomainEvent]) -> int:
+    with transaction.atomic():
+        for consumer in _consumers.values():
+            consumer(events)
+        DomainEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+            dispatched_at=timezone.now()
+        )
+    return len(events)
+
+
+def _dispatch_alone(event: DomainEvent) -> int:
     try:
-        with transaction.atomic():
-            for consumer in _consumers.values():
-                consumer(event)
-            DomainEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
-        return 1
+        return _dispatch([event])
     except Exception as exc:
         logger.exception("event_dispatch_failed", event_id=event.pk, event=event.name)
         DomainEvent.objects.filter(pk=event.pk).update(

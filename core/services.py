@@ -21,6 +21,7 @@ from datetime import timedelta
 import structlog
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -205,6 +206,33 @@ def task_for(name: str):
     module = name.rsplit(".", 1)[0]
     importlib.import_module(module)
     return current_app.tasks[name]
+
+
+def enqueue_once(name: str, *, key: str, args: tuple = (), mark_seconds: int = 30) -> None:
+    """Queue task ``name`` unless one queued under ``key`` is still waiting: a burst of
+    commits queues one task, not one per commit. The task calls :func:`forget_enqueued` with
+    the same key when it starts, so work committed from then on queues another run; the mark
+    also expires, so a lost message holds nothing up for long (a periodic sweep runs anyway).
+    Without a cache, every call queues; a broker that cannot take it is logged, not raised
+    (the sweep queues it instead)."""
+    try:
+        if not cache.add(key, 1, timeout=mark_seconds):
+            return
+    except Exception as exc:
+        logger.warning("enqueue_mark_unavailable", key=key, error=str(exc))
+    try:
+        task_for(name).apply_async(args=list(args), retry=False)
+    except Exception as exc:
+        logger.warning("task_not_enqueued", task=name, key=key, error=str(exc))
+        forget_enqueued(key)
+
+
+def forget_enqueued(key: str) -> None:
+    """Drop the mark of :func:`enqueue_once` (the task it queued has started)."""
+    try:
+        cache.delete(key)
+    except Exception as exc:  # the mark expires on its own
+        logger.warning("enqueue_mark_unavailable", key=key, error=str(exc))
 
 
 def run_job_task(task, job_id: str, handler_for: Callable[[Job], Callable[[JobItem], dict]]):

@@ -14,7 +14,7 @@ from alerts.services.rules import (
 from alerts.services.webhooks import (
     create_webhook,
     delete_webhook,
-    deliver,
+    drain,
     fan_out,
     prune_deliveries,
     redeliver,
@@ -29,7 +29,7 @@ __all__ = [
     "create_webhook",
     "delete_rule",
     "delete_webhook",
-    "deliver",
+    "drain",
     "ensure_default_rules",
     "evaluate",
     "fan_out",

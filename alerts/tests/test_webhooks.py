@@ -164,7 +164,7 @@ def test_a_worker_killed_mid_send_is_taken_over_with_the_same_delivery_id(
 def test_a_delivery_held_by_a_live_worker_is_not_sent_twice(organization, receiver):
     webhook, _ = make_webhook(organization, receiver.url)
     event = publish_threshold(organization)
-    delivery = WebhookDelivery.objects.create(
+    WebhookDelivery.objects.create(
         webhook=webhook,
         event=event,
         organization=organization,
@@ -172,7 +172,7 @@ def test_a_delivery_held_by_a_live_worker_is_not_sent_twice(organization, receiv
         lease_until=timezone.now() + timedelta(seconds=30),
         next_attempt_at=timezone.now(),
     )
-    assert services.deliver(delivery.pk) is None
+    assert services.drain(webhook.pk) == {}
     assert services.sweep_due_deliveries() == 0
     assert receiver.requests == []
 
@@ -377,3 +377,62 @@ def test_a_receiver_that_went_away_gets_what_it_missed_once_it_is_back(
         assert back.delivery_ids() == {missed.delivery_id: 1}
     finally:
         back.stop()
+
+
+def publish_thresholds(organization, count):
+    with transaction.atomic():
+        for index in range(count):
+            publish_threshold(organization, f"89882286660000{index:05d}")
+
+
+def test_a_webhooks_backlog_goes_out_in_batches_each_delivery_once_in_order(
+    organization, receiver, monkeypatch
+):
+    monkeypatch.setattr("alerts.services.webhooks.DRAIN_BATCH", 4)
+    webhook, _ = make_webhook(organization, receiver.url)
+    publish_thresholds(organization, 10)
+    dispatch_pending()  # fanned out; the drains queued on commit never run here: a backlog
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count() == 10
+
+    assert services.drain(webhook.pk) == {DeliveryStatus.SUCCEEDED: 10}
+    deliveries = list(WebhookDelivery.objects.order_by("id"))
+    assert receiver.delivery_ids() == {d.delivery_id: 1 for d in deliveries}
+    sent = [json.loads(r["body"])["data"]["iccid"] for r in receiver.requests]
+    assert sent == sorted(sent)  # oldest first
+    assert {(d.status, d.attempts) for d in deliveries} == {(DeliveryStatus.SUCCEEDED, 1)}
+    assert services.drain(webhook.pk) == {}  # nothing is sent twice
+
+
+def test_once_a_receiver_is_unreachable_the_rest_of_the_batch_waits_for_its_retry_unsent(
+    organization, receiver
+):
+    webhook, _ = make_webhook(organization, receiver.url)
+    receiver.stop()
+    publish_thresholds(organization, 5)
+    dispatch_pending()
+    assert services.drain(webhook.pk) == {DeliveryStatus.RETRYING: 5}
+    deliveries = list(WebhookDelivery.objects.order_by("id"))
+    assert deliveries[0].error == "Connection failed."
+    assert {d.error for d in deliveries[1:]} == {
+        "Not sent: the receiver could not be reached (Connection failed.)"
+    }
+    assert all(d.attempts == 1 and d.next_attempt_at > timezone.now() for d in deliveries)
+    assert services.sweep_due_deliveries() == 0  # each waits for its own retry
+
+
+def test_a_drain_out_of_time_hands_its_claims_back_unsent_for_the_next(
+    organization, receiver, settings
+):
+    webhook, _ = make_webhook(organization, receiver.url)
+    publish_thresholds(organization, 3)
+    dispatch_pending()
+    settings.WEBHOOK_DRAIN_SECONDS = 0
+    assert services.drain(webhook.pk) == {}
+    assert receiver.requests == []
+    assert set(WebhookDelivery.objects.values_list("status", "attempts", "lease_until")) == {
+        (DeliveryStatus.PENDING, 0, None)
+    }
+
+    settings.WEBHOOK_DRAIN_SECONDS = 20
+    assert services.sweep_due_deliveries() == 1  # the sweep queues one drain for the webhook
+    assert len(receiver.delivery_ids()) == 3 and set(receiver.delivery_ids().values()) == {1}
