@@ -690,6 +690,7 @@ class SimAdmin(ConsoleAdmin):
         if not jobs and not len(messages.get_messages(request)):
             self.message_user(request, "None of the selected SIMs can be changed here.")
         for job in jobs:
+            job.refresh_from_db()  # a worker may have started it already
             link = reverse("admin:core_job_change", args=[quote(job.pk)])
             self.message_user(
                 request,
