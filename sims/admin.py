@@ -38,7 +38,7 @@ from sims.models import (
     SimStatus,
 )
 from sims.selectors import LIMIT_FIELDS, NOT_SEEN_AFTER, latest_snapshot, seen_since, with_last_seen
-from sims.services.jobs import start_configure_sims
+from sims.services.jobs import start_configure_sims, start_reset_sims, start_sync_sims
 from sims.services.limits import set_limits
 from sms import services as sms_services
 from sms.models import SmsEncoding, SmsMessage
@@ -649,32 +649,14 @@ class SimAdmin(ConsoleAdmin):
             ),
         )
 
-    # -- bulk actions
-    def _each(self, request, queryset, verb, operation):
-        done, failed = 0, 0
-        for sim in queryset.select_related("organization"):
-            try:
-                operation(sim)
-                done += 1
-            except (UpstreamError, DomainError) as exc:
-                failed += 1
-                self.message_user(request, f"{sim.iccid}: {describe_failure(exc)}", messages.ERROR)
-        self.message_user(request, f"{verb} {done} SIM(s); {failed} failed.")
-
-    @admin.action(description="Sync from 1NCE now", permissions=["operate"])
+    # -- bulk actions: each starts a job per organization (through its own 1NCE account)
+    @admin.action(description="Sync from 1NCE now (as a job)", permissions=["operate"])
     def sync_selected(self, request, queryset):
-        self._each(request, queryset, "Synced", lambda sim: services.sync_one(sim=sim))
+        return self._start_jobs(request, queryset, "Sync", start_sync_sims)
 
-    @admin.action(description="Reset connectivity", permissions=["operate"])
+    @admin.action(description="Reset connectivity (as a job)", permissions=["operate"])
     def reset_selected(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "Reset",
-            lambda sim: services.request_reset(
-                sim=sim, context=Context.from_request(request, via="console")
-            ),
-        )
+        return self._start_jobs(request, queryset, "Reset", start_reset_sims)
 
     @admin.action(description="Enable at 1NCE (as a job)", permissions=["operate"])
     def enable_selected(self, request, queryset):
@@ -685,27 +667,30 @@ class SimAdmin(ConsoleAdmin):
         return self._configure_job(request, queryset, {"status": SimStatus.DISABLED}, "Disable")
 
     def _configure_job(self, request, queryset, changes, verb):
-        jobs = []
-        for organization, iccids in by_organization(queryset):
+        def start(*, organization, iccids, context):
             items = [{"iccid": iccid, **changes} for iccid in iccids]
+            return start_configure_sims(organization=organization, items=items, context=context)
+
+        return self._start_jobs(request, queryset, verb, start)
+
+    def _start_jobs(self, request, queryset, verb, start):
+        """Start one job per organization of the selected SIMs with
+        ``start(organization=, iccids=, context=)``; an organization refused (no 1NCE account,
+        the queue down) is reported and the others go on. Links to the jobs' pages, and opens
+        the job's page when there is one."""
+        jobs = []
+        context = Context.from_request(request, via="console")
+        for organization, iccids in by_organization(queryset):
             try:
-                jobs.append(
-                    start_configure_sims(
-                        organization=organization,
-                        items=items,
-                        context=Context.from_request(request, via="console"),
-                    )
-                )
+                jobs.append(start(organization=organization, iccids=iccids, context=context))
             except (UpstreamError, DomainError) as exc:
                 self.message_user(
                     request, f"{organization}: {describe_failure(exc)}", messages.ERROR
                 )
-        return self._jobs_started(request, jobs, verb)
-
-    def _jobs_started(self, request, jobs, verb):
         if not jobs and not len(messages.get_messages(request)):
             self.message_user(request, "None of the selected SIMs can be changed here.")
         for job in jobs:
+            job.refresh_from_db()  # a worker may have started it already
             link = reverse("admin:core_job_change", args=[quote(job.pk)])
             self.message_user(
                 request,
@@ -730,24 +715,16 @@ class SimAdmin(ConsoleAdmin):
         if form.is_bound and form.is_valid():
             quota_type = form.cleaned_data["quota_type"]
             volume = form.cleaned_data["packages"] * quota_services.package_size(quota_type)
-            jobs = []
-            for organization, iccids in by_organization(queryset):
+
+            def start(*, organization, iccids, context):
                 items = [
                     {"iccid": iccid, "quota_type": quota_type, "volume": volume} for iccid in iccids
                 ]
-                try:
-                    jobs.append(
-                        quota_services.start_bulk_topup(
-                            organization=organization,
-                            items=items,
-                            context=Context.from_request(request, via="console"),
-                        )
-                    )
-                except (UpstreamError, DomainError) as exc:
-                    self.message_user(
-                        request, f"{organization}: {describe_failure(exc)}", messages.ERROR
-                    )
-            return self._jobs_started(request, jobs, "Topping up")
+                return quota_services.start_bulk_topup(
+                    organization=organization, items=items, context=context
+                )
+
+            return self._start_jobs(request, queryset, "Topping up", start)
         context = {
             **self.admin_site.each_context(request),
             "title": "Top up the selected SIMs",

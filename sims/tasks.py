@@ -11,6 +11,7 @@ from core.models import Job
 from core.services import ItemFailed, ItemRetryLater, run_job_task
 from core.taskbase import MAX_RETRIES, RETRY_BACKOFF_MAX_SECONDS, FleetTask, JobTask
 from sims import services
+from sims.services.jobs import sim_operation_handler
 from upstream.exceptions import UpstreamTimeout, UpstreamUnavailable
 
 logger = structlog.get_logger(__name__)
@@ -95,3 +96,10 @@ def _configure_sims_handler(job: Job):
 def configure_sims_job(self, job_id: str) -> None:
     """Run a chunk of a SIM configuration job; the chunk enqueues the next."""
     run_job_task(self, job_id, _configure_sims_handler)
+
+
+@shared_task(base=JobTask, bind=True, name="sims.tasks.sim_operation_job")
+def sim_operation_job(self, job_id: str) -> None:
+    """Run a chunk of a bulk sync or reset job (the job's kind says which); the chunk
+    enqueues the next."""
+    run_job_task(self, job_id, sim_operation_handler)

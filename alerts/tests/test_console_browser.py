@@ -5,8 +5,6 @@ organization's staff see none of it."""
 import pytest
 from django.urls import reverse
 
-from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
 from alerts import services
 from alerts.models import Alert, AlertStatus, WebhookDelivery
 from core.context import Context
@@ -16,6 +14,7 @@ from core.tests.browser import (
     assert_hidden,
     chart_points,
     log_in,
+    log_in_outsider,
     open_page,
     panel_stats,
     shoot,
@@ -23,11 +22,6 @@ from core.tests.browser import (
 )
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture
-def operator(organization):
-    return UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
 
 
 @pytest.fixture
@@ -51,12 +45,12 @@ def alerting(organization, other_organization, receiver):
 
 
 def test_an_operator_works_the_inbox_and_reads_a_webhooks_deliveries(
-    browser, live_server, alerting, operator
+    browser, live_server, alerting, console_operator
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
     stats = panel_stats(browser, "alerts.open")
     assert stats["open or acknowledged"] == "2"  # ours: a crossing (twice) and a depletion
     assert chart_points(browser)["panel-alerts-open-data"] == [2]
@@ -75,7 +69,8 @@ def test_an_operator_works_the_inbox_and_reads_a_webhooks_deliveries(
     Select(browser.find_element(By.NAME, "action")).select_by_value("acknowledge_selected")
     submit(browser, browser.find_element(By.CSS_SELECTOR, 'button[name="index"]'))
     crossing.refresh_from_db()
-    assert crossing.status == AlertStatus.ACKNOWLEDGED and crossing.acknowledged_by == operator
+    assert crossing.status == AlertStatus.ACKNOWLEDGED
+    assert crossing.acknowledged_by == console_operator
     shoot(browser, "alerts-02-inbox-acknowledged")
 
     # The webhook's page: its delivery log, every delivery succeeded; no secret anywhere.
@@ -95,8 +90,7 @@ def test_an_operator_works_the_inbox_and_reads_a_webhooks_deliveries(
 
 
 def test_a_staff_user_of_another_organization_sees_no_alert(browser, live_server, alerting):
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server)
     ours = Alert.objects.filter(event_type="quota.depleted").exclude(pk=alerting["theirs"].pk).get()
     assert_hidden(
         browser,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from accounts.tests.factories import DEFAULT_PASSWORD
+from accounts.models import Role
+from accounts.tests.factories import DEFAULT_PASSWORD, OrganizationFactory, UserFactory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver") or (
@@ -65,6 +66,20 @@ def browser():
 @pytest.fixture
 def no_rate_limit(settings):
     settings.RATE_LIMIT_ENABLED = False
+
+
+@pytest.fixture
+def console_operator(organization):
+    """A staff operator of ``organization``: the console user of a browser test."""
+    return UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
+
+
+def log_in_outsider(browser, live_server, *, role=Role.OPERATOR):
+    """Log in a staff user (``role``) of a new organization, for the checks that another
+    organization's staff see none of a test's data; returns the user."""
+    outsider = UserFactory(organization=OrganizationFactory(), role=role, is_staff=True)
+    log_in(browser, live_server, outsider)
+    return outsider
 
 
 def log_in(browser, live_server, user):

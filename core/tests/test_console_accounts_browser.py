@@ -12,6 +12,7 @@ from core.tests.browser import (
     BROWSER_MARKS,
     assert_hidden,
     log_in,
+    log_in_outsider,
     messages_shown,
     open_page,
     shoot,
@@ -109,8 +110,7 @@ def test_an_organization_admin_connects_its_accounts_and_grants_customers(
     shoot(browser, "accounts-03-customer-authorizations")
 
     # An admin of another organization: none of it.
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.ADMIN, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server, role=Role.ADMIN)
     for model, secret in (
         (OnenceAccount, "north-ops"),
         (PmnlAccount, "north-pmnl"),

@@ -5,13 +5,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 
-from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from core.models import Job, JobStatus
 from core.tests.browser import (
     BROWSER_MARKS,
     chart_points,
     log_in,
+    log_in_outsider,
     messages_shown,
     shoot,
     submit,
@@ -54,7 +54,7 @@ def demo_fleet(onence_simulator, organization, no_rate_limit):
 
 
 def test_an_operator_runs_the_fleet_from_the_console(
-    browser, live_server, demo_fleet, organization
+    browser, live_server, demo_fleet, console_operator
 ):
     from selenium.webdriver.common.by import By
 
@@ -62,8 +62,7 @@ def test_an_operator_runs_the_fleet_from_the_console(
     from quotas.models import TopUp
     from sims.models import ConnectivityReset
 
-    operator = UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
 
     # The dashboard: every panel, every chart holding points.
     assert browser.title.startswith("Dashboard | FleetOps")
@@ -123,8 +122,7 @@ def test_a_staff_user_of_another_organization_sees_none_of_it(
 ):
     from selenium.webdriver.common.by import By
 
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server)
     fleet = browser.find_element(By.CSS_SELECTOR, '[data-panel="sims.status"] .console-stat')
     assert fleet.text.split("\n")[0] == "0"
     assert all(sim.iccid not in browser.page_source for sim in demo_fleet)

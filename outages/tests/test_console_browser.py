@@ -8,27 +8,26 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
 from core.context import Context
-from core.tests.browser import BROWSER_MARKS, assert_hidden, chart_points, log_in, open_page, shoot
+from core.tests.browser import (
+    BROWSER_MARKS,
+    assert_hidden,
+    chart_points,
+    log_in,
+    log_in_outsider,
+    open_page,
+    shoot,
+)
 from outages import services
 
 pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def operator(organization):
-    return UserFactory(
-        organization=organization, role=Role.OPERATOR, is_staff=True, username="noc-operator"
-    )
-
-
-@pytest.fixture
-def outages(organization, other_organization, operator):
+def outages(organization, other_organization, console_operator):
     """A critical outage resolved after 40 minutes (SLA violated, 15 allowed), one resolved
     after 10 (met), one running for 3 minutes; another organization's running outage."""
-    context = Context(actor=operator, via="test")
+    context = Context(actor=console_operator, via="test")
     now = timezone.now()
 
     def outage(organization, site_name, minutes_ago, resolved_after=None, context=context):
@@ -61,12 +60,12 @@ def outages(organization, other_organization, operator):
 
 
 def test_an_operator_reads_outages_their_timeline_and_sla_result(
-    browser, live_server, outages, operator
+    browser, live_server, outages, console_operator
 ):
     from selenium.webdriver.common.by import By
 
     violated = outages["violated"]
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
 
     # The dashboard's outage panels draw the organization's outages.
     active = browser.find_element(By.CSS_SELECTOR, '[data-panel="outages.active"]')
@@ -106,7 +105,7 @@ def test_an_operator_reads_outages_their_timeline_and_sla_result(
     assert len(timeline) == len(entries) >= 3
     for shown, entry in zip(timeline, entries, strict=True):
         assert entry.event in shown and entry.actor_name in shown
-    assert any("noc-operator" in row for row in timeline)
+    assert any(console_operator.username in row for row in timeline)
     assert "TIMELINE" in browser.find_element(By.CSS_SELECTOR, "#timeline-group h2").text.upper()
     # Timestamps, MTTR and the timeline are the services' records: nothing to type.
     assert not browser.find_elements(By.CSS_SELECTOR, "input[name=mttr_minutes]")
@@ -132,8 +131,7 @@ def test_an_operator_reads_outages_their_timeline_and_sla_result(
 def test_a_staff_user_of_another_organization_sees_no_outage(browser, live_server, outages):
     from selenium.webdriver.common.by import By
 
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server)
     active = browser.find_element(By.CSS_SELECTOR, '[data-panel="outages.active"]')
     assert active.find_element(By.CSS_SELECTOR, ".console-stat .value").text == "0"
 

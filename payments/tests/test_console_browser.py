@@ -7,9 +7,16 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
-from core.tests.browser import BROWSER_MARKS, assert_hidden, chart_points, log_in, open_page, shoot
+from accounts.tests.factories import UserFactory
+from core.tests.browser import (
+    BROWSER_MARKS,
+    assert_hidden,
+    chart_points,
+    log_in,
+    log_in_outsider,
+    open_page,
+    shoot,
+)
 from payments.models import LedgerStatus
 from payments.services import SlaResult, create_wallet, settle_sla_result
 from payments.tests.factories import PaymentFactory, WalletFactory
@@ -40,12 +47,9 @@ def sla_result(organization, noc_wallet, outage_id, payment_type, amount) -> Sla
 
 
 @pytest.fixture
-def operator(organization):
-    return UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
-
-
-@pytest.fixture
-def settled(organization, other_organization, network, noc_wallet, operator, system_context):
+def settled(
+    organization, other_organization, network, noc_wallet, console_operator, system_context
+):
     """This month on the simulator: a reward paid to the NOC's wallet and a penalty paid to
     the pool, both attested; one failed payment; the operator's wallet. Another organization
     has a payment and a wallet of its own."""
@@ -65,7 +69,7 @@ def settled(organization, other_organization, network, noc_wallet, operator, sys
         transaction_hash="",
         outage_ref="OUT103",
     )
-    wallet = create_wallet(user=operator, public_key=noc_wallet, context=system_context)
+    wallet = create_wallet(user=console_operator, public_key=noc_wallet, context=system_context)
     theirs = PaymentFactory(organization=other_organization, outage_ref="THEIRS901")
     their_wallet = WalletFactory(user=UserFactory(organization=other_organization))
     assert reward.payment.status == penalty.payment.status == LedgerStatus.CONFIRMED
@@ -79,11 +83,13 @@ def settled(organization, other_organization, network, noc_wallet, operator, sys
     }
 
 
-def test_an_operator_reads_payments_wallets_and_the_panel(browser, live_server, settled, operator):
+def test_an_operator_reads_payments_wallets_and_the_panel(
+    browser, live_server, settled, console_operator
+):
     from selenium.webdriver.common.by import By
 
     reward, penalty = settled["reward"], settled["penalty"]
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
 
     # The dashboard's panel: payouts, penalties and the failed payment, with the chart drawn.
     panel = browser.find_element(By.CSS_SELECTOR, '[data-panel="payments.month"]')
@@ -144,13 +150,13 @@ def test_an_operator_reads_payments_wallets_and_the_panel(browser, live_server, 
     # The wallets: the operator's, not the other organization's.
     open_page(browser, live_server, reverse("admin:payments_wallet_changelist"))
     text = browser.find_element(By.ID, "result_list").text
-    assert settled["wallet"].public_key in text and operator.username in text
+    assert settled["wallet"].public_key in text and console_operator.username in text
     assert settled["their_wallet"].public_key not in browser.page_source
     shoot(browser, "payments-04-wallets")
 
 
 def test_the_stellar_accounts_page_is_not_an_operators_and_shows_no_secret(
-    browser, live_server, settled, operator
+    browser, live_server, settled, console_operator
 ):
     from django.conf import settings
     from selenium.webdriver.common.by import By
@@ -159,7 +165,7 @@ def test_the_stellar_accounts_page_is_not_an_operators_and_shows_no_secret(
     from payments.models import StellarAccount
 
     account = StellarAccount.objects.create(
-        organization=operator.organization,
+        organization=console_operator.organization,
         pool_secret=settings.STELLAR_POOL_SECRET,
         pool_public_key=Keypair.from_secret(settings.STELLAR_POOL_SECRET).public_key,
     )
@@ -178,7 +184,7 @@ def test_the_stellar_accounts_page_is_not_an_operators_and_shows_no_secret(
 
     # An organization's operator is refused the page (its admins' and superusers' only:
     # core.tests.test_console_accounts_browser).
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
     browser.get(f"{live_server.url}{reverse('admin:payments_stellaraccount_changelist')}")
     assert "403" in browser.find_element(By.TAG_NAME, "h1").text
     assert account.pool_public_key not in browser.page_source
@@ -187,8 +193,7 @@ def test_the_stellar_accounts_page_is_not_an_operators_and_shows_no_secret(
 def test_a_staff_user_of_another_organization_sees_no_payment(browser, live_server, settled):
     from selenium.webdriver.common.by import By
 
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server)
     panel = browser.find_element(By.CSS_SELECTOR, '[data-panel="payments.month"]')
     assert "1,500.00" not in panel.text and "op_underfunded" not in panel.text
     shoot(browser, "payments-06-other-organization-dashboard")

@@ -6,13 +6,12 @@ staff see none of it."""
 import pytest
 from django.urls import reverse
 
-from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
 from core.context import Context
 from core.tests.browser import (
     BROWSER_MARKS,
     assert_hidden,
     log_in,
+    log_in_outsider,
     open_page,
     panel_stats,
     shoot,
@@ -26,16 +25,18 @@ pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def operator(organization):
-    user = UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
-    CustomerAuthorization.objects.create(organization=organization, user=user, cust_id=CUST_ID)
-    return user
+def console_operator(console_operator, organization):
+    """The console's operator, granted the PMNL customer the subscribers belong to."""
+    CustomerAuthorization.objects.create(
+        organization=organization, user=console_operator, cust_id=CUST_ID
+    )
+    return console_operator
 
 
 @pytest.fixture
-def provisioned(pmnl, organization, operator):
+def provisioned(pmnl, organization, console_operator):
     """Two subscribers created at the PMNL simulator by the operator."""
-    context = Context(actor=operator)
+    context = Context(actor=console_operator)
     for _ in range(2):
         services.create_subscriber(
             organization=organization, body=create_body(), queue_request=False, context=context
@@ -44,12 +45,12 @@ def provisioned(pmnl, organization, operator):
 
 
 def test_an_operator_reads_subscribers_and_deactivates_one_at_pmnl(
-    browser, live_server, provisioned, operator, pmnl, settings
+    browser, live_server, provisioned, console_operator, pmnl, settings
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
     stats = panel_stats(browser, "provisioning.requests")
     assert stats["requests"] == "2" and stats["failed"] == "0"
     nav = browser.find_element(By.ID, "nav-sidebar")
@@ -80,8 +81,7 @@ def test_an_operator_reads_subscribers_and_deactivates_one_at_pmnl(
 
 
 def test_a_staff_user_of_another_organization_sees_no_subscriber(browser, live_server, provisioned):
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server)
     ours = provisioned[0]
     assert_hidden(
         browser,

@@ -6,12 +6,11 @@ from accounts.audit import record_audit
 from core.context import Context
 from core.errors import DomainError, InvalidInput, UpstreamWriteFailed
 from core.models import Job, JobItem
-from core.services import ItemFailed, ItemUnknown, run_job, start_job
+from core.services import ItemFailed, ItemUnknown, run_job
 from quotas.models import TopUpSource, TopUpStatus
 from quotas.services.reconcile import topup_result
 from quotas.services.topups import status_url, top_up_sim
-from sims.models import Sim
-from sims.services import onence_credentials_for
+from sims.services.jobs import job_sim, start_sims_job
 from upstream.exceptions import UpstreamError
 
 logger = structlog.get_logger(__name__)
@@ -22,8 +21,9 @@ BULK_TOPUP_TASK = "quotas.tasks.run_bulk_topup"
 
 def start_bulk_topup(*, organization, items: list[dict], context: Context) -> Job:
     """Record a bulk top-up job (``items``: validated ``iccid``/``quota_type``/``volume``) and
-    enqueue it, together or not at all (503 when the broker cannot take it)."""
-    onence_credentials_for(organization=organization)  # not connected: refused, nothing queued
+    enqueue it, together or not at all (``sims.services.jobs.start_sims_job``: refused
+    before anything is queued when the organization has no 1NCE account; 503 when the broker
+    cannot take it)."""
 
     def audit(job: Job) -> None:
         record_audit(
@@ -36,12 +36,12 @@ def start_bulk_topup(*, organization, items: list[dict], context: Context) -> Jo
             response_status=202,
         )
 
-    job, _ = start_job(
+    job, _ = start_sims_job(
         kind=BULK_TOPUP_KIND,
         task=BULK_TOPUP_TASK,
         items=[(item["iccid"], dict(item)) for item in items],
         organization=organization,
-        created_by=context.actor,
+        context=context,
         params={"total_sims": len(items)},
         on_created=audit,
     )
@@ -63,13 +63,7 @@ def topup_job_item(*, job: Job, item: JobItem) -> dict:
     interrupted mid-call (``attempts`` > 1) is reconciled with 1NCE, never repeated blindly;
     one whose outcome is unknown stays ``unknown`` (``ItemUnknown``) until the reconciler
     settles it."""
-    sim = (
-        Sim.objects.select_related("organization")
-        .filter(organization_id=job.organization_id, iccid=item.key)
-        .first()
-    )
-    if sim is None:
-        raise ItemFailed("SIM not found in this organization.")
+    sim = job_sim(job=job, iccid=item.key)
     payload = item.payload
     try:
         topup = top_up_sim(

@@ -2,7 +2,9 @@
 1NCE account form keeps its secret write-only."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import AuditLog, Role
 from core.models import Job
@@ -51,39 +53,62 @@ def test_disable_then_enable_change_the_sims_at_1nce(admin_client, onence_fleet,
     assert {onence_simulator.get_sim(sim.iccid)["status"] for sim in chosen} == {"Enabled"}
 
 
-def test_sync_action_refreshes_the_mirror_from_1nce(admin_client, onence_fleet):
-    sim = onence_fleet[0]
-    Sim.objects.filter(pk=sim.pk).update(label="stale", last_synced_at=None)
-
-    messages = run_action(admin_client, "sync_selected", [sim])
-
-    assert messages == ["Synced 1 SIM(s); 0 failed."]
-    sim.refresh_from_db()
-    assert sim.label != "stale"
-    assert sim.last_synced_at is not None
+def job_page(job) -> str:
+    return reverse("admin:core_job_change", args=[quote(job.pk)])
 
 
-def test_reset_action_asks_1nce_and_records_the_reset(admin_client, onence_fleet, onence_simulator):
+def test_sync_action_starts_a_job_that_refreshes_the_mirror_and_opens_its_page(
+    admin_client, onence_fleet, onence_simulator
+):
+    chosen = onence_fleet[:2]
+    Sim.objects.filter(pk__in=[s.pk for s in chosen]).update(label="stale", last_synced_at=None)
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "sync_selected", "_selected_action": [sim.pk for sim in chosen]},
+        follow=True,
+    )
+
+    job = Job.objects.get(kind="sims.sync")
+    assert response.redirect_chain == [(job_page(job), 302)]
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages[0].startswith("Sync 2 SIM(s): ") and f'href="{job_page(job)}"' in messages[0]
+    assert (job.status, job.total, job.done, job.failed) == ("completed", 2, 2, 0)
+    for sim in chosen:
+        sim.refresh_from_db()
+        assert sim.label != "stale" and sim.last_synced_at is not None
+    untouched = onence_fleet[2].iccid
+    assert not onence_simulator.requests_received(path_contains=untouched, method="GET")
+
+
+def test_reset_action_starts_a_job_that_asks_1nce_and_records_the_resets(
+    admin_client, onence_fleet, onence_simulator
+):
     sim = onence_fleet[0]
 
     messages = run_action(admin_client, "reset_selected", [sim])
 
-    assert messages == ["Reset 1 SIM(s); 0 failed."]
-    assert onence_simulator.requests_received(path_contains="/reset", method="POST")
+    job = Job.objects.get(kind="sims.reset")
+    assert messages[0].startswith("Reset 1 SIM(s): ")
+    assert (job.status, job.done, job.failed) == ("completed", 1, 0)
+    assert onence_simulator.requests_received(path_contains=f"{sim.iccid}/reset", method="POST")
     assert ConnectivityReset.objects.filter(sim=sim).count() == 1
-    assert AuditLog.objects.filter(operation="RESET", resource_id=sim.iccid).exists()
+    audit = AuditLog.objects.get(operation="RESET", resource_id=sim.iccid)
+    assert audit.user == job.created_by is not None
 
 
-def test_an_upstream_failure_is_reported_per_sim_and_changes_nothing(
+def test_an_upstream_failure_is_recorded_on_the_sims_item_and_changes_nothing(
     admin_client, onence_fleet, onence_simulator
 ):
     onence_simulator.set_faults(error_rate=1.0, error_status=503, enforce_rate_limit=False)
     sim = onence_fleet[0]
 
-    messages = run_action(admin_client, "reset_selected", [sim])
+    run_action(admin_client, "reset_selected", [sim])
 
-    assert messages[-1] == "Reset 0 SIM(s); 1 failed."
-    assert messages[0].startswith(f"{sim.iccid}: 1NCE: ")
+    job = Job.objects.get(kind="sims.reset")
+    assert (job.status, job.done, job.failed) == ("failed", 0, 1)
+    assert job.items.get().error.startswith("1NCE")
+    assert not ConnectivityReset.objects.filter(sim=sim).exists()
     run_action(admin_client, "disable_selected", [sim])
     job = Job.objects.get(kind="sims.configure")
     assert (job.done, job.failed) == (0, 1)
@@ -91,6 +116,61 @@ def test_an_upstream_failure_is_reported_per_sim_and_changes_nothing(
     assert onence_simulator.get_sim(sim.iccid)["status"] == "Enabled"
     sim.refresh_from_db()
     assert sim.status == SimStatus.ENABLED
+
+
+SECOND_CLIENT_ID = "second-org-client"
+
+
+@pytest.fixture
+def second_fleet(onence_simulator, other_organization, settings):
+    """Two SIMs of ``other_organization``, in its own 1NCE account and mirrored."""
+    from sims.tests.factories import SimFactory
+
+    onence_simulator.register_account(client_id=SECOND_CLIENT_ID, client_secret="second-secret")
+    iccids = onence_simulator.seed_fleet(sims=2, days=1, client_id=SECOND_CLIENT_ID, seed=7)
+    OnenceAccount.objects.create(
+        organization=other_organization,
+        base_url=settings.ONENCE_BASE_URL,
+        client_id=SECOND_CLIENT_ID,
+        client_secret="second-secret",
+    )
+    return [SimFactory(organization=other_organization, iccid=iccid) for iccid in iccids]
+
+
+@pytest.mark.parametrize("action", ["sync_selected", "reset_selected"])
+def test_a_superusers_selection_makes_one_job_per_organization_on_its_own_account(
+    admin_client, onence_fleet, second_fleet, onence_simulator, organization, settings, action
+):
+    chosen = [onence_fleet[0], *second_fleet]
+
+    messages = run_action(admin_client, action, chosen)
+
+    jobs = {job.organization: job for job in Job.objects.all()}
+    other = second_fleet[0].organization
+    assert {org: (job.total, job.done, job.failed) for org, job in jobs.items()} == {
+        organization: (1, 1, 0),
+        other: (2, 2, 0),
+    }
+    assert all(f'href="{job_page(job)}"' in " ".join(messages) for job in jobs.values())
+    for sim in chosen:
+        calls = onence_simulator.requests_received(path_contains=sim.iccid)
+        expected = SECOND_CLIENT_ID if sim in second_fleet else settings.ONENCE_CLIENT_ID
+        assert calls and {call["client_id"] for call in calls} == {expected}
+        assert jobs[sim.organization].items.filter(key=sim.iccid, status="succeeded").exists()
+
+
+@pytest.mark.parametrize("action", ["sync_selected", "reset_selected"])
+def test_a_staff_user_of_another_organization_starts_no_job_on_sims_not_theirs(
+    make_user, onence_fleet, onence_simulator, other_organization, action
+):
+    outsider = console_of(make_user(Role.OPERATOR, organization=other_organization, is_staff=True))
+
+    messages = run_action(outsider, action, onence_fleet)
+
+    assert messages == ["None of the selected SIMs can be changed here."]
+    assert not Job.objects.exists()
+    assert not ConnectivityReset.objects.exists()
+    assert not onence_simulator.requests_received()
 
 
 def account_form(data, instance=None):

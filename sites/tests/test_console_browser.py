@@ -9,18 +9,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
-from accounts.tests.factories import OrganizationFactory, UserFactory
-from core.tests.browser import BROWSER_MARKS, assert_hidden, log_in, open_page, shoot
+from core.tests.browser import (
+    BROWSER_MARKS,
+    assert_hidden,
+    log_in,
+    log_in_outsider,
+    open_page,
+    shoot,
+)
 from sims.tests.factories import SimFactory
 from sites.models import SiteOutage
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture
-def operator(organization):
-    return UserFactory(organization=organization, role=Role.OPERATOR, is_staff=True)
 
 
 @pytest.fixture
@@ -55,12 +55,14 @@ def site_down(onence_simulator, organization, other_organization, live_server, s
     }
 
 
-def test_an_operator_reads_sites_their_sims_and_outage(browser, live_server, site_down, operator):
+def test_an_operator_reads_sites_their_sims_and_outage(
+    browser, live_server, site_down, console_operator
+):
     from selenium.webdriver.common.by import By
 
     site, site_outage = site_down["site"], site_down["site_outage"]
     assert (site.sim_count, site.offline_count) == (10, 8)
-    log_in(browser, live_server, operator)
+    log_in(browser, live_server, console_operator)
 
     # The list: the organization's sites with their SIMs online and offline.
     open_page(browser, live_server, reverse("admin:sites_site_changelist"))
@@ -106,8 +108,7 @@ def test_an_operator_reads_sites_their_sims_and_outage(browser, live_server, sit
 
 
 def test_a_staff_user_of_another_organization_sees_no_site(browser, live_server, site_down):
-    outsider = UserFactory(organization=OrganizationFactory(), role=Role.OPERATOR, is_staff=True)
-    log_in(browser, live_server, outsider)
+    log_in_outsider(browser, live_server)
     assert_hidden(
         browser,
         live_server,
