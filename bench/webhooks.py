@@ -1,15 +1,17 @@
 """Webhook fan-out: events to endpoints, event-to-delivery latency, and a receiver outage.
 
     .venv/bin/python -m bench.webhooks [--events 10000] [--endpoints 10] [--rate 50]
-                                       [--down-seconds 600] [--workers 2] [--threads 8]
+                                       [--down-seconds 600] [--workers 2]
+                                       [--pool prefork] [--concurrency CPUS]
 
 Phase 1 publishes ``--events`` events at ``--rate`` a second (each in its own transaction, as
 services do) to an organization with ``--endpoints`` webhooks on one local receiver, with
-Celery workers (thread pool) delivering; it reports deliveries a second and the p50/p95/max
-time from an event's commit to its arrival. Phase 2 stops the receiver for
-``--down-seconds``, publishes through the outage, starts it again and waits (driving the
-periodic sweep) until every delivery arrived; it reports how long that took and that each
-delivery id arrived, counting repeats (a receiver drops those by id).
+Celery workers (prefork, a process a CPU, as production runs them) delivering; it reports
+deliveries a second, the p50/p95/max time from an event's commit to its arrival, where that
+time went, and the CPU a delivery cost. Phase 2 stops the receiver for ``--down-seconds``,
+publishes through the outage, starts it again and waits (driving the periodic sweep) until
+every delivery arrived; it reports how long that took and that each delivery id arrived,
+counting repeats (a receiver drops those by id).
 
 Uses a throwaway database ``BENCH_DATABASE`` (default fleetops_bench_webhooks) and Redis db
 ``BENCH_REDIS_DB`` (default 13) on ``BENCH_REDIS_PORT`` (default 6379) as the broker: two runs
@@ -38,8 +40,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events published a second")
     parser.add_argument("--down-seconds", type=int, default=600)
     parser.add_argument("--outage-events", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="Celery workers")
+    parser.add_argument(
+        "--pool", default="prefork", help="the workers' pool, as production runs it by default"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=os.cpu_count(), help="processes (threads) a worker"
+    )
     args = parser.parse_args()
 
     redis_db = os.environ.get("BENCH_REDIS_DB", "13")
@@ -95,9 +102,9 @@ def run(args, env: dict) -> None:
                 "config",
                 "worker",
                 "--pool",
-                "threads",
+                args.pool,
                 "-c",
-                str(args.threads),
+                str(args.concurrency),
                 "-l",
                 "WARNING",
                 "-n",
@@ -123,6 +130,7 @@ def run(args, env: dict) -> None:
         workers_ms = (workers_cpu(workers) - cpu_before[0]) * 1000
         bench_ms = (time.process_time() - cpu_before[1]) * 1000
         latencies = latencies_ms(receiver, published)
+        print_row("fan-out stages (p50/p95 ms)", stages())
         print_row(
             "fan-out",
             {
@@ -167,6 +175,29 @@ def run(args, env: dict) -> None:
         for worker in workers:
             worker.wait(timeout=30)
         receiver.stop()
+
+
+def stages() -> dict:
+    """Where an event's time to delivery went, from the delivery rows: event to fan-out
+    (the dispatch task), fan-out to the attempt (waiting for its webhook's drain), and the
+    attempt to its recorded success (the send and the batch around it)."""
+    from django.db.models import F
+
+    from alerts.models import WebhookDelivery
+
+    rows = WebhookDelivery.objects.filter(delivered_at__isnull=False).values_list(
+        F("event__occurred_at"), "created_at", "last_attempt_at", "delivered_at"
+    )
+    spans: dict[str, list[float]] = {"dispatch": [], "drain_wait": [], "send": []}
+    for occurred, created, attempted, delivered in rows:
+        spans["dispatch"].append((created - occurred).total_seconds() * 1000)
+        spans["drain_wait"].append((attempted - created).total_seconds() * 1000)
+        spans["send"].append((delivered - attempted).total_seconds() * 1000)
+    return {
+        name: f"{round(statistics.median(values))}/{round(statistics.quantiles(values, n=20)[18])}"
+        for name, values in spans.items()
+        if len(values) > 1
+    }
 
 
 def workers_cpu(workers) -> float:

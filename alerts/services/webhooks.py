@@ -216,11 +216,15 @@ def _claim(webhook_pk: int) -> list[WebhookDelivery]:
             attempts=F("attempts") + 1,
             last_attempt_at=now,
         )
-    return list(
+    batch = list(
         WebhookDelivery.objects.filter(pk__in=pks)
-        .select_related("webhook", "event")
+        .select_related("event")
         .order_by("next_attempt_at", "id")
     )
+    webhook = Webhook.objects.get(pk=webhook_pk)  # one for the batch: its secret decrypted once
+    for delivery in batch:
+        delivery.webhook = webhook
+    return batch
 
 
 def _due(now) -> Q:
