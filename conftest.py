@@ -270,6 +270,59 @@ def celery_broker(settings):
 
 
 @pytest.fixture
+def worker_process(celery_broker):
+    """Start real Celery workers on this test's database and broker (``start(pool, **env)``,
+    env overriding settings by name); each is killed (its whole process group) at the end."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    database = django_settings.DATABASES["default"]
+    base = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    workers = []
+
+    def start(pool: str = "solo", **env):
+        worker = subprocess.Popen(  # noqa: S603 (our own worker, fixed arguments)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                f"--pool={pool}",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "ERROR",
+            ],
+            cwd=Path(__file__).resolve().parent,
+            env={**base, **{name: str(value) for name, value in env.items()}},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+
+
+@pytest.fixture
 def horizon_simulator(live_server, settings, organization):
     """The Horizon simulator over loopback HTTP as the network, with the demo pool and operator
     accounts funded (the default Stellar account, owned by ``organization``); no faults, one

@@ -18,6 +18,7 @@ class Receiver:
     def __init__(self, port: int = 0):
         self.requests: list[dict] = []
         self.answer = 204
+        self.delay = 0.0  # seconds each answer takes (a slow receiver)
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
         receiver = self
@@ -47,6 +48,7 @@ class Receiver:
                         }
                     )
                     answer = receiver.answer
+                time.sleep(receiver.delay)
                 self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

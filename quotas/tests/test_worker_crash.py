@@ -3,13 +3,10 @@ soon after, buying every package exactly once."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from core.models import Job, JobItem, JobItemStatus
 from core.tests.waiting import wait_for
@@ -19,7 +16,6 @@ from simulators.onence import testing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 3
 
 
@@ -32,54 +28,18 @@ def fleet(onence_simulator, organization):
 
 
 @pytest.fixture
-def start_worker(settings, organization):
-    database = django_settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "JOB_LEASE_SECONDS": "2",
-        "ONENCE_BASE_URL": settings.ONENCE_BASE_URL,
-        "ONENCE_DEFAULT_ORGANIZATION": organization.slug,
-        "UPSTREAM_MAX_RETRIES": "1",
-    }
-    workers = []
-
+def start_worker(worker_process, settings, organization):
     def start(pool: str = "solo"):
-        worker = subprocess.Popen(  # noqa: S603 (our own worker, fixed arguments)
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                f"--pool={pool}",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "ERROR",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        return worker_process(
+            pool,
+            CELERY_BROKER_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT,
+            JOB_LEASE_SECONDS=2,
+            ONENCE_BASE_URL=settings.ONENCE_BASE_URL,
+            ONENCE_DEFAULT_ORGANIZATION=organization.slug,
+            UPSTREAM_MAX_RETRIES=1,
         )
-        workers.append(worker)
-        return worker
 
-    yield start
-    for worker in workers:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
+    return start
 
 
 def children_of(pid: int) -> list[int]:
