@@ -6,19 +6,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import urllib.request
 
 import pytest
 from celery import shared_task
 from celery.exceptions import Retry
-from django.conf import settings as django_settings
 from prometheus_client import REGISTRY
 
 from config.worker_metrics import QueueLengths, start_worker_metrics
 from core.tasks import cleanup
-from core.tests.settings_probe import ROOT
 from core.tests.waiting import wait_for
 
 
@@ -93,40 +90,9 @@ def scraped_with(port: int, line: str) -> str | None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_prefork_worker_serves_its_task_counts_and_queue_lengths(celery_broker):
+def test_a_prefork_worker_serves_its_task_counts_and_queue_lengths(worker_process):
     port = free_port()
-    database = django_settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "WORKER_METRICS_PORT": str(port),
-    }
-    worker = subprocess.Popen(  # noqa: S603 (our own worker, fixed arguments)
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "ERROR",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    worker = worker_process("prefork", WORKER_METRICS_PORT=port)
     try:
         queue_length = 'fleetops_celery_queue_length{queue="celery"} '
         wait_for(lambda: scraped_with(port, queue_length), timeout=60, what=queue_length)
