@@ -7,7 +7,14 @@ from django.utils.safestring import mark_safe
 from core.console import ConsoleAdmin
 from core.context import Context
 from core.humanize import human_ago, human_datetime, human_duration
-from core.job_kinds import job_progress, kind_label, kind_of, kinds_matching, readable_pairs
+from core.job_kinds import (
+    job_progress,
+    kind_label,
+    kind_of,
+    kinds_matching,
+    readable_pairs,
+    readable_value,
+)
 from core.models import Job, JobItem, TaskRun
 from core.templatetags.console import human_text
 
@@ -202,7 +209,30 @@ class TaskRunAdmin(ReadOnlyAdmin):
     list_filter = ["outcome", "task"]
     search_fields = ["task", "schedule_name", "task_id", "error"]
     date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in TaskRun._meta.fields]
+    fields = [
+        *list_display,
+        "finished",
+        "failure",
+        "returned",
+        "worker",
+        "task_id",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Finished")
+    def finished(self, run):
+        return human_datetime(run.finished_at) if run.finished_at else "not yet"
+
+    @admin.display(description="Error")
+    def failure(self, run):
+        return human_text(run.error) if run.error else "—"
+
+    @admin.display(description="Result")
+    def returned(self, run):
+        """What the task returned as ``label: value`` lines (a list of results, one a line)."""
+        if isinstance(run.result, list):
+            return pairs_html([("", readable_value(r)) for r in run.result])
+        return pairs_html(readable_pairs(run.result))
 
     @admin.display(description="Started", ordering="started_at")
     def started(self, run):

@@ -43,8 +43,10 @@ _ACRONYMS = {
 
 def words(name: str) -> str:
     """A code's words as a label: ``"last_synced_at"`` -> "Last synced at", ``"reset_id"`` ->
-    "Reset ID", ``"sync_all"`` -> "Sync all"."""
+    "Reset ID", ``"duration_s"`` -> "Duration"."""
     parts = [p for p in name.replace(".", " ").replace("_", " ").replace("-", " ").split() if p]
+    if len(parts) > 1 and parts[-1] == "s":  # a unit the value shows ("duration_s")
+        parts.pop()
     shown = [_ACRONYMS.get(p.lower(), p.lower()) for p in parts]
     if not shown:
         return ""

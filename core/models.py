@@ -174,7 +174,7 @@ class TaskRun(models.Model):
         indexes = [models.Index(fields=["task", "-started_at"], name="core_taskrun_task_started")]
 
     def __str__(self) -> str:
-        return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
+        return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
 
 
 def new_event_id() -> str:

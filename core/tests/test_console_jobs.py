@@ -190,3 +190,29 @@ def test_the_dashboard_names_a_running_job_by_its_label_and_progress(operator, o
 
     assert "Sync from 1NCE" in text and "1 of 4 done (25 %)" in text
     assert "sims.sync" not in text
+
+
+def test_a_periodic_task_runs_page_shows_its_result_and_duration_in_words(make_user):
+    from django.utils import timezone
+
+    from core.models import TaskRun, TaskRunOutcome
+
+    client = Client()
+    client.force_login(make_user(Role.ADMIN, is_staff=True, is_superuser=True, organization=None))
+    now = timezone.now()
+    run = TaskRun.objects.create(
+        task_id="abc",
+        task="sims.tasks.sync_sims",
+        started_at=now,
+        finished_at=now,
+        duration_seconds=2.345678,
+        outcome=TaskRunOutcome.SUCCESS,
+        result=[{"organization": "acme", "seen": 1200, "complete": True, "duration_s": 2.3}],
+    )
+
+    page = client.get(reverse("admin:core_taskrun_change", args=[run.pk]))
+
+    text = visible_text(page)
+    assert "Result: Complete: yes; Duration: 2 seconds; Organization: acme; Seen: 1,200" in text
+    assert "(Succeeded)" in text and "(success)" not in text
+    assert "2.345678" not in text and '"seen"' not in text and "duration_s" not in text
