@@ -1,11 +1,22 @@
 from django import forms
 from django.contrib import admin
-from django.utils.html import format_html
+from django.db.models import Q
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.console import ConsoleAdmin
 from core.context import Context
 from core.humanize import human_ago, human_datetime, human_duration
+from core.job_kinds import (
+    job_progress,
+    kind_label,
+    kind_of,
+    kinds_matching,
+    readable_pairs,
+    readable_value,
+)
 from core.models import Job, JobItem, TaskRun
+from core.templatetags.console import human_text
 
 
 class NeverEdited:
@@ -68,10 +79,56 @@ class EditedWithParentInline(ParentScopedInline):
 
 
 class JobItemInline(ReadOnlyInline):
+    """A job's items as operators read them: the item (an ICCID), its status, and its result
+    or error in words and human units (``core.job_kinds``), never a JSON blob."""
+
     model = JobItem
-    fields = ["key", "status", "attempts", "result", "error", "updated_at"]
+    fields = ["item", "status", "attempts", "outcome", "failure", "updated"]
     readonly_fields = fields
     verbose_name = "item"
+    classes = ["job-items"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("job")
+
+    @admin.display(description="Item")
+    def item(self, item):
+        return kind_of(item.job.kind).describe_item(item.key)
+
+    @admin.display(description="Result")
+    def outcome(self, item):
+        return pairs_html(kind_of(item.job.kind).describe_result(item.result or {}))
+
+    @admin.display(description="Error")
+    def failure(self, item):
+        return human_text(item.error) if item.error else "—"
+
+    @admin.display(description="Updated")
+    def updated(self, item):
+        return human_datetime(item.updated_at)
+
+
+def pairs_html(pairs) -> str:
+    """``(label, text)`` pairs one to a line ("Added: 500 MB"); "—" for none."""
+    if not pairs:
+        return "—"
+    return format_html_join(
+        mark_safe("<br>"), "{}{}", ((f"{label}: " if label else "", text) for label, text in pairs)
+    )
+
+
+class JobKindFilter(admin.SimpleListFilter):
+    """The jobs' kinds by their labels (only kinds the viewer's jobs have)."""
+
+    title = "operation"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = model_admin.get_queryset(request).order_by().values_list("kind", flat=True)
+        return sorted(((kind, kind_label(kind)) for kind in kinds.distinct()), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 @admin.register(Job)
@@ -80,43 +137,46 @@ class JobAdmin(ReadOnlyAdmin):
 
     console_group = "Operations"
     labels = {"id": "Job ID"}
-    list_display = ["id", "kind", "status", "progress_bar", "organization", "created_by", "started"]
-    list_filter = ["status", "kind"]
+    list_display = [
+        "id",
+        "operation",
+        "status",
+        "progress_bar",
+        "organization",
+        "created_by",
+        "started",
+    ]
+    list_filter = ["status", JobKindFilter]
     list_select_related = ["organization", "created_by"]
     search_fields = ["id", "kind"]
     date_hierarchy = "created_at"
     inlines = [JobItemInline]
-    fields = [
-        "id",
-        "kind",
-        "status",
-        "progress_bar",
-        "total",
-        "done",
-        "failed",
-        "organization",
-        "created_by",
-        "started",
-        "finished",
-        "error",
-        "params",
-    ]
+    # The page: the list's columns, then how it ended and what it was asked.
+    fields = [*list_display, "finished", "failure", "parameters"]
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also finds jobs by their kind's label ("reset" finds the connectivity resets)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        kinds = kinds_matching(search_term)
+        if kinds:
+            found = queryset.filter(Q(pk__in=found.values("pk")) | Q(kind__in=kinds))
+        return found, may_have_duplicates
+
+    @admin.display(description="Operation", ordering="kind")
+    def operation(self, job):
+        return kind_label(job.kind)
 
     @admin.display(description="Progress")
     def progress_bar(self, job):
         refresh = "" if job.is_finished else "3"
         return format_html(
             '<span class="job-progress" data-refresh-seconds="{}"><progress max="{}" value="{}">'
-            "</progress> "
-            "{} of {} ({} %), {} failed</span>",
+            "</progress> {}</span>",
             refresh,
             job.total or 1,
             job.done + job.failed,
-            job.done + job.failed,
-            job.total,
-            job.progress,
-            job.failed,
+            job_progress(job),
         )
 
     @admin.display(description="Started", ordering="created_at")
@@ -128,6 +188,14 @@ class JobAdmin(ReadOnlyAdmin):
         if job.finished_at is None:
             return "not yet"
         return human_datetime(job.finished_at)
+
+    @admin.display(description="Error")
+    def failure(self, job):
+        return human_text(job.error) if job.error else "—"
+
+    @admin.display(description="Parameters")
+    def parameters(self, job):
+        return pairs_html(readable_pairs(job.params))
 
 
 @admin.register(TaskRun)
@@ -141,7 +209,30 @@ class TaskRunAdmin(ReadOnlyAdmin):
     list_filter = ["outcome", "task"]
     search_fields = ["task", "schedule_name", "task_id", "error"]
     date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in TaskRun._meta.fields]
+    fields = [
+        *list_display,
+        "finished",
+        "failure",
+        "returned",
+        "worker",
+        "task_id",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Finished")
+    def finished(self, run):
+        return human_datetime(run.finished_at) if run.finished_at else "not yet"
+
+    @admin.display(description="Error")
+    def failure(self, run):
+        return human_text(run.error) if run.error else "—"
+
+    @admin.display(description="Result")
+    def returned(self, run):
+        """What the task returned as ``label: value`` lines (a list of results, one a line)."""
+        if isinstance(run.result, list):
+            return pairs_html([("", readable_value(r)) for r in run.result])
+        return pairs_html(readable_pairs(run.result))
 
     @admin.display(description="Started", ordering="started_at")
     def started(self, run):

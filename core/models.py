@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.job_kinds import kind_label, kind_of
+
 
 def new_job_id() -> str:
     return f"job_{uuid.uuid4().hex}"
@@ -69,7 +71,8 @@ class Job(models.Model):
         indexes = [models.Index(fields=["organization", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.id} ({self.status})"
+        # As the console's title and breadcrumbs show it: the kind's label, not its code.
+        return f"{kind_label(self.kind)} {self.id} ({self.get_status_display().lower()})"
 
     @property
     def is_finished(self) -> bool:
@@ -102,7 +105,8 @@ class JobItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.job_id}:{self.key} ({self.status})"
+        # The console shows it above the item's row: the item as its kind reads it (an ICCID).
+        return kind_of(self.job.kind).describe_item(self.key)
 
 
 class IdempotencyStatus(models.TextChoices):
@@ -170,7 +174,7 @@ class TaskRun(models.Model):
         indexes = [models.Index(fields=["task", "-started_at"], name="core_taskrun_task_started")]
 
     def __str__(self) -> str:
-        return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
+        return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
 
 
 def new_event_id() -> str:

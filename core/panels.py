@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.dashboard import DashboardScope, PanelContent, Stat, Table, register_panel
 from core.humanize import human_ago, human_datetime
+from core.job_kinds import job_progress, kind_label
 from core.models import Job, JobStatus, TaskRunOutcome
 from core.scheduler import scheduler_status
 from core.scheduler_console import failures_since
@@ -38,8 +39,8 @@ def jobs_in_progress(scope: DashboardScope) -> PanelContent:
             columns=["Job", "Progress", "Started"],
             rows=[
                 [
-                    job.kind,
-                    f"{job.done + job.failed} / {job.total} ({job.progress:g} %)",
+                    kind_label(job.kind),
+                    job_progress(job),
                     human_ago(job.started_at or job.created_at),
                 ]
                 for job in shown

@@ -21,6 +21,7 @@ from core.context import Context
 from core.dashboard import Chart, Series
 from core.errors import DomainError
 from core.humanize import human_ago, human_bytes, human_count, human_datetime, percent
+from core.job_kinds import job_progress
 from quotas import services as quota_services
 from quotas.models import Quota, QuotaType, TopUp, TopUpSource
 from quotas.selectors import depleted, over_threshold
@@ -695,14 +696,14 @@ class SimAdmin(ConsoleAdmin):
             self.message_user(
                 request,
                 format_html(
-                    '{} {} SIM(s): <a href="{}">job {}</a> ({}, {} of {} done).',
+                    '{} {} {}: <a href="{}">job {}</a> — {}, {}.',
                     verb,
-                    job.total,
+                    human_count(job.total),
+                    "SIM" if job.total == 1 else "SIMs",
                     link,
                     job.pk,
                     job.get_status_display().lower(),
-                    job.done,
-                    job.total,
+                    job_progress(job),
                 ),
             )
         if len(jobs) == 1:

@@ -5,9 +5,11 @@ import structlog
 from accounts.audit import record_audit
 from core.context import Context
 from core.errors import DomainError, InvalidInput, UpstreamWriteFailed
+from core.humanize import human_bytes, human_count
+from core.job_kinds import job_kind, readable_pairs
 from core.models import Job, JobItem
 from core.services import ItemFailed, ItemUnknown, run_job
-from quotas.models import TopUpSource, TopUpStatus
+from quotas.models import QuotaType, TopUpSource, TopUpStatus
 from quotas.services.reconcile import topup_result
 from quotas.services.topups import status_url, top_up_sim
 from sims.services.jobs import job_sim, start_sims_job
@@ -15,7 +17,33 @@ from upstream.exceptions import UpstreamError
 
 logger = structlog.get_logger(__name__)
 
-BULK_TOPUP_KIND = "quota.bulk_topup"
+
+def describe_topup_result(result: dict) -> list[tuple[str, str]]:
+    """A bulk top-up item's result (``reconcile.topup_result``) as operators read it: data in
+    MB/GB, SMS as a count."""
+    quota_type = result.get("quota_type")
+    amount = human_bytes if quota_type == QuotaType.DATA else human_count
+    return readable_pairs(
+        result,
+        labels={
+            "quota_type": "Quota",
+            "volume_added": "Added",
+            "new_total": "New total",
+            "new_remaining": "Now left",
+            "transaction_id": "Transaction",
+            "order_numbers": "1NCE orders",
+        },
+        formats={
+            "quota_type": lambda v: QuotaType(v).label if v in QuotaType.values else str(v),
+            "volume_added": amount,
+            "new_total": amount,
+            "new_remaining": amount,
+        },
+        omit=("iccid",),  # the item is the SIM
+    )
+
+
+BULK_TOPUP_KIND = job_kind("quota.bulk_topup", "Top up", describe_result=describe_topup_result)
 BULK_TOPUP_TASK = "quotas.tasks.run_bulk_topup"
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from core.context import Context
 from core.errors import DomainError
+from core.job_kinds import job_kind, readable_pairs, words
 from core.models import Job, JobItem
 from core.services import ItemFailed, start_job
 from sims.models import Sim
@@ -21,10 +22,55 @@ from sims.services.connectivity import request_reset
 from sims.services.sync import sync_one
 from upstream.exceptions import UpstreamError
 
-SYNC_ALL_KIND = "sims.sync_all"
-CONFIGURE_KIND = "sims.configure"
-SYNC_KIND = "sims.sync"
-RESET_KIND = "sims.reset"
+
+def configured_iccid(key: str) -> str:
+    """A configure job item's key is ``"<position>:<ICCID>"`` (one SIM may be configured twice
+    in a batch); operators read the ICCID."""
+    return key.partition(":")[2] or key
+
+
+CONFIGURE_OUTCOMES = {"created": "Fetched from 1NCE and configured", "updated": "Configured"}
+
+SYNC_ALL_KIND = job_kind(
+    "sims.sync_all",
+    "Sync all SIMs from 1NCE",
+    result_labels={
+        "organization": "Organization",
+        "seen": "SIMs read",
+        "created": "New",
+        "updated": "Updated",
+        "status_changes": "Status changed",
+        "missing": "No longer at 1NCE",
+        "pages": "Pages read",
+        "duration_s": "Took",
+        "complete": "Read to the end",
+    },
+)
+CONFIGURE_KIND = job_kind(
+    "sims.configure",
+    "Configure SIMs",
+    describe_item=configured_iccid,
+    describe_result=lambda result: readable_pairs(
+        result,
+        labels={"status": "Outcome"},
+        formats={"status": lambda v: CONFIGURE_OUTCOMES.get(v, words(str(v)))},
+        omit=("iccid",),
+    ),
+)
+SYNC_KIND = job_kind(
+    "sims.sync",
+    "Sync from 1NCE",
+    result_labels={"status": "Status at 1NCE", "last_synced_at": "Synced"},
+)
+RESET_KIND = job_kind(
+    "sims.reset",
+    "Reset connectivity",
+    describe_result=lambda result: readable_pairs(
+        result,
+        labels={"reset_id": "Reset request", "expected_completion": "Back online by"},
+        formats={"reset_id": lambda v: f"#{v}"},
+    ),
+)
 # One task runs the per-SIM operations below; the job's kind picks the operation.
 SIM_OPERATION_TASK = "sims.tasks.sim_operation_job"
 

@@ -40,7 +40,7 @@ def test_disable_then_enable_change_the_sims_at_1nce(admin_client, onence_fleet,
     # A job (run inline by the eager test broker): its page follows the progress.
     job = Job.objects.get(kind="sims.configure")
     assert (job.status, job.total, job.done, job.failed) == ("completed", 2, 2, 0)
-    assert messages[0].startswith("Disable 2 SIM(s): ")
+    assert messages[0].startswith("Disable 2 SIMs: ")
     for sim in chosen:
         assert onence_simulator.get_sim(sim.iccid)["status"] == "Disabled"
         sim.refresh_from_db()
@@ -72,7 +72,7 @@ def test_sync_action_starts_a_job_that_refreshes_the_mirror_and_opens_its_page(
     job = Job.objects.get(kind="sims.sync")
     assert response.redirect_chain == [(job_page(job), 302)]
     messages = [str(message) for message in response.context["messages"]]
-    assert messages[0].startswith("Sync 2 SIM(s): ") and f'href="{job_page(job)}"' in messages[0]
+    assert messages[0].startswith("Sync 2 SIMs: ") and f'href="{job_page(job)}"' in messages[0]
     assert (job.status, job.total, job.done, job.failed) == ("completed", 2, 2, 0)
     for sim in chosen:
         sim.refresh_from_db()
@@ -89,7 +89,7 @@ def test_reset_action_starts_a_job_that_asks_1nce_and_records_the_resets(
     messages = run_action(admin_client, "reset_selected", [sim])
 
     job = Job.objects.get(kind="sims.reset")
-    assert messages[0].startswith("Reset 1 SIM(s): ")
+    assert messages[0].startswith("Reset 1 SIM: ")
     assert (job.status, job.done, job.failed) == ("completed", 1, 0)
     assert onence_simulator.requests_received(path_contains=f"{sim.iccid}/reset", method="POST")
     assert ConnectivityReset.objects.filter(sim=sim).count() == 1

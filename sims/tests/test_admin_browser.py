@@ -60,9 +60,11 @@ def test_an_operator_resets_selected_sims_as_a_job_and_lands_on_its_progress(
     job = Job.objects.get(kind="sims.reset")
     assert browser.current_url.endswith(reverse("admin:core_job_change", args=[quote(job.pk)]))
     shown = messages_shown(browser)
-    assert any(m.startswith("Reset 2 SIM(s): job") for m in shown), shown
+    assert any(m.startswith("Reset 2 SIMs: job") for m in shown), shown
     progress = browser.find_element(By.CSS_SELECTOR, ".job-progress").text
-    assert progress.startswith("2 of 2 (") and progress.endswith(", 0 failed"), progress
+    assert progress == "2 of 2 done (100 %)", progress
+    page = browser.find_element(By.ID, "content").text
+    assert "Reset connectivity" in page and "sims.reset" not in page
     shoot(browser, "sim-list-bulk-reset-job")
     assert ConnectivityReset.objects.filter(sim__in=chosen).count() == 2
     assert ConnectivityReset.objects.filter(requested_by=console_operator).count() == 2
