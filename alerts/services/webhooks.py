@@ -216,12 +216,14 @@ def _claim(webhook_pk: int) -> list[WebhookDelivery]:
             attempts=F("attempts") + 1,
             last_attempt_at=now,
         )
+    webhook = Webhook.objects.filter(pk=webhook_pk).first()  # its secret decrypted once
+    if webhook is None:  # deleted meanwhile, and its deliveries with it
+        return []
     batch = list(
         WebhookDelivery.objects.filter(pk__in=pks)
         .select_related("event")
         .order_by("next_attempt_at", "id")
     )
-    webhook = Webhook.objects.get(pk=webhook_pk)  # one for the batch: its secret decrypted once
     for delivery in batch:
         delivery.webhook = webhook
     return batch
@@ -363,11 +365,9 @@ def _record(webhook: Webhook, finished: list, handed_back: list) -> None:
                 attempts=F("attempts") - 1,
             )
         webhooks = Webhook.objects.filter(pk=webhook.pk)
-        if failures_since_success is not None:
-            webhooks.exclude(consecutive_failures=failures_since_success).update(
-                consecutive_failures=failures_since_success
-            )
-        elif failed:
+        if failures_since_success not in (None, webhook.consecutive_failures):
+            webhooks.update(consecutive_failures=failures_since_success)
+        elif failures_since_success is None and failed:
             webhooks.update(consecutive_failures=F("consecutive_failures") + failed)
         if failed:
             _disable_if_failing(webhook.pk)
