@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Case, Q, When
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -15,7 +16,8 @@ from core.job_kinds import (
     readable_pairs,
     readable_value,
 )
-from core.models import Job, JobItem, TaskRun
+from core.models import Job, JobItem, JobItemStatus, TaskRun
+from core.schedules import declared_schedule, task_name
 from core.templatetags.console import human_text
 
 
@@ -78,11 +80,37 @@ class EditedWithParentInline(ParentScopedInline):
         return self._parent_may_change(request, obj)
 
 
+class FailuresFirst(BaseInlineFormSet):
+    """A job's items for its page: the failing (failed, outcome unknown) first, then in the
+    job's order, at most ``shown`` of them, so a job of 100,000 items renders as fast as one
+    of ten; ``total`` counts them all for the page's note."""
+
+    shown = 200
+
+    @property
+    def total(self) -> int:
+        self.get_queryset()
+        return self._total
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            items = super().get_queryset()
+            self._total = items.count()
+            failing = Case(
+                When(status__in=[JobItemStatus.FAILED, JobItemStatus.UNKNOWN], then=0), default=1
+            )
+            self._queryset = items.order_by(failing, "position", "id")[: self.shown]
+        return self._queryset
+
+
 class JobItemInline(ReadOnlyInline):
     """A job's items as operators read them: the item (an ICCID), its status, and its result
-    or error in words and human units (``core.job_kinds``), never a JSON blob."""
+    or error in words and human units (``core.job_kinds``), never a JSON blob. A long job
+    shows its first ``FailuresFirst.shown`` items, failures first, and says so."""
 
     model = JobItem
+    formset = FailuresFirst
+    template = "admin/core/job/items.html"
     fields = ["item", "status", "attempts", "outcome", "failure", "updated"]
     readonly_fields = fields
     verbose_name = "item"
@@ -117,18 +145,22 @@ def pairs_html(pairs) -> str:
     )
 
 
-class JobKindFilter(admin.SimpleListFilter):
-    """The jobs' kinds by their labels (only kinds the viewer's jobs have)."""
+def labelled_filter(field: str, title: str, label) -> type[admin.SimpleListFilter]:
+    """A list filter on the codes ``field`` holds among the rows the viewer sees, each shown
+    as ``label(code)`` and sorted by it (a job's kind by its label, not ``sims.reset``)."""
 
-    title = "operation"
-    parameter_name = "kind"
+    class LabelledFilter(admin.SimpleListFilter):
+        parameter_name = field
 
-    def lookups(self, request, model_admin):
-        kinds = model_admin.get_queryset(request).order_by().values_list("kind", flat=True)
-        return sorted(((kind, kind_label(kind)) for kind in kinds.distinct()), key=lambda c: c[1])
+        def lookups(self, request, model_admin):
+            codes = model_admin.get_queryset(request).order_by().values_list(field, flat=True)
+            return sorted(((code, label(code)) for code in codes.distinct()), key=lambda c: c[1])
 
-    def queryset(self, request, queryset):
-        return queryset.filter(kind=self.value()) if self.value() else queryset
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    LabelledFilter.title = title
+    return LabelledFilter
 
 
 @admin.register(Job)
@@ -146,7 +178,7 @@ class JobAdmin(ReadOnlyAdmin):
         "created_by",
         "started",
     ]
-    list_filter = ["status", JobKindFilter]
+    list_filter = ["status", labelled_filter("kind", "operation", kind_label)]
     list_select_related = ["organization", "created_by"]
     search_fields = ["id", "kind"]
     date_hierarchy = "created_at"
@@ -205,12 +237,13 @@ class TaskRunAdmin(ReadOnlyAdmin):
     tenant_field = None  # the platform's, not an organization's
     console_group = "Operations"
     labels = {"task_id": "Task ID"}
-    list_display = ["task", "schedule_name", "started", "duration", "outcome"]
-    list_filter = ["outcome", "task"]
+    list_display = ["task_title", "started", "duration", "outcome"]
+    list_filter = ["outcome", labelled_filter("task", "task", task_name)]
     search_fields = ["task", "schedule_name", "task_id", "error"]
     date_hierarchy = "started_at"
     fields = [
         *list_display,
+        "purpose",
         "finished",
         "failure",
         "returned",
@@ -218,6 +251,15 @@ class TaskRunAdmin(ReadOnlyAdmin):
         "task_id",
     ]
     readonly_fields = fields
+
+    @admin.display(description="Task", ordering="task")
+    def task_title(self, run):
+        return task_name(run.task, run.schedule_name)
+
+    @admin.display(description="What it does")
+    def purpose(self, run):
+        declared = declared_schedule(task=run.task, name=run.schedule_name)
+        return declared.description if declared is not None and declared.description else "—"
 
     @admin.display(description="Finished")
     def finished(self, run):

@@ -72,14 +72,34 @@ def _listed(value):
 
 
 def run_operation(request, success: str, operation) -> bool:
-    """Run ``operation()`` (a service call) and tell the operator how it went."""
+    """Run ``operation()`` (a service call) and tell the operator how it went.
+
+    ``success`` may name the result's fields (``"Top-up {result.transaction_id}"``); a choice
+    field reads as its label (``{result.status}`` shows "Completed", not ``completed``)."""
     try:
         result = operation()
     except (DomainError, UpstreamError, ApiValidationError) as exc:
         messages.error(request, describe_failure(exc))
         return False
-    messages.success(request, success.format(result=result) if "{result" in success else success)
+    if "{result" in success:
+        success = success.format(result=_AsShown(result))
+    messages.success(request, success)
     return True
+
+
+class _AsShown:
+    """A result's fields as an operator reads them: a model's choice field by its label
+    (``get_<field>_display``), any other attribute as it is."""
+
+    def __init__(self, result):
+        self._result = result
+
+    def __getattr__(self, name):
+        display = getattr(self._result, f"get_{name}_display", None)
+        return display() if callable(display) else getattr(self._result, name)
+
+    def __format__(self, spec):
+        return format(self._result, spec)
 
 
 # --- tenancy and roles ---------------------------------------------------------------------

@@ -37,6 +37,12 @@ def human_count(value) -> str:
     return f"{int(value):,}"
 
 
+def human_counted(count, noun: str, plural: str = "") -> str:
+    """``1, "SIM"`` -> "1 SIM", ``12345, "SIM"`` -> "12,345 SIMs" (``plural`` where an "s"
+    does not make it)."""
+    return f"{human_count(count)} {noun if count == 1 else plural or noun + 's'}"
+
+
 def human_amount(value, unit: str = "") -> str:
     """``Decimal("1500.0000000"), "USDC"`` -> "1,500.00 USDC": thousands separated, at least
     two decimals, the ledger's further decimals only where they are not zero."""
@@ -54,8 +60,7 @@ def human_duration(seconds) -> str:
     seconds = int(abs(seconds))
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+            return human_counted(seconds // size, unit)
     return "0 seconds"
 
 

@@ -32,6 +32,7 @@ _ACRONYMS = {
     "imsi": "IMSI",
     "ip": "IP",
     "msisdn": "MSISDN",
+    "pmnl": "PMNL",
     "rat": "RAT",
     "sim": "SIM",
     "sims": "SIMs",

@@ -5,7 +5,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.humanize import human_datetime
 from core.job_kinds import kind_label, kind_of
+from core.schedules import task_name
 
 
 def new_job_id() -> str:
@@ -174,7 +176,12 @@ class TaskRun(models.Model):
         indexes = [models.Index(fields=["task", "-started_at"], name="core_taskrun_task_started")]
 
     def __str__(self) -> str:
-        return f"{self.task} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
+        # The console's title and breadcrumbs: the task by name, the start in the operator's
+        # time zone.
+        return (
+            f"{task_name(self.task, self.schedule_name)} at {human_datetime(self.started_at)}"
+            f" ({self.get_outcome_display()})"
+        )
 
 
 def new_event_id() -> str:

@@ -12,6 +12,7 @@ from core.job_kinds import job_progress, kind_label
 from core.models import Job, JobStatus, TaskRunOutcome
 from core.scheduler import scheduler_status
 from core.scheduler_console import failures_since
+from core.schedules import task_name
 
 ACTIVE_JOBS = (JobStatus.PENDING, JobStatus.PROCESSING)
 
@@ -67,7 +68,7 @@ def sync_health(scope: DashboardScope) -> PanelContent:
             unhealthy += 1
         rows.append(
             [
-                job.name,
+                task_name(job.task, job.name),
                 job.schedule if job.enabled else "disabled",
                 f"{outcome}, {human_ago(last.started_at)}" if last else outcome,
                 human_datetime(job.next_run_at) if job.next_run_at else "—",

@@ -19,6 +19,7 @@ from core.console import run_operation
 from core.context import Context
 from core.models import TaskRun, TaskRunOutcome
 from core.scheduler import run_scheduled_job, scheduler_status, set_scheduled_job_enabled
+from core.schedules import task_name
 
 logger = structlog.get_logger(__name__)
 RECENT_RUNS = 5
@@ -60,6 +61,7 @@ def scheduler_rows(*, now=None) -> list[dict]:
     return [
         {
             "job": job,
+            "title": task_name(job.task, job.name),
             "id": ids.get(job.name),
             "failed_24h": failed.get(job.task, 0),
             "runs": runs.get(job.task, []),
@@ -94,7 +96,7 @@ def _act(request):
     if operation in ("enable", "disable"):
         run_operation(
             request,
-            f"“{periodic.name}” {operation}d.",
+            f"“{task_name(periodic.task, periodic.name)}” {operation}d.",
             lambda: set_scheduled_job_enabled(
                 name=periodic.name, enabled=operation == "enable", context=context
             ),
@@ -102,7 +104,7 @@ def _act(request):
     elif operation == "run":
         run_operation(
             request,
-            f"“{periodic.name}” queued now (task {{result.task_id}}).",
+            f"“{task_name(periodic.task, periodic.name)}” queued now (task {{result.task_id}}).",
             lambda: run_scheduled_job(name=periodic.name, context=context),
         )
     else:

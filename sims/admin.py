@@ -20,7 +20,14 @@ from core.console import ConsoleAdmin, describe_failure, run_operation
 from core.context import Context
 from core.dashboard import Chart, Series
 from core.errors import DomainError
-from core.humanize import human_ago, human_bytes, human_count, human_datetime, percent
+from core.humanize import (
+    human_ago,
+    human_bytes,
+    human_count,
+    human_counted,
+    human_datetime,
+    percent,
+)
 from core.job_kinds import job_progress
 from quotas import services as quota_services
 from quotas.models import Quota, QuotaType, TopUp, TopUpSource
@@ -696,10 +703,9 @@ class SimAdmin(ConsoleAdmin):
             self.message_user(
                 request,
                 format_html(
-                    '{} {} {}: <a href="{}">job {}</a> — {}, {}.',
+                    '{} {}: <a href="{}">job {}</a> — {}, {}.',
                     verb,
-                    human_count(job.total),
-                    "SIM" if job.total == 1 else "SIMs",
+                    human_counted(job.total, "SIM"),
                     link,
                     job.pk,
                     job.get_status_display().lower(),

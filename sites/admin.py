@@ -10,7 +10,7 @@ from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.console import ConsoleAdmin, describe_failure
 from core.context import Context
 from core.errors import DomainError
-from core.humanize import human_datetime
+from core.humanize import human_counted, human_datetime
 from sims.models import Sim
 from sites import selectors, services
 from sites.models import (
@@ -188,7 +188,9 @@ class SiteAdmin(ConsoleAdmin):
             except DomainError as exc:
                 self.message_user(request, describe_failure(exc), messages.ERROR)
                 return
-        self.message_user(request, f"{moved} SIM(s) placed by their site: tag.", messages.SUCCESS)
+        self.message_user(
+            request, f"{human_counted(moved, 'SIM')} placed by their site: tag.", messages.SUCCESS
+        )
 
 
 @admin.register(DetectionPolicy)

@@ -216,3 +216,123 @@ def test_a_periodic_task_runs_page_shows_its_result_and_duration_in_words(make_u
     assert "Result: Complete: yes; Duration: 2 seconds; Organization: acme; Seen: 1,200" in text
     assert "(Succeeded)" in text and "(success)" not in text
     assert "2.345678" not in text and '"seen"' not in text and "duration_s" not in text
+
+
+@pytest.fixture
+def superuser_in_tokyo(make_user):
+    client = Client()
+    client.force_login(make_user(Role.ADMIN, is_staff=True, is_superuser=True, organization=None))
+    client.cookies["fleetops_tz"] = "Asia%2FTokyo"
+    return client
+
+
+def test_a_periodic_task_runs_page_names_the_task_and_its_start_in_the_operators_zone(
+    superuser_in_tokyo,
+):
+    from datetime import UTC, datetime
+
+    from core.models import TaskRun, TaskRunOutcome
+
+    started = datetime(2026, 3, 1, 23, 30, 15, tzinfo=UTC)
+    run = TaskRun.objects.create(
+        task_id="abc",
+        task="sims.tasks.sync_sims",
+        schedule_name="sync-sims",
+        started_at=started,
+        outcome=TaskRunOutcome.SUCCESS,
+    )
+
+    text = visible_text(superuser_in_tokyo.get(reverse("admin:core_taskrun_change", args=[run.pk])))
+
+    # The title: the schedule's name in words, the start in Tokyo (UTC+9: the next day).
+    assert "Sync SIMs at 2026-03-02 08:30 JST (Succeeded)" in text
+    assert "Mirror every connected organization's SIMs from 1NCE." in text  # what it does
+    assert "sims.tasks.sync_sims" not in text and "sync-sims" not in text
+    assert "23:30" not in text and "08:30:15" not in text
+
+
+def test_the_runs_list_and_its_filter_name_tasks_in_words(superuser_in_tokyo):
+    from django.utils import timezone
+
+    from core.models import TaskRun
+
+    TaskRun.objects.create(task_id="a", task="sims.tasks.sync_sims", started_at=timezone.now())
+    # Started by hand (no schedule) and declared nowhere: its function's words.
+    TaskRun.objects.create(
+        task_id="b", task="provisioning.tasks.poll_pmnl_orders", started_at=timezone.now()
+    )
+
+    page = superuser_in_tokyo.get(reverse("admin:core_taskrun_changelist"))
+
+    text = visible_text(page)
+    assert "Sync SIMs" in text and "Poll PMNL orders" in text
+    assert "sims.tasks" not in text and "provisioning.tasks" not in text
+    assert "Sync SIMs" in [
+        str(title) for _, title in page.context["cl"].filter_specs[1].lookup_choices
+    ]
+    filtered = superuser_in_tokyo.get(
+        reverse("admin:core_taskrun_changelist"), {"task": "sims.tasks.sync_sims"}
+    )
+    assert [r.task for r in filtered.context["cl"].result_list] == ["sims.tasks.sync_sims"]
+
+
+def test_the_scheduler_page_and_the_dashboard_name_each_task_in_words(superuser_in_tokyo):
+    from django.core.management import call_command
+
+    call_command("setup_periodic_tasks", verbosity=0)
+
+    text = visible_text(superuser_in_tokyo.get(reverse("admin:scheduler")))
+
+    assert re.search(r"Sync SIMs\s*Mirror every connected organization's SIMs from 1NCE\.", text)
+    assert "Poll PMNL requests" in text
+    assert not re.search(r"\b[a-z]+\.tasks\.[a-z_]+", text), "a task's code"
+    assert "sync-sims" not in text and "poll-pmnl-requests" not in text
+
+    # The dashboard's sync health panel names them the same way.
+    text = visible_text(superuser_in_tokyo.get(reverse("admin:index")))
+    assert "Sync SIMs" in text and "Poll PMNL requests" in text
+    assert "sync-sims" not in text and "poll-pmnl-requests" not in text
+
+
+def test_a_long_jobs_page_shows_its_first_items_failures_first_and_says_how_many(
+    operator, organization, monkeypatch
+):
+    from core.admin import FailuresFirst
+
+    monkeypatch.setattr(FailuresFirst, "shown", 4)  # 200 on a real page
+    job = Job.objects.create(
+        kind="sims.sync", organization=organization, status=JobStatus.PARTIAL, total=12
+    )
+    failing = {9: JobItemStatus.FAILED, 11: JobItemStatus.UNKNOWN}
+    JobItem.objects.bulk_create(
+        JobItem(
+            job=job,
+            key=f"89882280666{position:08d}",
+            position=position,
+            status=failing.get(position, JobItemStatus.SUCCEEDED),
+        )
+        for position in range(12)
+    )
+
+    page = operator.get(job_page(job))
+
+    (items,) = [f.formset for f in page.context["inline_admin_formsets"]]
+    shown = [form.instance.position for form in items.forms]
+    assert shown == [9, 11, 0, 1]  # the failing first, then in the job's order
+    assert "Showing 4 of 12 items: the failing first" in visible_text(page)
+
+
+def test_a_short_jobs_page_shows_every_item_and_no_note(operator, organization):
+    job = Job.objects.create(
+        kind="sims.sync", organization=organization, status=JobStatus.COMPLETED, total=3
+    )
+    JobItem.objects.bulk_create(
+        JobItem(job=job, key=f"89882280666{p:08d}", position=p, status=JobItemStatus.SUCCEEDED)
+        for p in range(3)
+    )
+
+    page = operator.get(job_page(job))
+
+    (items,) = [f.formset for f in page.context["inline_admin_formsets"]]
+    assert [form.instance.position for form in items.forms] == [0, 1, 2]
+    assert "Showing" not in visible_text(page)

@@ -324,7 +324,11 @@ def test_confirmation_comes_first_and_a_top_up_goes_through_the_service_once(
     topup = TopUp.objects.get(sim=sim)
     assert (topup.status, topup.source, topup.packages) == ("completed", TopUpSource.ADMIN, 1)
     assert topup.idempotency_key.startswith("console-")
-    assert any(topup.transaction_id in m and "completed" in m.lower() for m in shown(response))
+    # The status reads as its label, not the stored code ("completed").
+    assert any(
+        m.startswith(f"Top-up {topup.transaction_id}: ") and m.endswith(" — Completed.")
+        for m in shown(response)
+    ), shown(response)
     assert AuditLog.objects.filter(resource_id=sim.iccid, status="success").exists()
     assert len(onence_simulator.requests_received(path_contains="/topup", method="POST")) == 1
 
@@ -344,7 +348,7 @@ def test_confirmation_comes_first_and_a_top_up_goes_through_the_service_once(
 
 
 def test_reset_sync_disable_and_sms_from_the_sim_page(admin_client, onence_fleet, onence_simulator):
-    from sms.models import SmsMessage
+    from sms.models import SmsMessage, SmsStatus
 
     sim = onence_fleet[0]
     assert "reset requested" in " ".join(shown(operate(admin_client, sim, "reset"))).lower()
@@ -360,7 +364,9 @@ def test_reset_sync_disable_and_sms_from_the_sim_page(admin_client, onence_fleet
     response = operate(admin_client, sim, "sms", {"message": "ping", "encoding": "GSM7"})
     sms = SmsMessage.objects.get(sim=sim, message="ping")
     assert sms.submission == "submitted"
-    assert any(sms.sms_id in m for m in shown(response))
+    label = SmsStatus(sms.status).label
+    assert label != sms.status  # the label, not the stored code, is what the message shows
+    assert f"SMS {sms.sms_id} accepted by 1NCE ({label})." in shown(response)
 
 
 def test_an_upstream_failure_on_the_sim_page_is_shown_and_changes_nothing(

@@ -80,6 +80,24 @@ def test_the_tag_rule_action_places_tagged_sims(console, organization):
     assert sim.site_id == site.pk
 
 
+def placed_message(console, site) -> list[str]:
+    response = console.post(
+        "/admin/sites/site/",
+        {"action": "apply_tag_rule", "_selected_action": [site.pk]},
+        follow=True,
+    )
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_tag_rule_says_how_many_sims_it_placed_in_words(console, organization):
+    site = SiteFactory(organization=organization, code="MUC01")
+    SimFactory(organization=organization, tags=["site:MUC01"])
+    assert placed_message(console, site) == ["1 SIM placed by their site: tag."]
+
+    SimFactory.create_batch(2, organization=organization, tags=["site:MUC01"])
+    assert placed_message(console, site) == ["2 SIMs placed by their site: tag."]
+
+
 POLICY_FORM = {
     "threshold_percent": 40,
     "window_seconds": 300,
