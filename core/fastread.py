@@ -100,10 +100,21 @@ class ReadPlan:
         self.steps = steps  # (name, attname or field, converter, kind, slow)
         self.columns = columns  # what a values() row needs
         self.row_ready = row_ready
+        self.has_methods = any(step[3] == _METHOD for step in steps)
+        # The steps as one generated function each for objects and for values_list() rows
+        # (no per-field loop, no dict per row); a plan with an attribute step keeps the loop.
+        self.object_function = self.row_function = None
+        if not any(step[3] == _ATTRIBUTE for step in steps):
+            self.object_function = _generate(steps, lambda attname: f"o.{attname}")
+            if row_ready:
+                index = {column: i for i, column in enumerate(columns)}
+                self.row_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
 
     def represent(self, serializer, obj, tz, get=getattr, view=None) -> dict:
         """``obj``'s answer; for a ``values()`` row ``get`` is ``dict.__getitem__`` and
         ``view`` the row as attributes, for the method fields."""
+        if get is getattr and self.object_function is not None:
+            return self.object_function(obj, tz, _is_utc(tz), serializer, obj)
         answer = {}
         for name, source, convert, kind, slow in self.steps:
             if kind == _METHOD:
@@ -119,26 +130,69 @@ class ReadPlan:
             if value is None:
                 answer[name] = None
             elif kind == _DATETIME:
-                if not value:
-                    answer[name] = None
-                elif tz is not None and value.utcoffset() is not None:
-                    text = value.astimezone(tz).isoformat()
-                    answer[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
-                else:
-                    answer[name] = slow(value)
+                answer[name] = _iso_datetime(value, tz, False, slow)
             else:
                 answer[name] = convert(value)
         return answer
 
     def represent_rows(self, serializer, queryset) -> list[dict]:
         tz = _current_timezone()
-        represent, get = self.represent, dict.__getitem__
-        if any(step[3] == _METHOD for step in self.steps):
+        if self.row_function is None:
+            represent, get = self.represent, dict.__getitem__
             return [
-                represent(serializer, row, tz, get, _Row(row))
+                represent(serializer, row, tz, get, _Row(row) if self.has_methods else None)
                 for row in queryset.values(*self.columns)
             ]
-        return [represent(serializer, row, tz, get) for row in queryset.values(*self.columns)]
+        function, utc, columns = self.row_function, _is_utc(tz), self.columns
+        rows = queryset.values_list(*columns)
+        if self.has_methods:
+            return [
+                function(row, tz, utc, serializer, _Row(dict(zip(columns, row, strict=True))))
+                for row in rows
+            ]
+        return [function(row, tz, utc, serializer, None) for row in rows]
+
+
+def _iso_datetime(value, tz, utc, slow):
+    """What DRF's ISO 8601 ``DateTimeField`` answers for ``value`` (not None) in ``tz``."""
+    if not value:
+        return None
+    if utc and value.tzinfo is dt.UTC:  # already in UTC: astimezone would change nothing
+        return value.isoformat()[:-6] + "Z"
+    if tz is not None and value.utcoffset() is not None:
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return slow(value)
+
+
+def _is_utc(tz) -> bool:
+    return tz is dt.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
+
+
+def _generate(steps, read):
+    """One function ``(o, tz, utc, s, v) -> dict`` doing ``steps`` in order: ``o`` the object
+    or row (``read(attname)`` the expression of a column), ``s`` the serializer, ``v`` what
+    its methods get."""
+    namespace = {"_iso": _iso_datetime}
+    items = []
+    for i, (name, source, convert, kind, slow) in enumerate(steps):
+        if kind == _METHOD:
+            namespace[f"m{i}"] = source
+            items.append(f"{name!r}: getattr(s, m{i})(v)")
+        elif kind == _DATETIME:
+            namespace[f"d{i}"] = slow
+            items.append(
+                f"{name!r}: None if (x := {read(source)}) is None else _iso(x, tz, utc, d{i})"
+            )
+        elif convert is _identity:
+            items.append(f"{name!r}: {read(source)}")
+        else:
+            namespace[f"c{i}"] = convert
+            items.append(f"{name!r}: None if (x := {read(source)}) is None else c{i}(x)")
+    body = ",\n        ".join(items)
+    code = f"def represent(o, tz, utc, s, v):\n    return {{\n        {body}\n    }}\n"
+    exec(compile(code, "<core.fastread plan>", "exec"), namespace)  # noqa: S102
+    return namespace["represent"]
 
 
 def _current_timezone():

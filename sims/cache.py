@@ -14,6 +14,7 @@ import threading
 import structlog
 from django.core.cache import cache
 
+from core import degraded
 from core.degraded import CACHE_ERRORS, cache_is_down, cache_set, mark_cache_down
 
 logger = structlog.get_logger(__name__)
@@ -80,9 +81,51 @@ def generation(organization_id, seen: dict | None = None) -> str | None:
         return None
 
 
+def _digest(parts) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
 def key_for(kind: str, organization_id, *parts: str, seen: dict | None = None) -> str:
-    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-    return f"sims:{kind}:{organization_id}:{version(organization_id, seen)}:{digest}"
+    return f"sims:{kind}:{organization_id}:{version(organization_id, seen)}:{_digest(parts)}"
+
+
+# ``version()`` (its get_or_set) and the page of that version, in one round trip.
+_VERSION_AND_PAGE = """
+local version = redis.call('GET', KEYS[1])
+if not version then
+  redis.call('SET', KEYS[1], 1, 'NX')
+  version = redis.call('GET', KEYS[1])
+end
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+
+
+def _lookup(kind: str, organization_id, path: str, seen: dict | None):
+    """``(key, cached answer or None)``: the version read with the page in one round trip
+    when the cache is Redis and the request has not read the version yet."""
+    if seen is not None and organization_id in seen:
+        key = key_for(kind, organization_id, path, seen=seen)
+        return key, cache.get(key)
+    client = degraded.redis_client()
+    digest, marker = _digest([path]), "\x00"
+    head, found, tail = (
+        ("", "", "")
+        if client is None
+        else degraded.redis_key(f"sims:{kind}:{organization_id}:{marker}:{digest}").partition(
+            marker
+        )
+    )
+    if not found:  # embedded mode's file cache, or a key function that hides the key
+        key = key_for(kind, organization_id, path, seen=seen)
+        return key, cache.get(key)
+    raw_version, raw_page = degraded.redis_script(client, _VERSION_AND_PAGE)(
+        keys=[degraded.redis_key(_VERSION_KEY.format(organization_id))], args=[head, tail]
+    )
+    current = int(raw_version)
+    if seen is not None:
+        seen[organization_id] = current
+    key = f"sims:{kind}:{organization_id}:{current}:{digest}"
+    return key, None if raw_page is None else cache.client.decode(raw_page)
 
 
 def cached(kind: str, organization_id, path: str, ttl: int, compute, seen: dict | None = None):
@@ -92,8 +135,7 @@ def cached(kind: str, organization_id, path: str, ttl: int, compute, seen: dict 
         return compute()
     try:
         _make_pending_bumps()
-        key = key_for(kind, organization_id, path, seen=seen)
-        data = cache.get(key)
+        key, data = _lookup(kind, organization_id, path, seen)
     except CACHE_ERRORS as exc:
         mark_cache_down(error=exc)
         return compute()
