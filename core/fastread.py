@@ -16,8 +16,10 @@ object's own columns).
 
 import datetime as dt
 import threading
+from operator import attrgetter
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from rest_framework import fields as drf_fields
@@ -105,7 +107,9 @@ class ReadPlan:
         # (no per-field loop, no dict per row); a plan with an attribute step keeps the loop.
         self.object_function = self.row_function = None
         if not any(step[3] == _ATTRIBUTE for step in steps):
-            self.object_function = _generate(steps, lambda attname: f"o.{attname}")
+            self.object_function = _generate(
+                steps, lambda attname: "o." + attname.replace("__", ".")
+            )
             if row_ready:
                 index = {column: i for i, column in enumerate(columns)}
                 self.row_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
@@ -125,6 +129,8 @@ class ReadPlan:
                     value = source.get_attribute(obj)
                 except serializers.SkipField:
                     continue
+            elif get is getattr and "__" in source:
+                value = attrgetter(source.replace("__", "."))(obj)
             else:
                 value = get(obj, source)
             if value is None:
@@ -244,7 +250,11 @@ def _compile(serializer_class) -> ReadPlan | None:
         convert = _converter(field)
         if convert is None or not field.source_attrs:
             return None
-        attname = concrete.get(field.source_attrs[0]) if len(field.source_attrs) == 1 else None
+        attname = (
+            concrete.get(field.source_attrs[0])
+            if len(field.source_attrs) == 1
+            else _related_column(model, field.source_attrs)
+        )
         if isinstance(field, relations.RelatedField) and (
             attname is None or field.source_attrs[0] == attname
         ):
@@ -257,8 +267,33 @@ def _compile(serializer_class) -> ReadPlan | None:
         steps.append((name, attname, convert, kind, field.to_representation))
         columns.append(attname)
     if row_ready and any(step[3] == _METHOD for step in steps):
-        columns = [f.attname for f in model._meta.concrete_fields]
+        # the methods read the row's own columns; related ones the plan reads stay
+        columns = [f.attname for f in model._meta.concrete_fields] + [
+            column for column in columns if "__" in column
+        ]
     return ReadPlan(steps, tuple(dict.fromkeys(columns)), row_ready)
+
+
+def _related_column(model, names) -> str | None:
+    """``fk__column`` for a dotted source through foreign keys that cannot be null (so DRF's
+    ``get_attribute`` never meets a None on the way) to a concrete column; else None."""
+    path = []
+    for name in names[:-1]:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if not (field.many_to_one or field.one_to_one) or not field.concrete or field.null:
+            return None
+        path.append(name)
+        model = field.related_model
+    try:
+        last = model._meta.get_field(names[-1])
+    except FieldDoesNotExist:
+        return None
+    if not last.concrete or last.is_relation:
+        return None
+    return "__".join([*path, last.attname])
 
 
 def rows_apply(plan: ReadPlan, serializer, data) -> bool:
