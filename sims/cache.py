@@ -9,6 +9,7 @@ process and made as soon as Redis answers again, before this process serves a ca
 """
 
 import hashlib
+import secrets
 import threading
 
 import structlog
@@ -28,12 +29,19 @@ _pending_bumps: set = set()
 _pending_lock = threading.Lock()
 
 
+def _first_version() -> int:
+    """A version starts at a random number, not 1: after Redis loses its keys (a restart
+    without persistence, a flush) the versions start again elsewhere, so no key of a version
+    read before (the list totals this process keeps, ``core.pagination``) names a new one."""
+    return secrets.randbelow(2**48) + 1
+
+
 def version(organization_id, seen: dict | None = None) -> int:
     """The organization's version; ``seen`` (one request's) keeps it for the request's other
     keys, so a request reads it once (its cached page and its list's total)."""
     if seen is not None and organization_id in seen:
         return seen[organization_id]
-    current = cache.get_or_set(_VERSION_KEY.format(organization_id), 1, timeout=None)
+    current = cache.get_or_set(_VERSION_KEY.format(organization_id), _first_version, timeout=None)
     if seen is not None:
         seen[organization_id] = current
     return current
@@ -44,7 +52,7 @@ def _bump(organization_id) -> None:
     try:
         cache.incr(key)
     except ValueError:
-        cache.set(key, 2, timeout=None)
+        cache.set(key, _first_version(), timeout=None)
 
 
 def invalidate(organization_id) -> None:
@@ -93,7 +101,7 @@ def key_for(kind: str, organization_id, *parts: str, seen: dict | None = None) -
 _VERSION_AND_PAGE = """
 local version = redis.call('GET', KEYS[1])
 if not version then
-  redis.call('SET', KEYS[1], 1, 'NX')
+  redis.call('SET', KEYS[1], ARGV[3], 'NX')
   version = redis.call('GET', KEYS[1])
 end
 return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
@@ -119,7 +127,8 @@ def _lookup(kind: str, organization_id, path: str, seen: dict | None):
         key = key_for(kind, organization_id, path, seen=seen)
         return key, cache.get(key)
     raw_version, raw_page = degraded.redis_script(client, _VERSION_AND_PAGE)(
-        keys=[degraded.redis_key(_VERSION_KEY.format(organization_id))], args=[head, tail]
+        keys=[degraded.redis_key(_VERSION_KEY.format(organization_id))],
+        args=[head, tail, _first_version()],
     )
     current = int(raw_version)
     if seen is not None:
