@@ -33,19 +33,33 @@ _COLUMN, _DATETIME, _METHOD, _ATTRIBUTE = range(4)
 
 
 class _Row:
-    """A ``values()`` row whose columns read as attributes (for ``Meta.row_methods``); not a
-    dict subclass, so no column is shadowed by a dict method (``items``, ``values``)."""
+    """A ``values()`` row read as the object it stands for (for ``Meta.row_methods``): its
+    columns as attributes, ``fk__column`` ones as the related object's (``row.sim.iccid``), and
+    the model's properties computed over the row (``row.is_final``). Not a dict subclass, so
+    no column is shadowed by a dict method (``items``, ``values``)."""
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_columns", "_model")
 
-    def __init__(self, columns: dict):
+    def __init__(self, columns: dict, model=None):
         self._columns = columns
+        self._model = model
 
     def __getattr__(self, name):
+        columns = self._columns
         try:
-            return self._columns[name]
+            return columns[name]
         except KeyError:
-            raise AttributeError(name) from None
+            pass
+        model = self._model
+        if model is not None:
+            prefix = f"{name}__"
+            related = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
+            if related:
+                return _Row(related, model._meta.get_field(name).related_model)
+            attribute = getattr(model, name, None)
+            if isinstance(attribute, property):
+                return attribute.fget(self)
+        raise AttributeError(name)
 
 
 def _identity(value):
@@ -142,18 +156,20 @@ class ReadPlan:
         return answer
 
     def represent_rows(self, serializer, queryset) -> list[dict]:
-        tz = _current_timezone()
+        tz, model = _current_timezone(), queryset.model
         if self.row_function is None:
             represent, get = self.represent, dict.__getitem__
             return [
-                represent(serializer, row, tz, get, _Row(row) if self.has_methods else None)
+                represent(serializer, row, tz, get, _Row(row, model) if self.has_methods else None)
                 for row in queryset.values(*self.columns)
             ]
         function, utc, columns = self.row_function, _is_utc(tz), self.columns
         rows = queryset.values_list(*columns)
         if self.has_methods:
             return [
-                function(row, tz, utc, serializer, _Row(dict(zip(columns, row, strict=True))))
+                function(
+                    row, tz, utc, serializer, _Row(dict(zip(columns, row, strict=True)), model)
+                )
                 for row in rows
             ]
         return [function(row, tz, utc, serializer, None) for row in rows]
