@@ -5,7 +5,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJ
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 from accounts.metrics import API_KEY_AUTHENTICATIONS
-from accounts.services import find_api_key, is_session_revoked, record_api_key_use
+from accounts.services import authenticate_api_key, is_session_revoked
 from core.exceptions import InvalidApiKey
 
 
@@ -19,12 +19,11 @@ class APIKeyAuthentication(BaseAuthentication):
         raw = request.headers.get(self.header) or request.query_params.get(self.query_param)
         if not raw:
             return None
-        api_key = find_api_key(raw.strip())
+        api_key = authenticate_api_key(raw.strip())
         if api_key is None:
             API_KEY_AUTHENTICATIONS.labels(outcome="failure").inc()
             raise InvalidApiKey
         API_KEY_AUTHENTICATIONS.labels(outcome="success").inc()
-        record_api_key_use(api_key)
         return api_key.user, api_key
 
     def authenticate_header(self, request):

@@ -30,6 +30,7 @@ from core.degraded import (
     mark_cache_down,
     redis_client,
     redis_key,
+    redis_script,
 )
 from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
@@ -548,6 +549,22 @@ def revoke_api_keys(*, api_keys, context: Context) -> int:
     return len(keys)
 
 
+def _split_api_key(raw: str) -> tuple[str, str] | None:
+    """``(prefix, key)`` of a raw ``sk_live_<prefix>.<secret>``, or None when malformed."""
+    key = raw.removeprefix(API_KEY_PREFIX)
+    prefix, dot, secret = key.partition(".")
+    if not dot or not prefix or not secret:
+        return None
+    return prefix, key
+
+
+def _usable(api_key: APIKey, key: str) -> bool:
+    """The key is live (not revoked nor expired, its owner active) and ``key`` is its secret."""
+    if api_key.revoked or api_key.has_expired or not api_key.user.is_active:
+        return False
+    return APIKey.objects.key_generator.verify(key, api_key.hashed_key)
+
+
 def find_api_key(raw: str) -> APIKey | None:
     """The usable key for a raw ``sk_live_<prefix>.<secret>``, or None (unknown, wrong, revoked,
     expired, or its owner inactive).
@@ -556,10 +573,10 @@ def find_api_key(raw: str) -> APIKey | None:
     query; revoking a key, or saving its owner, drops the cached copy at once. With Redis
     down both come from the database.
     """
-    key = raw.removeprefix(API_KEY_PREFIX)
-    prefix, dot, secret = key.partition(".")
-    if not dot or not prefix or not secret:
+    parsed = _split_api_key(raw)
+    if parsed is None:
         return None
+    prefix, key = parsed
     cache_key = API_KEY_CACHE_KEY.format(prefix)
     api_key = cache_get(cache_key)
     if api_key is None:
@@ -567,10 +584,52 @@ def find_api_key(raw: str) -> APIKey | None:
         if api_key is None:
             return None
         cache_set(cache_key, api_key, timeout=settings.API_KEY_CACHE_SECONDS)
-    if api_key.revoked or api_key.has_expired or not api_key.user.is_active:
+    return api_key if _usable(api_key, key) else None
+
+
+# The cached key and, when there is one, its use counted and the minute's flush lock tried
+# (``record_api_key_use``), in one round trip.
+_FIND_AND_COUNT = """
+local cached = redis.call('GET', KEYS[1])
+if not cached then return {false, 0} end
+redis.call('INCR', KEYS[2])
+local locked = redis.call('SET', KEYS[3], 1, 'NX', 'EX', tonumber(ARGV[1]))
+return {cached, locked and 1 or 0}
+"""
+
+
+def authenticate_api_key(raw: str) -> APIKey | None:
+    """:func:`find_api_key` and, for a usable key, :func:`record_api_key_use`: one round trip
+    to Redis when the key is cached (the usual case), which reads the cached row (dropped at
+    once on revocation, as for ``find_api_key``) and counts the use together. A key that then
+    proves unusable has its use taken back; a key not cached takes the two calls' own path."""
+    parsed = _split_api_key(raw)
+    if parsed is None:
         return None
-    if not APIKey.objects.key_generator.verify(key, api_key.hashed_key):
-        return None
+    prefix, key = parsed
+    client = redis_client()
+    if client is not None and not cache_is_down():
+        keys = [
+            redis_key(name.format(prefix))
+            for name in (API_KEY_CACHE_KEY, KEY_USES_KEY, KEY_FLUSH_LOCK)
+        ]
+        try:
+            cached, locked = redis_script(client, _FIND_AND_COUNT)(keys=keys, args=[60])
+        except CACHE_ERRORS as exc:
+            mark_cache_down(error=exc)
+        else:
+            if cached is not None:
+                api_key = cache.client.decode(cached)
+                if not _usable(api_key, key):
+                    with contextlib.suppress(*CACHE_ERRORS):
+                        client.decr(keys[1])
+                    return None
+                if locked:
+                    flush_api_key_uses(prefix)
+                return api_key
+    api_key = find_api_key(raw)
+    if api_key is not None:
+        record_api_key_use(api_key)
     return api_key
 
 

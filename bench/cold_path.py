@@ -3,12 +3,13 @@
     .venv/bin/python bench/cold_path.py [--sims 10000] [--seconds 8] [--concurrency 20]
                                         [--workers 2] [--keep]
 
-Creates a throwaway PostgreSQL database, fills it (``--sims`` SIMs in one organization plus
-1,000 in a second one; SMS, subscribers, outages, payments and alerts; 20 SIMs synced from the
-1NCE simulator for usage and quotas), serves FleetOps with gunicorn started from
-``config/gunicorn.py`` (its worker class, threads and keep-alive; ``--workers``, one per core)
-with authentication and rate limiting on (limits raised so nothing is refused), and drives each
-endpoint family with wrk, or a Python driver without it, over loopback:
+Creates a throwaway PostgreSQL database (``BENCH_DATABASE``, default fleetops_bench_cold_path;
+Redis at ``BENCH_REDIS_URL``: two runs on one machine stay apart), fills it (``--sims`` SIMs in
+one organization plus 1,000 in a second one; SMS, subscribers, outages, payments and alerts; 20
+SIMs synced from the 1NCE simulator for usage and quotas), serves FleetOps with gunicorn
+started from ``config/gunicorn.py`` (its worker class, threads and keep-alive; ``--workers``,
+one per core) with authentication and rate limiting on (limits raised so nothing is refused),
+and drives each endpoint family with wrk, or a Python driver without it, over loopback:
 
 - ``cached``: a few paths asked again and again (answers from the read cache where there is one);
 - ``uncached``: every request a different path (a list rotates through its pages with a fresh
@@ -43,7 +44,7 @@ from bench.common import (
 )
 from bench.sims import FILL as SIM_FILL
 
-DATABASE = "fleetops_bench_cold_path"
+DATABASE = os.environ.get("BENCH_DATABASE", "fleetops_bench_cold_path")
 
 # Every family's rows, and the ids the paths need, printed as JSON on the last line.
 FILL = (

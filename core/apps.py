@@ -9,10 +9,11 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Connects the Celery signal handlers that record periodic task runs.
-        from core import dashboard, panels, pgloaders, scheduler  # noqa: F401
+        from core import dashboard, panels, pgloaders, scheduler, sqlshapes  # noqa: F401
 
         dashboard.autodiscover()
         pgloaders.connect()
+        sqlshapes.install()
 
 
 class ConsoleAdminConfig(admin_apps.AdminConfig):

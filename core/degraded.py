@@ -110,3 +110,17 @@ def redis_client(alias: str = "default"):
 def redis_key(key: str, alias: str = "default") -> str:
     """The Redis key the cache ``alias`` stores ``key`` under (its prefix and version)."""
     return str(caches[alias].client.make_key(key))
+
+
+_scripts: dict[tuple[int, str], object] = {}
+
+
+def redis_script(client, source: str):
+    """``client.register_script(source)``, registered once per client (a Lua script runs
+    several commands in one round trip; redis-py sends its SHA and the body only if Redis
+    does not know it yet)."""
+    key = (id(client), source)
+    script = _scripts.get(key)
+    if script is None:
+        script = _scripts.setdefault(key, client.register_script(source))
+    return script

@@ -16,8 +16,10 @@ object's own columns).
 
 import datetime as dt
 import threading
+from operator import attrgetter
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from rest_framework import fields as drf_fields
@@ -31,19 +33,33 @@ _COLUMN, _DATETIME, _METHOD, _ATTRIBUTE = range(4)
 
 
 class _Row:
-    """A ``values()`` row whose columns read as attributes (for ``Meta.row_methods``); not a
-    dict subclass, so no column is shadowed by a dict method (``items``, ``values``)."""
+    """A ``values()`` row read as the object it stands for (for ``Meta.row_methods``): its
+    columns as attributes, ``fk__column`` ones as the related object's (``row.sim.iccid``), and
+    the model's properties computed over the row (``row.is_final``). Not a dict subclass, so
+    no column is shadowed by a dict method (``items``, ``values``)."""
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_columns", "_model")
 
-    def __init__(self, columns: dict):
+    def __init__(self, columns: dict, model=None):
         self._columns = columns
+        self._model = model
 
     def __getattr__(self, name):
+        columns = self._columns
         try:
-            return self._columns[name]
+            return columns[name]
         except KeyError:
-            raise AttributeError(name) from None
+            pass
+        model = self._model
+        if model is not None:
+            prefix = f"{name}__"
+            related = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
+            if related:
+                return _Row(related, model._meta.get_field(name).related_model)
+            attribute = getattr(model, name, None)
+            if isinstance(attribute, property):
+                return attribute.fget(self)
+        raise AttributeError(name)
 
 
 def _identity(value):
@@ -100,10 +116,23 @@ class ReadPlan:
         self.steps = steps  # (name, attname or field, converter, kind, slow)
         self.columns = columns  # what a values() row needs
         self.row_ready = row_ready
+        self.has_methods = any(step[3] == _METHOD for step in steps)
+        # The steps as one generated function each for objects and for values_list() rows
+        # (no per-field loop, no dict per row); a plan with an attribute step keeps the loop.
+        self.object_function = self.row_function = None
+        if not any(step[3] == _ATTRIBUTE for step in steps):
+            self.object_function = _generate(
+                steps, lambda attname: "o." + attname.replace("__", ".")
+            )
+            if row_ready:
+                index = {column: i for i, column in enumerate(columns)}
+                self.row_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
 
     def represent(self, serializer, obj, tz, get=getattr, view=None) -> dict:
         """``obj``'s answer; for a ``values()`` row ``get`` is ``dict.__getitem__`` and
         ``view`` the row as attributes, for the method fields."""
+        if get is getattr and self.object_function is not None:
+            return self.object_function(obj, tz, _is_utc(tz), serializer, obj)
         answer = {}
         for name, source, convert, kind, slow in self.steps:
             if kind == _METHOD:
@@ -114,31 +143,78 @@ class ReadPlan:
                     value = source.get_attribute(obj)
                 except serializers.SkipField:
                     continue
+            elif get is getattr and "__" in source:
+                value = attrgetter(source.replace("__", "."))(obj)
             else:
                 value = get(obj, source)
             if value is None:
                 answer[name] = None
             elif kind == _DATETIME:
-                if not value:
-                    answer[name] = None
-                elif tz is not None and value.utcoffset() is not None:
-                    text = value.astimezone(tz).isoformat()
-                    answer[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
-                else:
-                    answer[name] = slow(value)
+                answer[name] = _iso_datetime(value, tz, False, slow)
             else:
                 answer[name] = convert(value)
         return answer
 
     def represent_rows(self, serializer, queryset) -> list[dict]:
-        tz = _current_timezone()
-        represent, get = self.represent, dict.__getitem__
-        if any(step[3] == _METHOD for step in self.steps):
+        tz, model = _current_timezone(), queryset.model
+        if self.row_function is None:
+            represent, get = self.represent, dict.__getitem__
             return [
-                represent(serializer, row, tz, get, _Row(row))
+                represent(serializer, row, tz, get, _Row(row, model) if self.has_methods else None)
                 for row in queryset.values(*self.columns)
             ]
-        return [represent(serializer, row, tz, get) for row in queryset.values(*self.columns)]
+        function, utc, columns = self.row_function, _is_utc(tz), self.columns
+        rows = queryset.values_list(*columns)
+        if self.has_methods:
+            return [
+                function(
+                    row, tz, utc, serializer, _Row(dict(zip(columns, row, strict=True)), model)
+                )
+                for row in rows
+            ]
+        return [function(row, tz, utc, serializer, None) for row in rows]
+
+
+def _iso_datetime(value, tz, utc, slow):
+    """What DRF's ISO 8601 ``DateTimeField`` answers for ``value`` (not None) in ``tz``."""
+    if not value:
+        return None
+    if utc and value.tzinfo is dt.UTC:  # already in UTC: astimezone would change nothing
+        return value.isoformat()[:-6] + "Z"
+    if tz is not None and value.utcoffset() is not None:
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return slow(value)
+
+
+def _is_utc(tz) -> bool:
+    return tz is dt.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
+
+
+def _generate(steps, read):
+    """One function ``(o, tz, utc, s, v) -> dict`` doing ``steps`` in order: ``o`` the object
+    or row (``read(attname)`` the expression of a column), ``s`` the serializer, ``v`` what
+    its methods get."""
+    namespace = {"_iso": _iso_datetime}
+    items = []
+    for i, (name, source, convert, kind, slow) in enumerate(steps):
+        if kind == _METHOD:
+            namespace[f"m{i}"] = source
+            items.append(f"{name!r}: getattr(s, m{i})(v)")
+        elif kind == _DATETIME:
+            namespace[f"d{i}"] = slow
+            items.append(
+                f"{name!r}: None if (x := {read(source)}) is None else _iso(x, tz, utc, d{i})"
+            )
+        elif convert is _identity:
+            items.append(f"{name!r}: {read(source)}")
+        else:
+            namespace[f"c{i}"] = convert
+            items.append(f"{name!r}: None if (x := {read(source)}) is None else c{i}(x)")
+    body = ",\n        ".join(items)
+    code = f"def represent(o, tz, utc, s, v):\n    return {{\n        {body}\n    }}\n"
+    exec(compile(code, "<core.fastread plan>", "exec"), namespace)  # noqa: S102
+    return namespace["represent"]
 
 
 def _current_timezone():
@@ -190,7 +266,11 @@ def _compile(serializer_class) -> ReadPlan | None:
         convert = _converter(field)
         if convert is None or not field.source_attrs:
             return None
-        attname = concrete.get(field.source_attrs[0]) if len(field.source_attrs) == 1 else None
+        attname = (
+            concrete.get(field.source_attrs[0])
+            if len(field.source_attrs) == 1
+            else _related_column(model, field.source_attrs)
+        )
         if isinstance(field, relations.RelatedField) and (
             attname is None or field.source_attrs[0] == attname
         ):
@@ -203,8 +283,33 @@ def _compile(serializer_class) -> ReadPlan | None:
         steps.append((name, attname, convert, kind, field.to_representation))
         columns.append(attname)
     if row_ready and any(step[3] == _METHOD for step in steps):
-        columns = [f.attname for f in model._meta.concrete_fields]
+        # the methods read the row's own columns; related ones the plan reads stay
+        columns = [f.attname for f in model._meta.concrete_fields] + [
+            column for column in columns if "__" in column
+        ]
     return ReadPlan(steps, tuple(dict.fromkeys(columns)), row_ready)
+
+
+def _related_column(model, names) -> str | None:
+    """``fk__column`` for a dotted source through foreign keys that cannot be null (so DRF's
+    ``get_attribute`` never meets a None on the way) to a concrete column; else None."""
+    path = []
+    for name in names[:-1]:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if not (field.many_to_one or field.one_to_one) or not field.concrete or field.null:
+            return None
+        path.append(name)
+        model = field.related_model
+    try:
+        last = model._meta.get_field(names[-1])
+    except FieldDoesNotExist:
+        return None
+    if not last.concrete or last.is_relation:
+        return None
+    return "__".join([*path, last.attname])
 
 
 def rows_apply(plan: ReadPlan, serializer, data) -> bool:

@@ -67,6 +67,8 @@ def _unfiltered_without(filterset_class) -> tuple[str, ...] | None:
 
 def _skips_empty(one) -> bool:
     kind = type(one)
+    if getattr(kind, "skips_empty", False):  # vouched for by the filter (an app's own)
+        return not one.extra.get("required")
     own = kind.filter.__module__.startswith("django_filters.") or kind in _EMPTY_SKIPPING
     widget = one.extra.get("widget") or getattr(one.field_class, "widget", None)
     widget_kind = widget if isinstance(widget, type) else type(widget)
@@ -170,5 +172,7 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-# Project filters that, like django-filter's own, leave the queryset alone without a value.
+# Project filters that, like django-filter's own, leave the queryset alone without a value (an
+# app's filter says so itself with ``skips_empty = True``: its field cleans an absent value to
+# None and its ``filter`` answers the queryset unchanged for None).
 _EMPTY_SKIPPING = (UtcIsoDateTimeFilter,)

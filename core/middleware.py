@@ -11,7 +11,12 @@ import time
 import uuid
 
 import structlog
+from csp import constants as csp_constants
+from csp import middleware as csp_middleware
+from csp import utils as csp_utils
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import Resolver404, resolve
 
 from core.exceptions import ErrorCode
@@ -144,3 +149,58 @@ class HealthProbeMiddleware:
             if match is not None and match.func in HEALTH_VIEWS:
                 return match.func(request, *match.args, **match.kwargs)
         return self.get_response(request)
+
+
+_PER_RESPONSE_POLICY = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+
+
+class CSPMiddleware(csp_middleware.CSPMiddleware):
+    """django-csp's middleware, the policy built once per configuration.
+
+    django-csp builds both headers (the policy and the report-only one) from the settings on
+    every answer. An answer with no nonce asked for and no policy of its own (``csp_update``
+    and friends) gets the same two strings every time: they are built once, by django-csp's
+    ``build_policy``, and built again when a setting changes (tests). Any other answer takes
+    django-csp's own path."""
+
+    _defaults: dict[bool, str] = {}
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            hasattr(response, name) for name in _PER_RESPONSE_POLICY
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response
+        for report_only, header, setting in (
+            (False, csp_constants.HEADER, "CONTENT_SECURITY_POLICY"),
+            (True, csp_constants.HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ):
+            policy = self._defaults.get(report_only)
+            if policy is None:
+                policy = self._defaults[report_only] = csp_utils.build_policy(
+                    report_only=report_only
+                )
+            if not policy or header in response:
+                continue
+            exempt = "_csp_exempt_ro" if report_only else "_csp_exempt"
+            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            if getattr(response, exempt, False) is False and not request.path_info.startswith(
+                tuple(prefixes)
+            ):
+                response[header] = policy
+        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+@receiver(setting_changed)
+def _forget_csp_policies(setting, **kwargs):
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        CSPMiddleware._defaults.clear()

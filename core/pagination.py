@@ -7,13 +7,15 @@ unordered queryset: a page of an unordered query is a random sample, not a page.
 A page of a queryset is handed back as the sliced, unevaluated queryset, so a model serializer
 can fetch it as ``values()`` rows (``core.fastread``). The total is counted on every page unless
 the view names a cache generation (``count_generation()``, a string that changes with every
-write to what it lists, e.g. the SIM read cache's version): then each distinct count query is
-counted once per generation and read from the cache after that, still exact.
+write to what it lists and never names an earlier state again, e.g. the SIM read cache's
+version): then each distinct count query is counted once per generation and read from the
+cache after that (and from this process's memory for a minute), still exact.
 """
 
 import hashlib
 import math
 import re
+import time
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -47,6 +49,13 @@ def _int_param(request, name: str, *, minimum: int, maximum: int = MAX_OFFSET) -
 
 COUNT_TTL = 5 * 60
 
+# Totals this process has read, by their cache key, for a minute: the key names the generation,
+# which changes with every write to what is counted (and, for the SIM read cache, never names
+# a generation again once Redis has lost it), so a total kept here is as exact as the cache's.
+_known_counts: dict[str, tuple[float, int]] = {}
+_KNOWN_COUNTS_MAX = 10_000
+KNOWN_COUNT_SECONDS = 60
+
 
 def count_of(queryset, view=None) -> int:
     """``queryset.count()``, from the cache when ``view`` has a ``count_generation()``."""
@@ -57,10 +66,17 @@ def count_of(queryset, view=None) -> int:
     sql, params = queryset.query.sql_with_params()
     digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
     key = f"counts:{generation}:{digest}"
+    now = time.monotonic()
+    known = _known_counts.get(key)
+    if known is not None and known[0] > now:
+        return known[1]
     total = cache_get(key)
     if total is None:
         total = queryset.count()
         cache_set(key, total, timeout=COUNT_TTL)
+    if len(_known_counts) >= _KNOWN_COUNTS_MAX:
+        _known_counts.clear()
+    _known_counts[key] = (now + KNOWN_COUNT_SECONDS, total)
     return total
 
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from core.degraded import CACHE_ERRORS, cache_is_down, mark_cache_down, redis_client
+from core.degraded import CACHE_ERRORS, cache_is_down, mark_cache_down, redis_client, redis_script
 from core.net import client_address
 
 # One round trip for all windows of a request: count, and start the window on the first hit.
@@ -56,9 +56,6 @@ class WindowState:
     @property
     def exceeded(self) -> bool:
         return self.count > self.limit
-
-
-_scripts: dict[int, object] = {}
 
 
 def _redis_client():
@@ -109,10 +106,9 @@ def hit(counted: list[tuple[str, Window]]) -> list[WindowState]:
     if client is not None:
         if not cache_is_down():
             try:
-                script = _scripts.get(id(client)) or _scripts.setdefault(
-                    id(client), client.register_script(_HIT_SCRIPT)
+                raw = redis_script(client, _HIT_SCRIPT)(
+                    keys=keys, args=[w.seconds for w in windows]
                 )
-                raw = script(keys=keys, args=[w.seconds for w in windows])
                 return [
                     WindowState(w.limit, int(raw[2 * i]), int(raw[2 * i + 1]))
                     for i, w in enumerate(windows)

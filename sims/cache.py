@@ -9,11 +9,13 @@ process and made as soon as Redis answers again, before this process serves a ca
 """
 
 import hashlib
+import secrets
 import threading
 
 import structlog
 from django.core.cache import cache
 
+from core import degraded
 from core.degraded import CACHE_ERRORS, cache_is_down, cache_set, mark_cache_down
 
 logger = structlog.get_logger(__name__)
@@ -27,12 +29,19 @@ _pending_bumps: set = set()
 _pending_lock = threading.Lock()
 
 
+def _first_version() -> int:
+    """A version starts at a random number, not 1: after Redis loses its keys (a restart
+    without persistence, a flush) the versions start again elsewhere, so no key of a version
+    read before (the list totals this process keeps, ``core.pagination``) names a new one."""
+    return secrets.randbelow(2**48) + 1
+
+
 def version(organization_id, seen: dict | None = None) -> int:
     """The organization's version; ``seen`` (one request's) keeps it for the request's other
     keys, so a request reads it once (its cached page and its list's total)."""
     if seen is not None and organization_id in seen:
         return seen[organization_id]
-    current = cache.get_or_set(_VERSION_KEY.format(organization_id), 1, timeout=None)
+    current = cache.get_or_set(_VERSION_KEY.format(organization_id), _first_version, timeout=None)
     if seen is not None:
         seen[organization_id] = current
     return current
@@ -43,7 +52,7 @@ def _bump(organization_id) -> None:
     try:
         cache.incr(key)
     except ValueError:
-        cache.set(key, 2, timeout=None)
+        cache.set(key, _first_version(), timeout=None)
 
 
 def invalidate(organization_id) -> None:
@@ -80,9 +89,52 @@ def generation(organization_id, seen: dict | None = None) -> str | None:
         return None
 
 
+def _digest(parts) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
 def key_for(kind: str, organization_id, *parts: str, seen: dict | None = None) -> str:
-    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-    return f"sims:{kind}:{organization_id}:{version(organization_id, seen)}:{digest}"
+    return f"sims:{kind}:{organization_id}:{version(organization_id, seen)}:{_digest(parts)}"
+
+
+# ``version()`` (its get_or_set) and the page of that version, in one round trip.
+_VERSION_AND_PAGE = """
+local version = redis.call('GET', KEYS[1])
+if not version then
+  redis.call('SET', KEYS[1], ARGV[3], 'NX')
+  version = redis.call('GET', KEYS[1])
+end
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+
+
+def _lookup(kind: str, organization_id, path: str, seen: dict | None):
+    """``(key, cached answer or None)``: the version read with the page in one round trip
+    when the cache is Redis and the request has not read the version yet."""
+    if seen is not None and organization_id in seen:
+        key = key_for(kind, organization_id, path, seen=seen)
+        return key, cache.get(key)
+    client = degraded.redis_client()
+    digest, marker = _digest([path]), "\x00"
+    head, found, tail = (
+        ("", "", "")
+        if client is None
+        else degraded.redis_key(f"sims:{kind}:{organization_id}:{marker}:{digest}").partition(
+            marker
+        )
+    )
+    if not found:  # embedded mode's file cache, or a key function that hides the key
+        key = key_for(kind, organization_id, path, seen=seen)
+        return key, cache.get(key)
+    raw_version, raw_page = degraded.redis_script(client, _VERSION_AND_PAGE)(
+        keys=[degraded.redis_key(_VERSION_KEY.format(organization_id))],
+        args=[head, tail, _first_version()],
+    )
+    current = int(raw_version)
+    if seen is not None:
+        seen[organization_id] = current
+    key = f"sims:{kind}:{organization_id}:{current}:{digest}"
+    return key, None if raw_page is None else cache.client.decode(raw_page)
 
 
 def cached(kind: str, organization_id, path: str, ttl: int, compute, seen: dict | None = None):
@@ -92,8 +144,7 @@ def cached(kind: str, organization_id, path: str, ttl: int, compute, seen: dict 
         return compute()
     try:
         _make_pending_bumps()
-        key = key_for(kind, organization_id, path, seen=seen)
-        data = cache.get(key)
+        key, data = _lookup(kind, organization_id, path, seen)
     except CACHE_ERRORS as exc:
         mark_cache_down(error=exc)
         return compute()

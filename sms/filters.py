@@ -29,6 +29,7 @@ class DateOrDateTimeField(forms.CharField):
 
 class DateOrDateTimeFilter(django_filters.Filter):
     field_class = DateOrDateTimeField
+    skips_empty = True  # no value cleans to None, which filters nothing (core.filters)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

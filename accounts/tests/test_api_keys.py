@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import APIKey, AuditLog, Role
+from accounts.selectors import pending_api_key_uses
 from accounts.services import issue_api_key
 from accounts.tests.factories import UserFactory
 from core.tests.api import ListObjectsCases
@@ -90,6 +91,21 @@ def test_right_prefix_wrong_secret_is_refused(owner):
     _, raw = issue_api_key(user=owner, name="x")
     forged = raw.split(".")[0] + "." + "A" * 32
     assert keyed(forged).get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_cached_key_with_a_wrong_secret_counts_no_use(owner):
+    api_key, raw = issue_api_key(user=owner, name="x")
+    client = keyed(raw)
+    client.get("/api/v1/auth/me")  # cached now; the first use is written at once
+    client.get("/api/v1/auth/me")
+    before = pending_api_key_uses(api_key.prefix)
+    assert before == 1
+    forged = raw.split(".")[0] + "." + "A" * 32
+    for _ in range(3):
+        assert keyed(forged).get("/api/v1/auth/me").status_code == 401
+    assert pending_api_key_uses(api_key.prefix) == before
+    assert client.get("/api/v1/auth/me").status_code == 200
+    assert pending_api_key_uses(api_key.prefix) == before + 1
 
 
 def test_inactive_owners_key_is_refused(owner):

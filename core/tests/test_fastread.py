@@ -96,3 +96,12 @@ def test_every_planned_serializer_answers_as_drf(rows):
     # The families of issue 19 all take the plan.
     families = {"SimSerializer", "SimDetailSerializer", "SmsMessageSerializer", "AlertSerializer"}
     assert families <= compared
+
+
+def test_a_row_reads_as_the_object_it_stands_for(rows):
+    sms = SmsMessage.objects.select_related("sim").order_by("pk").first()
+    row = fastread._Row({"status": sms.status, "sim__iccid": sms.sim.iccid}, SmsMessage)
+    assert row.is_final == sms.is_final  # the model's property, over the row
+    assert row.sim.iccid == sms.sim.iccid  # a related column
+    with pytest.raises(AttributeError):
+        row.message  # noqa: B018 (not fetched: an error, never a wrong value)

@@ -46,3 +46,22 @@ def test_hsts_is_sent_on_https_behind_the_proxy(client, settings):
     response = client.get("/health", HTTP_X_FORWARDED_PROTO="https")
     assert response["Strict-Transport-Security"] == "max-age=600; includeSubDomains"
     assert "Strict-Transport-Security" not in client.get("/health")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/admin/login/", "/api/v1/sims", "/no-such-page", "/docs"])
+def test_the_policy_built_once_is_django_csps_own(client, path, settings):
+    ours = client.get(path)
+    settings.MIDDLEWARE = [
+        "csp.middleware.CSPMiddleware" if name == "core.middleware.CSPMiddleware" else name
+        for name in settings.MIDDLEWARE
+    ]
+    theirs = client.get(path)
+    assert ours["Content-Security-Policy"] == theirs["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_a_changed_policy_is_built_again(client, settings):
+    client.get("/admin/login/")
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/admin/login/")["Content-Security-Policy"] == "default-src 'none'"

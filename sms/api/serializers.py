@@ -37,6 +37,8 @@ class SmsMessageSerializer(FleetModelSerializer):
             "settles_by",
             "status_url",
         ]
+        # They read the message's own columns, its SIM's ICCID and is_final (core.fastread).
+        row_methods = ["status_url", "outcome_pending", "settles_by"]
 
     def get_status_url(self, sms) -> str:
         return services.status_url(sms)
@@ -74,6 +76,8 @@ class SmsAcceptedSerializer(FleetModelSerializer):
             "created_at",
             "status_url",
         ]
+        # They read the message's own columns, its SIM's ICCID and is_final (core.fastread).
+        row_methods = ["status_url", "outcome_pending", "settles_by"]
 
     def get_status_url(self, sms) -> str:
         return services.status_url(sms)
