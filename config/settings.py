@@ -241,6 +241,9 @@ SIMPLE_JWT = {
 JWT_MAX_REFRESH_TOKENS = env.int("JWT_MAX_REFRESH_TOKENS", default=5)
 # API keys and their owners are cached this long; revocation and user changes drop them at once.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)
+# Plain SELECTs are compiled by Django once per shape and reused with new values
+# (core/sqlshapes.py); off, every query is compiled from scratch as Django does.
+SQL_SHAPE_CACHE = env.bool("SQL_SHAPE_CACHE", default=True)
 # Live (unrevoked, unexpired) API keys one user may hold; creating one more answers 409.
 API_KEY_MAX_PER_USER = env.int("API_KEY_MAX_PER_USER", default=25)
 # Seed 003's open self-registration (POST /api/auth/register). Off: 403.

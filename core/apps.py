@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 
 
@@ -13,7 +14,8 @@ class CoreConfig(AppConfig):
 
         dashboard.autodiscover()
         pgloaders.connect()
-        sqlshapes.install()
+        if settings.SQL_SHAPE_CACHE:
+            sqlshapes.install()
 
 
 class ConsoleAdminConfig(admin_apps.AdminConfig):
