@@ -15,10 +15,13 @@ def update_rows(queryset: QuerySet, objs: list, fields: list[str]) -> int:
     queryset still matches are written; returns how many were.
 
     Values go through each field's ``get_db_prep_save`` and are cast to its column type, so
-    they are stored as ``save()`` stores them. Plain values only (no expressions)."""
+    they are stored as ``save()`` stores them. Plain values only (no expressions). Other
+    databases than PostgreSQL get Django's ``bulk_update``."""
     if not objs:
         return 0
     connection = connections[queryset.db]
+    if connection.vendor != "postgresql":  # the embedded SQLite of `make run`: speed is moot
+        return queryset.bulk_update(objs, fields)
     meta = queryset.model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name

@@ -51,3 +51,17 @@ def test_only_rows_the_queryset_still_matches_are_written():
     assert updated == 1
     assert dict(DomainEvent.objects.values_list("attempts", "last_error")) == {9: "", 0: "written"}
     assert update_rows(DomainEvent.objects.all(), [], ["last_error"]) == 0
+
+
+def test_another_database_gets_djangos_bulk_update_with_the_same_result(monkeypatch):
+    from django.db import connection
+
+    events = make_events(2)
+    events[1].last_error = "written"
+    monkeypatch.setattr(connection, "vendor", "sqlite")  # as `make run`'s embedded database
+
+    assert update_rows(DomainEvent.objects.exclude(pk=events[0].pk), events, ["last_error"]) == 1
+    assert list(DomainEvent.objects.order_by("id").values_list("last_error", flat=True)) == [
+        "",
+        "written",
+    ]
