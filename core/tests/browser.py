@@ -83,13 +83,22 @@ def log_in_outsider(browser, live_server, *, role=Role.OPERATOR):
 
 
 def log_in(browser, live_server, user):
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
 
     browser.delete_all_cookies()
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element(By.NAME, "username").send_keys(user.username)
-    browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
-    submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    for attempt in range(2):
+        open_page(browser, live_server, "/admin/login/")
+        try:
+            browser.find_element(By.NAME, "username").send_keys(user.username)
+            browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
+            submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+            return
+        except WebDriverException:
+            # Under load Chromium now and then loses the form it has just shown ("Node with
+            # given id does not belong to the document"): the login page is loaded once more.
+            if attempt:
+                raise
 
 
 def submit(browser, element):
