@@ -38,6 +38,7 @@ from bench.common import (
     bench_env,
     load,
     manage,
+    proc_cpu,
     served,
     throwaway_database,
     wrk_load,
@@ -97,23 +98,6 @@ from sims.models import Sim
 print(json.dumps(list(Sim.objects.filter(iccid__startswith="8988303").values_list(
     "iccid", flat=True)[:20])))
 """
-
-
-def proc_cpu(pid: int) -> float:
-    """User + system seconds of ``pid`` and its children still running."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
 
 
 def gunicorn_from_config(env: dict, workers: int):

@@ -215,3 +215,20 @@ def wait_for_workers(broker_url: str, names: list[str], *, timeout: float = 300.
         raise RuntimeError(f"Celery workers {names} did not answer within {timeout:.0f} s.")
     finally:
         app.close()
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system seconds of ``pid`` and its children still running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total

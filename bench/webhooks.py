@@ -28,7 +28,15 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from bench.common import PYTHON, ROOT, bench_env, manage, throwaway_database, wait_for_workers
+from bench.common import (
+    PYTHON,
+    ROOT,
+    bench_env,
+    manage,
+    proc_cpu,
+    throwaway_database,
+    wait_for_workers,
+)
 
 DATABASE = os.environ.get("BENCH_DATABASE", "fleetops_bench_webhooks")
 
@@ -201,8 +209,6 @@ def stages() -> dict:
 
 
 def workers_cpu(workers) -> float:
-    from bench.cold_path import proc_cpu
-
     return sum(proc_cpu(worker.pid) for worker in workers)
 
 
