@@ -11,51 +11,100 @@ sources, context-dependent fields) gets no plan and DRF's own path.
 Lists go further: a page that is still an unevaluated queryset (``core.pagination``) is fetched
 as ``values()`` rows, no model instance built, when every field is a column (method fields only
 when the serializer lists them in ``Meta.row_methods``: methods that read nothing but the
-object's own columns).
+object's own columns). On PostgreSQL, with the answer in UTC, a row's timestamps come already
+written as DRF writes them (``to_char`` in the query) and its JSON columns as their text, read
+by the C scanner ``json.loads`` uses: no datetime is built only to be written out again.
 """
 
 import datetime as dt
+import json
 import threading
 from operator import attrgetter
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
+from django.db import connections, models
+from django.db.models.query import ValuesListIterable
 from django.utils import timezone
+from django.utils.functional import cached_property
 from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
 from rest_framework.settings import api_settings
 
+try:
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+    from psycopg.types.string import TextLoader
+except ImportError:  # no psycopg 3: no per-cursor loaders, no text rows
+    TextLoader, is_psycopg3 = None, False
+
 ISO_8601 = "iso-8601"
 
-# Step kinds.
-_COLUMN, _DATETIME, _METHOD, _ATTRIBUTE = range(4)
+# Step kinds (_ISO_TEXT: a timestamp read as PostgreSQL's text, for rows read as text).
+_COLUMN, _DATETIME, _METHOD, _ATTRIBUTE, _ISO_TEXT = range(5)
+
+
+# What json.loads runs on a document once it has checked its type and leading whitespace
+# (PostgreSQL's jsonb text has none): the same C scanner, the same values.
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _load_json(text):
+    return _scan_json(text, 0)[0]
+
+
+def _iso_text(text: str) -> str:
+    """PostgreSQL's text of a ``timestamptz`` in UTC (``2026-01-02 03:04:05.5+00``) as DRF's ISO
+    8601 ``DateTimeField`` writes it (``2026-01-02T03:04:05.500000Z``). The row functions do the
+    usual case, six digits of microseconds, inline."""
+    if len(text) < 22 or text[10] != " " or text[-3:] != "+00":  # BC, infinity, another zone
+        raise ValueError(f"not a UTC timestamp PostgreSQL wrote: {text!r}")
+    fraction = text[19:-3]
+    return f"{text[:10]}T{text[11:19]}{fraction + '0' * (7 - len(fraction)) if fraction else ''}Z"
+
+
+# The usual text, ``YYYY-MM-DD HH:MM:SS.ffffff+00``: 29 characters.
+_ISO_INLINE = (
+    "(x[:10] + 'T' + x[11:26] + 'Z' if len(x) == 29 and x[26:] == '+00' else _iso_text(x))"
+)
+
+
+def _datetime_of_text(text: str) -> dt.datetime:
+    """The datetime Django would have read, for a row method."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 class _Row:
     """A ``values()`` row read as the object it stands for (for ``Meta.row_methods``): its
     columns as attributes, ``fk__column`` ones as the related object's (``row.sim.iccid``), and
     the model's properties computed over the row (``row.is_final``). Not a dict subclass, so
-    no column is shadowed by a dict method (``items``, ``values``)."""
+    no column is shadowed by a dict method (``items``, ``values``). A row read as text decodes
+    the columns named in ``decoders`` when they are read (a timestamp back to its datetime)."""
 
-    __slots__ = ("_columns", "_model")
+    __slots__ = ("_columns", "_decoders", "_model")
 
-    def __init__(self, columns: dict, model=None):
+    def __init__(self, columns: dict, model=None, decoders=None):
         self._columns = columns
         self._model = model
+        self._decoders = decoders or {}
 
     def __getattr__(self, name):
         columns = self._columns
         try:
-            return columns[name]
+            value = columns[name]
         except KeyError:
             pass
+        else:
+            decode = self._decoders.get(name)
+            return value if decode is None or value is None else decode(value)
         model = self._model
         if model is not None:
             prefix = f"{name}__"
             related = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
             if related:
-                return _Row(related, model._meta.get_field(name).related_model)
+                decoders = {
+                    k[len(prefix) :]: v for k, v in self._decoders.items() if k.startswith(prefix)
+                }
+                return _Row(related, model._meta.get_field(name).related_model, decoders)
             attribute = getattr(model, name, None)
             if isinstance(attribute, property):
                 return attribute.fget(self)
@@ -112,14 +161,16 @@ def _fast_datetime(field) -> bool:
 class ReadPlan:
     """How one serializer class turns an object, or a ``values()`` row, into its answer."""
 
-    def __init__(self, steps, columns, row_ready):
+    def __init__(self, model, steps, columns, row_ready, text_kinds=None):
+        self.model = model
         self.steps = steps  # (name, attname or field, converter, kind, slow)
         self.columns = columns  # what a values() row needs
         self.row_ready = row_ready
         self.has_methods = any(step[3] == _METHOD for step in steps)
         # The steps as one generated function each for objects and for values_list() rows
         # (no per-field loop, no dict per row); a plan with an attribute step keeps the loop.
-        self.object_function = self.row_function = None
+        self.object_function = self.row_function = self.text_function = None
+        self.text_decoders = {}
         if not any(step[3] == _ATTRIBUTE for step in steps):
             self.object_function = _generate(
                 steps, lambda attname: "o." + attname.replace("__", ".")
@@ -127,6 +178,33 @@ class ReadPlan:
             if row_ready:
                 index = {column: i for i, column in enumerate(columns)}
                 self.row_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
+                if text_kinds is not None:
+                    self._plan_text_rows(text_kinds, index)
+
+    def _plan_text_rows(self, text_kinds, index):
+        """The row function for rows read as text (``_text_rows``): a timestamp step rewrites
+        PostgreSQL's text as DRF's, a plain JSON one parses its text; a row method reads them
+        decoded back (``text_decoders``). Only when every timestamp column is one or the
+        other: a step that writes a timestamp otherwise needs the datetime."""
+        steps = []
+        for name, source, convert, kind, slow in self.steps:
+            text_kind = text_kinds.get(source) if kind != _METHOD else None
+            if kind == _DATETIME and text_kind == "datetime":
+                kind = _ISO_TEXT
+            elif kind == _DATETIME or text_kind == "datetime":
+                return
+            elif text_kind == "json":
+                convert = (
+                    _load_json
+                    if convert is _identity
+                    else lambda text, convert=convert: convert(_load_json(text))
+                )
+            steps.append((name, source, convert, kind, slow))
+        self.text_decoders = {
+            column: _datetime_of_text if text_kind == "datetime" else _load_json
+            for column, text_kind in text_kinds.items()
+        }
+        self.text_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
 
     def represent(self, serializer, obj, tz, get=getattr, view=None) -> dict:
         """``obj``'s answer; for a ``values()`` row ``get`` is ``dict.__getitem__`` and
@@ -155,8 +233,67 @@ class ReadPlan:
                 answer[name] = convert(value)
         return answer
 
+    @cached_property
+    def _select(self):
+        """Per column, how to build its select expression for a table alias (Django's
+        ``add_fields`` resolves every name through ``setup_joins``, each request); None when a
+        column is through a join, which Django must set up."""
+        fields = {field.attname: field for field in self.model._meta.concrete_fields}
+        if any(column not in fields for column in self.columns):
+            return None
+        return [fields[column].get_col for column in self.columns]
+
+    def _values_rows(self, queryset):
+        """``queryset.values_list(*self.columns)``, the select list built directly when every
+        column is the table's own (the same query: ``core.tests.test_fastread``)."""
+        query, builders = queryset.query, self._select
+        if builders is None or query.extra or query.annotations or query.group_by is not None:
+            return queryset.values_list(*self.columns)
+        rows = queryset._chain()
+        rows._fields = self.columns
+        rows._iterable_class = ValuesListIterable
+        query = rows.query
+        query.select_related = False
+        query.clear_deferred_loading()
+        query.clear_select_fields()
+        alias = query.get_initial_alias() if query.alias_cols else None
+        query.values_select = self.columns
+        query.set_select([build(alias) for build in builders])
+        query.selected = {name: i for i, name in enumerate(self.columns)}
+        return rows
+
+    def _text_rows(self, queryset) -> list[tuple]:
+        """The page's rows with timestamps and JSON as PostgreSQL's text (psycopg's C text
+        loader), Django's converters skipped (the plan has a text path only when the JSON
+        columns are the only ones with a converter)."""
+        rows = self._values_rows(queryset)
+        compiler = rows.query.get_compiler(rows.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return []
+        with compiler.connection.cursor() as cursor:
+            cursor.cursor.adapters.register_loader("timestamptz", TextLoader)
+            cursor.execute(sql, params)
+            return cursor.cursor.fetchall()
+
     def represent_rows(self, serializer, queryset) -> list[dict]:
         tz, model = _current_timezone(), queryset.model
+        if self.text_function is not None and _is_utc(tz) and _reads_text(queryset.db):
+            function, rows = self.text_function, self._text_rows(queryset)
+            if self.has_methods:
+                columns, decoders = self.columns, self.text_decoders
+                return [
+                    function(
+                        row,
+                        tz,
+                        True,
+                        serializer,
+                        _Row(dict(zip(columns, row, strict=True)), model, decoders),
+                    )
+                    for row in rows
+                ]
+            return [function(row, tz, True, serializer, None) for row in rows]
         if self.row_function is None:
             represent, get = self.represent, dict.__getitem__
             return [
@@ -164,7 +301,7 @@ class ReadPlan:
                 for row in queryset.values(*self.columns)
             ]
         function, utc, columns = self.row_function, _is_utc(tz), self.columns
-        rows = queryset.values_list(*columns)
+        rows = self._values_rows(queryset)
         if self.has_methods:
             return [
                 function(
@@ -187,6 +324,12 @@ def _iso_datetime(value, tz, utc, slow):
     return slow(value)
 
 
+def _reads_text(alias) -> bool:
+    """Whether rows of ``alias`` can be read as text: PostgreSQL on psycopg 3, in UTC."""
+    connection = connections[alias]
+    return is_psycopg3 and connection.vendor == "postgresql" and connection.timezone_name == "UTC"
+
+
 def _is_utc(tz) -> bool:
     return tz is dt.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
 
@@ -195,7 +338,7 @@ def _generate(steps, read):
     """One function ``(o, tz, utc, s, v) -> dict`` doing ``steps`` in order: ``o`` the object
     or row (``read(attname)`` the expression of a column), ``s`` the serializer, ``v`` what
     its methods get."""
-    namespace = {"_iso": _iso_datetime}
+    namespace = {"_iso": _iso_datetime, "_iso_text": _iso_text}
     items = []
     for i, (name, source, convert, kind, slow) in enumerate(steps):
         if kind == _METHOD:
@@ -206,6 +349,8 @@ def _generate(steps, read):
             items.append(
                 f"{name!r}: None if (x := {read(source)}) is None else _iso(x, tz, utc, d{i})"
             )
+        elif kind == _ISO_TEXT:
+            items.append(f"{name!r}: None if (x := {read(source)}) is None else {_ISO_INLINE}")
         elif convert is _identity:
             items.append(f"{name!r}: {read(source)}")
         else:
@@ -287,7 +432,30 @@ def _compile(serializer_class) -> ReadPlan | None:
         columns = [f.attname for f in model._meta.concrete_fields] + [
             column for column in columns if "__" in column
         ]
-    return ReadPlan(steps, tuple(dict.fromkeys(columns)), row_ready)
+    columns = tuple(dict.fromkeys(columns))
+    return ReadPlan(model, steps, columns, row_ready, _text_kinds(model, columns))
+
+
+def _text_kinds(model, columns) -> dict | None:
+    """``{column: "datetime" | "json"}`` for the columns a text row carries as text; None when
+    a column needs a converter of Django's that a text row would skip (a JSON column with a
+    decoder of its own, a field with ``from_db_value``)."""
+    kinds = {}
+    for column in columns:
+        *path, name = column.split("__")
+        owner = model
+        for step in path:
+            owner = owner._meta.get_field(step).related_model
+        field = next(f for f in owner._meta.concrete_fields if f.attname == name)
+        if isinstance(field, models.JSONField):
+            if type(field).from_db_value is not models.JSONField.from_db_value or field.decoder:
+                return None
+            kinds[column] = "json"
+        elif hasattr(field, "from_db_value"):
+            return None
+        elif field.get_internal_type() == "DateTimeField":
+            kinds[column] = "datetime"
+    return kinds
 
 
 def _related_column(model, names) -> str | None:

@@ -1,5 +1,7 @@
 """Request id, access log, the request's upstream deadline, the guard that refuses
-malformed API requests up front and the health probes' way past the Host check.
+malformed API requests up front and the health probes' way past the Host check; and the
+lighter takes on third-party middleware every request pays for (CSP headers built once,
+Prometheus children found once, no message storage for the API).
 
 The request id comes from a sanitised ``X-Request-ID`` header or is made here; it is bound to
 the logging context, put on ``request.request_id`` (the envelope's ``meta.request_id``) and
@@ -15,9 +17,11 @@ from csp import constants as csp_constants
 from csp import middleware as csp_middleware
 from csp import utils as csp_utils
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import Resolver404, resolve
+from django_prometheus import middleware as prometheus_middleware
 
 from core.exceptions import ErrorCode
 from core.logging import redact_query
@@ -204,3 +208,50 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
 def _forget_csp_policies(setting, **kwargs):
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         CSPMiddleware._defaults.clear()
+
+
+class ConsoleMessageMiddleware(MessageMiddleware):
+    """Django's messages for the console; the API never shows one, so its requests skip the
+    message storage Django would set up (a cookie and a session store) on every request."""
+
+    def process_request(self, request):
+        if not is_api_path(request.path_info):
+            super().process_request(request)
+
+
+class _LabelledChildren:
+    """``metric.labels(**labels)`` for the same labels is the same child every time:
+    prometheus_client checks the names and takes a lock to find it, per metric and request.
+    Children are kept here by their labels (a bounded set: views, methods, statuses)."""
+
+    _MAX_CHILDREN = 10_000
+
+    def __init__(self):
+        self._children = {}
+
+    def label_metric(self, metric, request, response=None, **labels):
+        if not labels:
+            return metric
+        key = (id(metric), *labels.items())
+        child = self._children.get(key)
+        if child is None:
+            if len(self._children) >= self._MAX_CHILDREN:
+                self._children.clear()
+            child = self._children[key] = metric.labels(**labels)
+        return child
+
+
+class PrometheusBeforeMiddleware(prometheus_middleware.PrometheusBeforeMiddleware):
+    """django-prometheus's, its labelled children found once (:class:`_LabelledChildren`)."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.label_metric = _LabelledChildren().label_metric
+
+
+class PrometheusAfterMiddleware(prometheus_middleware.PrometheusAfterMiddleware):
+    """django-prometheus's, its labelled children found once (:class:`_LabelledChildren`)."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.label_metric = _LabelledChildren().label_metric
