@@ -73,41 +73,58 @@ def _datetime_of_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
+class _Layout:
+    """What the rows of one plan hold, worked out once: the model, each column's decoder (a row
+    read as text) and, per relation, the columns read through it (``sim__iccid`` is the
+    ``iccid`` of ``sim``) with that relation's own layout."""
+
+    __slots__ = ("decoders", "model", "related")
+
+    def __init__(self, model, columns, decoders=None):
+        self.model = model
+        self.decoders = decoders or {}
+        through = {}
+        for column in columns:
+            name, sep, rest = column.partition("__")
+            if sep:
+                through.setdefault(name, []).append((column, rest))
+        self.related = {}
+        for name, pairs in through.items():
+            decoders = {rest: self.decoders[c] for c, rest in pairs if c in self.decoders}
+            related_model = model._meta.get_field(name).related_model
+            layout = _Layout(related_model, [rest for _, rest in pairs], decoders)
+            self.related[name] = (pairs, layout)
+
+
 class _Row:
     """A ``values()`` row read as the object it stands for (for ``Meta.row_methods``): its
     columns as attributes, ``fk__column`` ones as the related object's (``row.sim.iccid``), and
     the model's properties computed over the row (``row.is_final``). Not a dict subclass, so
     no column is shadowed by a dict method (``items``, ``values``). A row read as text decodes
-    the columns named in ``decoders`` when they are read (a timestamp back to its datetime)."""
+    the columns its layout names when they are read (a timestamp back to its datetime)."""
 
-    __slots__ = ("_columns", "_decoders", "_model")
+    __slots__ = ("_columns", "_layout")
 
-    def __init__(self, columns: dict, model=None, decoders=None):
+    def __init__(self, columns: dict, layout: _Layout):
         self._columns = columns
-        self._model = model
-        self._decoders = decoders or {}
+        self._layout = layout
 
     def __getattr__(self, name):
-        columns = self._columns
+        columns, layout = self._columns, self._layout
         try:
             value = columns[name]
         except KeyError:
             pass
         else:
-            decode = self._decoders.get(name)
+            decode = layout.decoders.get(name)
             return value if decode is None or value is None else decode(value)
-        model = self._model
-        if model is not None:
-            prefix = f"{name}__"
-            related = {k[len(prefix) :]: v for k, v in columns.items() if k.startswith(prefix)}
-            if related:
-                decoders = {
-                    k[len(prefix) :]: v for k, v in self._decoders.items() if k.startswith(prefix)
-                }
-                return _Row(related, model._meta.get_field(name).related_model, decoders)
-            attribute = getattr(model, name, None)
-            if isinstance(attribute, property):
-                return attribute.fget(self)
+        related = layout.related.get(name)
+        if related is not None:
+            pairs, related_layout = related
+            return _Row({rest: columns[column] for column, rest in pairs}, related_layout)
+        attribute = getattr(layout.model, name, None)
+        if isinstance(attribute, property):
+            return attribute.fget(self)
         raise AttributeError(name)
 
 
@@ -170,7 +187,8 @@ class ReadPlan:
         # The steps as one generated function each for objects and for values_list() rows
         # (no per-field loop, no dict per row); a plan with an attribute step keeps the loop.
         self.object_function = self.row_function = self.text_function = None
-        self.text_decoders = {}
+        self.row_layout = _Layout(model, columns) if row_ready else None
+        self.text_layout = None
         if not any(step[3] == _ATTRIBUTE for step in steps):
             self.object_function = _generate(
                 steps, lambda attname: "o." + attname.replace("__", ".")
@@ -184,7 +202,7 @@ class ReadPlan:
     def _plan_text_rows(self, text_kinds, index):
         """The row function for rows read as text (``_text_rows``): a timestamp step rewrites
         PostgreSQL's text as DRF's, a plain JSON one parses its text; a row method reads them
-        decoded back (``text_decoders``). Only when every timestamp column is one or the
+        decoded back (``text_layout``). Only when every timestamp column is one or the
         other: a step that writes a timestamp otherwise needs the datetime."""
         steps = []
         for name, source, convert, kind, slow in self.steps:
@@ -200,10 +218,11 @@ class ReadPlan:
                     else lambda text, convert=convert: convert(_load_json(text))
                 )
             steps.append((name, source, convert, kind, slow))
-        self.text_decoders = {
+        decoders = {
             column: _datetime_of_text if text_kind == "datetime" else _load_json
             for column, text_kind in text_kinds.items()
         }
+        self.text_layout = _Layout(self.model, self.columns, decoders)
         self.text_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
 
     def represent(self, serializer, obj, tz, get=getattr, view=None) -> dict:
@@ -278,18 +297,18 @@ class ReadPlan:
             return cursor.cursor.fetchall()
 
     def represent_rows(self, serializer, queryset) -> list[dict]:
-        tz, model = _current_timezone(), queryset.model
+        tz, layout = _current_timezone(), self.row_layout
         if self.text_function is not None and _is_utc(tz) and _reads_text(queryset.db):
             function, rows = self.text_function, self._text_rows(queryset)
             if self.has_methods:
-                columns, decoders = self.columns, self.text_decoders
+                columns, layout = self.columns, self.text_layout
                 return [
                     function(
                         row,
                         tz,
                         True,
                         serializer,
-                        _Row(dict(zip(columns, row, strict=True)), model, decoders),
+                        _Row(dict(zip(columns, row, strict=True)), layout),
                     )
                     for row in rows
                 ]
@@ -297,7 +316,7 @@ class ReadPlan:
         if self.row_function is None:
             represent, get = self.represent, dict.__getitem__
             return [
-                represent(serializer, row, tz, get, _Row(row, model) if self.has_methods else None)
+                represent(serializer, row, tz, get, _Row(row, layout) if self.has_methods else None)
                 for row in queryset.values(*self.columns)
             ]
         function, utc, columns = self.row_function, _is_utc(tz), self.columns
@@ -305,7 +324,7 @@ class ReadPlan:
         if self.has_methods:
             return [
                 function(
-                    row, tz, utc, serializer, _Row(dict(zip(columns, row, strict=True)), model)
+                    row, tz, utc, serializer, _Row(dict(zip(columns, row, strict=True)), layout)
                 )
                 for row in rows
             ]

@@ -125,7 +125,7 @@ def test_a_row_read_as_text_gives_its_methods_the_values_django_reads(rows):
     assert plan.has_methods and plan.text_function is not None
     message = SmsMessage.objects.order_by("pk").first()
     row = plan._text_rows(SmsMessage.objects.filter(pk=message.pk))[0]
-    view = fastread._Row(dict(zip(plan.columns, row, strict=True)), SmsMessage, plan.text_decoders)
+    view = fastread._Row(dict(zip(plan.columns, row, strict=True)), plan.text_layout)
     assert view.delivered_at == message.delivered_at
     assert view.delivered_at.tzinfo == message.delivered_at.tzinfo
 
@@ -147,7 +147,8 @@ def test_values_rows_are_the_query_django_writes(rows):
 
 def test_a_row_reads_as_the_object_it_stands_for(rows):
     sms = SmsMessage.objects.select_related("sim").order_by("pk").first()
-    row = fastread._Row({"status": sms.status, "sim__iccid": sms.sim.iccid}, SmsMessage)
+    columns = {"status": sms.status, "sim__iccid": sms.sim.iccid}
+    row = fastread._Row(columns, fastread._Layout(SmsMessage, columns))
     assert row.is_final == sms.is_final  # the model's property, over the row
     assert row.sim.iccid == sms.sim.iccid  # a related column
     with pytest.raises(AttributeError):
