@@ -521,6 +521,30 @@ def represent(serializer, instance):
     return plan_for(type(serializer)).represent(serializer, instance, _current_timezone())
 
 
+def represent_one(serializer, queryset):
+    """The answer for the one object of ``queryset``, None without one (more than one is
+    ``get()``'s ``MultipleObjectsReturned``): read as a row when the plan reads rows as text,
+    else as the object."""
+    plan = plan_for(type(serializer))
+    if (
+        plan is None
+        or plan.text_function is None
+        or not rows_apply(plan, serializer, queryset)
+        or not _is_utc(_current_timezone())
+        or not _reads_text(queryset.db)
+    ):
+        try:
+            return serializer.to_representation(queryset.get())
+        except queryset.model.DoesNotExist:
+            return None
+    answers = plan.represent_rows(serializer, queryset[:2])
+    if len(answers) > 1:
+        raise queryset.model.MultipleObjectsReturned(
+            f"get() returned more than one {queryset.model._meta.object_name}"
+        )
+    return answers[0] if answers else None
+
+
 def represent_many(child, data):
     """A list's answer: ``values()`` rows when they can serve, else the objects."""
     plan = plan_for(type(child))

@@ -153,3 +153,14 @@ def test_a_row_reads_as_the_object_it_stands_for(rows):
     assert row.sim.iccid == sms.sim.iccid  # a related column
     with pytest.raises(AttributeError):
         row.message  # noqa: B018 (not fetched: an error, never a wrong value)
+
+
+def test_one_object_read_as_a_row_answers_as_drf(rows):
+    SimDetailSerializer = serializer_named("SimDetailSerializer")
+    sim = Sim.objects.order_by("pk").first()
+    one = fastread.represent_one(SimDetailSerializer(), Sim.objects.filter(pk=sim.pk))
+    drf = serializers.Serializer.to_representation(SimDetailSerializer(), sim)
+    assert rendered(one) == rendered(drf)
+    assert fastread.represent_one(SimDetailSerializer(), Sim.objects.filter(pk=-1)) is None
+    with pytest.raises(Sim.MultipleObjectsReturned):
+        fastread.represent_one(SimDetailSerializer(), Sim.objects.all())

@@ -81,15 +81,10 @@ class SimViewSet(FleetViewSet):
             return SimDetailSerializer
         return SimSerializer
 
-    def get_object(self, iccid: str | None = None, related=("organization",)) -> Sim:
-        """The SIM of the path (its organization with it, for the writes' services; a read that
-        needs none passes ``related=()``)."""
-        if iccid is None:
-            iccid = normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before any lookup
-        queryset = self.get_queryset()
-        if related:  # select_related() with no field would follow every foreign key
-            queryset = queryset.select_related(*related)
-        sim = get_object_or_404(queryset, iccid=iccid)
+    def get_object(self) -> Sim:
+        """The SIM of the path, its organization with it (for the writes' services)."""
+        iccid = normalize_iccid(self.kwargs["iccid"])  # 400 INVALID_ICCID before any lookup
+        sim = get_object_or_404(self.get_queryset().select_related("organization"), iccid=iccid)
         self.check_object_permissions(self.request, sim)
         return sim
 
@@ -138,7 +133,7 @@ class SimViewSet(FleetViewSet):
             self.cached(
                 "detail",
                 sim_cache.DETAIL_TTL,
-                lambda: SimDetailSerializer(self.get_object(iccid, related=())).data,
+                lambda: self.read_one(self.get_queryset(), SimDetailSerializer(), iccid=iccid),
             )
         )
 
