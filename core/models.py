@@ -105,6 +105,8 @@ class JobItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "key"], name="core_jobitem_unique_key"),
         ]
+        # A job's items in order (its page, the next chunk of a pass) without sorting them all.
+        indexes = [models.Index(fields=["job", "position", "id"], name="core_jobitem_in_order")]
 
     def __str__(self) -> str:
         # The console shows it above the item's row: the item as its kind reads it (an ICCID).
