@@ -74,7 +74,12 @@ class APIKey(AbstractAPIKey):
 
     @property
     def rate_limit_key(self) -> str:
-        return f"key:{self.prefix}"
+        return self.rate_limit_key_of(self.prefix)
+
+    @staticmethod
+    def rate_limit_key_of(prefix: str) -> str:
+        """The rate-limit ident of the key with ``prefix`` (``core.ratelimits``)."""
+        return f"key:{prefix}"
 
     @property
     def organization_id(self):

@@ -33,11 +33,20 @@ from core.degraded import (
     redis_script,
 )
 from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from core.ratelimits import (
+    authenticated_windows,
+    count_windows_lua,
+    window_keys,
+    window_states,
+)
 
 API_KEY_PREFIX = "sk_live_"
 REVOKED_SESSION_KEY = "auth:revoked-sid:{}"
 KEY_FLUSH_LOCK = "auth:apikey-flush:{}"
 API_KEY_CACHE_KEY = "auth:apikey:{}"
+# Beside a cached key, its hash as plain text (the cached row is pickled): the one round trip
+# that reads the key counts the request's rate limits only for a secret with that hash.
+API_KEY_HASH_KEY = "auth:apikey-hash:{}"
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -583,26 +592,60 @@ def find_api_key(raw: str) -> APIKey | None:
         api_key = APIKey.objects.filter(prefix=prefix).select_related("user").first()
         if api_key is None:
             return None
-        cache_set(cache_key, api_key, timeout=settings.API_KEY_CACHE_SECONDS)
+        if cache_set(cache_key, api_key, timeout=settings.API_KEY_CACHE_SECONDS):
+            _cache_key_hash(api_key)
     return api_key if _usable(api_key, key) else None
 
 
+def _cache_key_hash(api_key: APIKey) -> None:
+    """The key's hash beside its cached row (``API_KEY_HASH_KEY``), best effort: without it
+    the request's rate limits are counted in a round trip of their own."""
+    client = redis_client()
+    if client is not None:
+        with contextlib.suppress(*CACHE_ERRORS):
+            client.set(
+                redis_key(API_KEY_HASH_KEY.format(api_key.prefix)),
+                api_key.hashed_key,
+                ex=settings.API_KEY_CACHE_SECONDS,
+            )
+
+
+def _hash_of(key: str) -> str:
+    """The stored form of a presented key (what ``KeyGenerator.verify`` compares)."""
+    return APIKey.objects.key_generator.preferred_hasher.encode(key, "")
+
+
+# prefix -> the user id of its key's owner, as this process has read them (a key's owner never
+# changes): names the owner's rate-limit windows before the key is read.
+_key_owners: dict[str, int] = {}
+_KEY_OWNERS_MAX = 10_000
+
 # The cached key and, when there is one, its use counted and the minute's flush lock tried
-# (``record_api_key_use``), in one round trip.
-_FIND_AND_COUNT = """
+# (``record_api_key_use``), in one round trip. When the key's hash (KEYS[4]) is the presented
+# secret's (ARGV[2]), the request's rate-limit windows (KEYS[5..], core.ratelimits) are counted
+# too: a forged secret never counts against a real key's limits.
+_FIND_AND_COUNT = (
+    """
 local cached = redis.call('GET', KEYS[1])
 if not cached then return {false, 0} end
 redis.call('INCR', KEYS[2])
 local locked = redis.call('SET', KEYS[3], 1, 'NX', 'EX', tonumber(ARGV[1]))
-return {cached, locked and 1 or 0}
+local out = {cached, locked and 1 or 0}
+if #KEYS > 4 and redis.call('GET', KEYS[4]) == ARGV[2] then"""
+    + count_windows_lua(5, 3)
+    + """end
+return out
 """
+)
 
 
 def authenticate_api_key(raw: str) -> APIKey | None:
     """:func:`find_api_key` and, for a usable key, :func:`record_api_key_use`: one round trip
     to Redis when the key is cached (the usual case), which reads the cached row (dropped at
-    once on revocation, as for ``find_api_key``) and counts the use together. A key that then
-    proves unusable has its use taken back; a key not cached takes the two calls' own path."""
+    once on revocation, as for ``find_api_key``) and counts the use together, and, once this
+    process knows the key's owner, the request's rate limits (``rate_limit_states`` of the
+    key, for ``core.throttling.FleetRateThrottle``). A key that then proves unusable has its
+    use and its counts taken back; a key not cached takes the two calls' own path."""
     parsed = _split_api_key(raw)
     if parsed is None:
         return None
@@ -613,8 +656,15 @@ def authenticate_api_key(raw: str) -> APIKey | None:
             redis_key(name.format(prefix))
             for name in (API_KEY_CACHE_KEY, KEY_USES_KEY, KEY_FLUSH_LOCK)
         ]
+        args = [60]
+        owner = _key_owners.get(prefix)
+        windows = None
+        if owner is not None and settings.RATE_LIMIT_ENABLED:
+            windows = authenticated_windows(owner, APIKey.rate_limit_key_of(prefix))
+            keys += [redis_key(API_KEY_HASH_KEY.format(prefix)), *window_keys(windows)]
+            args += [_hash_of(key), *(window.seconds for _, window in windows)]
         try:
-            cached, locked = redis_script(client, _FIND_AND_COUNT)(keys=keys, args=[60])
+            cached, locked, *counts = redis_script(client, _FIND_AND_COUNT)(keys=keys, args=args)
         except CACHE_ERRORS as exc:
             mark_cache_down(error=exc)
         else:
@@ -622,21 +672,44 @@ def authenticate_api_key(raw: str) -> APIKey | None:
                 api_key = cache.client.decode(cached)
                 if not _usable(api_key, key):
                     with contextlib.suppress(*CACHE_ERRORS):
-                        client.decr(keys[1])
+                        taken_back = keys[1:2] + (window_keys(windows) if counts else [])
+                        pipe = client.pipeline(transaction=False)
+                        for name in taken_back:
+                            pipe.decr(name)
+                        pipe.execute()
                     return None
+                if owner is None:
+                    _remember_owner(api_key)
+                elif counts and api_key.user_id == owner:
+                    api_key.rate_limit_states = window_states(windows, counts)
+                elif windows:  # the right secret, so its hash was missing beside the row
+                    _cache_key_hash(api_key)
                 if locked:
                     flush_api_key_uses(prefix)
                 return api_key
     api_key = find_api_key(raw)
     if api_key is not None:
+        _remember_owner(api_key)
         record_api_key_use(api_key)
     return api_key
+
+
+def _remember_owner(api_key: APIKey) -> None:
+    if len(_key_owners) >= _KEY_OWNERS_MAX:
+        _key_owners.clear()
+    _key_owners[api_key.prefix] = api_key.user_id
 
 
 def forget_cached_api_keys(*prefixes: str) -> None:
     """Drop cached keys. Raises when Redis is unreachable: a change that must reach every
     process (a revocation, a deactivated owner) must not pass while a stale copy survives."""
-    cache.delete_many([API_KEY_CACHE_KEY.format(prefix) for prefix in prefixes])
+    cache.delete_many(
+        [
+            name.format(prefix)
+            for prefix in prefixes
+            for name in (API_KEY_CACHE_KEY, API_KEY_HASH_KEY)
+        ]
+    )
 
 
 def forget_api_keys_now_and_after_commit(prefixes: list[str]) -> None:

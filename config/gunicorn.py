@@ -30,9 +30,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 3)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 # Threaded workers keep a client's connection open between requests (sync workers close it
 # after every answer, so each request pays a new TCP connection); a slow request holds one
-# thread, not the whole worker.
+# thread, not the whole worker. Two threads, not more: every wait on PostgreSQL or Redis hands
+# the GIL to another thread and back, and with four threads that cost a SIM list page about
+# 10 % more CPU (bench/cold_path.py). More concurrency comes from more workers
+# (WEB_CONCURRENCY); GUNICORN_THREADS for endpoints that wait long on upstreams.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 accesslog = "-"
 errorlog = "-"

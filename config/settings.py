@@ -173,6 +173,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's backend with its connection check (SELECT 1) spaced out: a connection opened
+    # or checked within DATABASE_HEALTH_CHECK_DELAY seconds is reused without one
+    # (core.postgresql; 0 checks before every request, as Django does).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
+    DATABASES["default"]["HEALTH_CHECK_DELAY"] = env.float(
+        "DATABASE_HEALTH_CHECK_DELAY", default=5.0
+    )
     # A PostgreSQL that hangs must not hold requests and workers: give up connecting after
     # DATABASE_CONNECT_TIMEOUT seconds (libpq's minimum is 2) and have the server cancel any
     # statement running longer than DATABASE_STATEMENT_TIMEOUT seconds (0: no limit). Both

@@ -58,14 +58,15 @@ def check_database() -> None:
     databases = {DEFAULT_DB_ALIAS: copy.deepcopy(settings.DATABASES[DEFAULT_DB_ALIAS])}
     params = connections.configure_settings(databases)[DEFAULT_DB_ALIAS]
     params["CONN_MAX_AGE"] = 0
-    if params["ENGINE"] == "django.db.backends.postgresql":
+    backend = load_backend(params["ENGINE"])
+    if backend.DatabaseWrapper.vendor == "postgresql":
         timeout = settings.HEALTH_CHECK_TIMEOUT
         params["OPTIONS"] = {
             **params.get("OPTIONS", {}),
             "connect_timeout": max(2, math.ceil(timeout)),
             "options": f"-c statement_timeout={int(timeout * 1000)}",
         }
-    wrapper = load_backend(params["ENGINE"]).DatabaseWrapper(params, "health")
+    wrapper = backend.DatabaseWrapper(params, "health")
     try:
         with wrapper.cursor() as cursor:
             cursor.execute("SELECT 1")

@@ -1,4 +1,5 @@
-"""Rate limits counted in Redis, so they hold across processes and machines.
+"""The API's rate limits: DRF throttles over the windows of ``core.ratelimits`` (counted in
+Redis, so they hold across processes and machines).
 
 Fixed windows that start at a caller's first request: per user 100 a minute and 1000 an
 hour, and the same again per API key (so one of a user's keys cannot use up more than its
@@ -10,122 +11,15 @@ response (``RateLimitHeadersMiddleware``). While Redis is unreachable each proce
 its own (``LocalWindows``): the limit loosens, requests keep being answered.
 """
 
-import math
-import threading
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from core.degraded import CACHE_ERRORS, cache_is_down, mark_cache_down, redis_client, redis_script
 from core.net import client_address
+from core.ratelimits import Window, WindowState, authenticated_windows, hit, local_windows
 
-# One round trip for all windows of a request: count, and start the window on the first hit.
-_HIT_SCRIPT = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('EXPIRE', key, tonumber(ARGV[i])) end
-  local ttl = redis.call('TTL', key)
-  if ttl < 0 then redis.call('EXPIRE', key, tonumber(ARGV[i])); ttl = tonumber(ARGV[i]) end
-  out[#out + 1] = count
-  out[#out + 1] = ttl
-end
-return out
-"""
-
-
-@dataclass(frozen=True)
-class Window:
-    limit: int
-    seconds: int
-
-
-@dataclass(frozen=True)
-class WindowState:
-    limit: int
-    count: int
-    resets_in: int
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit - self.count)
-
-    @property
-    def exceeded(self) -> bool:
-        return self.count > self.limit
-
-
-def _redis_client():
-    return redis_client()
-
-
-class LocalWindows:
-    """Fixed windows counted in this process's memory: the limiter's fallback while Redis is
-    unreachable. Each process then allows the full limit on its own, so the fleet-wide limit
-    is loosened (times the number of web processes) but never gone, and no request fails for
-    want of a counter."""
-
-    MAX_KEYS = 100_000  # past this, expired windows are dropped (then, if need be, all)
-
-    def __init__(self):
-        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, count)
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, window: Window) -> WindowState:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._windows) >= self.MAX_KEYS:
-                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
-                if len(self._windows) >= self.MAX_KEYS:
-                    self._windows.clear()
-            ends, count = self._windows.get(key, (0.0, 0))
-            if ends <= now:
-                ends, count = now + window.seconds, 0
-            count += 1
-            self._windows[key] = (ends, count)
-        return WindowState(window.limit, count, max(1, math.ceil(ends - now)))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._windows.clear()
-
-
-local_windows = LocalWindows()
-
-
-def hit(counted: list[tuple[str, Window]]) -> list[WindowState]:
-    """Count one request against each ``(ident, window)`` pair, in one round trip.
-
-    With Redis unreachable the windows are counted in this process (``LocalWindows``)."""
-    keys = [f"fleetops:rl:{ident}:{w.seconds}" for ident, w in counted]
-    windows = [w for _, w in counted]
-    client = _redis_client()
-    if client is not None:
-        if not cache_is_down():
-            try:
-                raw = redis_script(client, _HIT_SCRIPT)(
-                    keys=keys, args=[w.seconds for w in windows]
-                )
-                return [
-                    WindowState(w.limit, int(raw[2 * i]), int(raw[2 * i + 1]))
-                    for i, w in enumerate(windows)
-                ]
-            except CACHE_ERRORS as exc:
-                mark_cache_down(error=exc)
-        return [local_windows.hit(key, w) for key, w in zip(keys, windows, strict=True)]
-    # Embedded mode (file cache): good enough for one machine.
-    states = []
-    now = int(time.time())
-    for key, window in zip(keys, windows, strict=True):
-        cache.add(f"{key}:start", now, timeout=window.seconds)
-        cache.add(key, 0, timeout=window.seconds)
-        count = cache.incr(key)
-        start = cache.get(f"{key}:start") or now
-        states.append(WindowState(window.limit, count, max(1, start + window.seconds - now)))
-    return states
+__all__ = ["Window", "WindowState", "local_windows"]  # the throttles' vocabulary, from ratelimits
 
 
 class FleetRateThrottle(BaseThrottle):
@@ -137,21 +31,27 @@ class FleetRateThrottle(BaseThrottle):
     def identify(self, request) -> list[tuple[str, Window]]:
         """The ``(ident, window)`` pairs one request counts against."""
         if request.user is not None and request.user.is_authenticated:
-            idents = [f"user:{request.user.pk}"]
-            auth_key = getattr(request.auth, "rate_limit_key", None)
-            if auth_key:
-                idents.append(auth_key)
-            windows = [
-                Window(settings.RATE_LIMIT_PER_MINUTE, 60),
-                Window(settings.RATE_LIMIT_PER_HOUR, 3600),
-            ]
-            return [(ident, window) for ident in idents for window in windows]
+            return authenticated_windows(
+                request.user.pk, getattr(request.auth, "rate_limit_key", None)
+            )
         return [(f"ip:{self.get_ident(request)}", Window(settings.RATE_LIMIT_ANON_PER_MINUTE, 60))]
+
+    def counted_by_authentication(self, request) -> list[WindowState] | None:
+        """The states of this request's windows when its authentication counted them already,
+        in the round trip that read its API key (``accounts.services``; ``rate_limit_states``,
+        the :func:`authenticated_windows` of the key's owner and key), taken once. Only for
+        this class's own windows: a subclass that counts others counts them itself."""
+        if type(self).identify is not FleetRateThrottle.identify:
+            return None
+        states = getattr(request.auth, "rate_limit_states", None)
+        if states is not None:
+            request.auth.rate_limit_states = None
+        return states
 
     def allow_request(self, request, view) -> bool:
         if not settings.RATE_LIMIT_ENABLED:
             return True
-        states = hit(self.identify(request))
+        states = self.counted_by_authentication(request) or hit(self.identify(request))
         # Report the window closest to its limit; an exceeded one wins.
         tightest = min(states, key=lambda s: (not s.exceeded, s.remaining))
         current = getattr(request._request, "rate_limit", None)

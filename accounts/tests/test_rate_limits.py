@@ -3,11 +3,15 @@ import random
 import time
 
 import pytest
+from django.core.cache import cache
 from django.test import RequestFactory
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from accounts import services
 from accounts.models import AuditLog
-from accounts.services import issue_api_key
+from accounts.services import issue_api_key, revoke_api_key
+from core.context import SYSTEM
 from core.net import client_address
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +168,74 @@ def test_client_address(settings, num_proxies, forwarded, expected):
     settings.NUM_PROXIES = num_proxies
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
+
+
+def test_a_cached_keys_rate_limits_are_counted_in_the_round_trip_that_reads_the_key(
+    make_user, monkeypatch
+):
+    """Once the key is cached and this process knows its owner, reading the key counts the
+    request's windows too: the throttle counts nothing more, the headers are as before."""
+    _, raw = issue_api_key(user=make_user(), name="x")
+    client = keyed(raw)
+    assert client.get("/api/v1/auth/me")["X-RateLimit-Remaining"] == "99"
+
+    def second_round_trip(counted):
+        raise AssertionError(f"counted again: {counted}")
+
+    monkeypatch.setattr("core.throttling.hit", second_round_trip)
+    remaining = [client.get("/api/v1/auth/me")["X-RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["98", "97", "96"]
+
+
+def test_a_forged_secret_with_a_real_keys_prefix_never_counts_against_that_key(
+    make_user, settings, monkeypatch
+):
+    settings.RATE_LIMIT_PER_MINUTE = 3
+    _, raw = issue_api_key(user=make_user(), name="x")
+    assert keyed(raw).get("/api/v1/auth/me").status_code == 200  # cached, owner known
+    prefix = raw.removeprefix("sk_live_").partition(".")[0]
+    # Not even for a moment: the key's minute window as the secret is being checked.
+    window, seen, usable = f"fleetops:rl:key:{prefix}:60", [], services._usable
+
+    def watched(api_key, key):
+        seen.append(int(get_redis_connection().get(window)))
+        return usable(api_key, key)
+
+    monkeypatch.setattr(services, "_usable", watched)
+    forged = keyed(f"sk_live_{prefix}.not-the-secret")
+    assert [forged.get("/api/v1/auth/me").status_code for _ in range(5)] == [401] * 5
+    assert seen == [1] * 5
+    monkeypatch.undo()
+    # The key's holder still has their 3 a minute, less their own one request.
+    statuses = [keyed(raw).get("/api/v1/auth/me").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_a_key_revoked_after_it_was_cached_is_refused_and_its_counts_not_kept(make_user, settings):
+    settings.RATE_LIMIT_PER_MINUTE = 3
+    user = make_user()
+    api_key, raw = issue_api_key(user=user, name="x")
+    assert keyed(raw).get("/api/v1/auth/me").status_code == 200
+    revoke_api_key(api_key=api_key, context=SYSTEM)  # drops the cached copy
+    assert [keyed(raw).get("/api/v1/auth/me").status_code for _ in range(4)] == [401] * 4
+    # The refused requests counted against the address, not against the user's windows.
+    _, other = issue_api_key(user=user, name="y")
+    assert [keyed(other).get("/api/v1/auth/me").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_key_cached_without_its_hash_is_counted_apart_once_then_in_one_round_trip(
+    make_user, monkeypatch
+):
+    """A copy cached before hashes were kept beside it (or whose hash expired first)."""
+    _, raw = issue_api_key(user=make_user(), name="x")
+    client = keyed(raw)
+    assert client.get("/api/v1/auth/me")["X-RateLimit-Remaining"] == "99"
+    prefix = raw.removeprefix("sk_live_").partition(".")[0]
+    cache.delete(services.API_KEY_HASH_KEY.format(prefix))
+    assert client.get("/api/v1/auth/me")["X-RateLimit-Remaining"] == "98"
+
+    def second_round_trip(counted):
+        raise AssertionError(f"counted again: {counted}")
+
+    monkeypatch.setattr("core.throttling.hit", second_round_trip)
+    assert client.get("/api/v1/auth/me")["X-RateLimit-Remaining"] == "97"
