@@ -58,16 +58,19 @@ def _load_json(text):
 def _iso_text(text: str) -> str:
     """PostgreSQL's text of a ``timestamptz`` in UTC (``2026-01-02 03:04:05.5+00``) as DRF's ISO
     8601 ``DateTimeField`` writes it (``2026-01-02T03:04:05.500000Z``). The row functions do the
-    usual case, six digits of microseconds, inline."""
+    usual cases inline (``_ISO_INLINE``); this one checks and does any other."""
     if len(text) < 22 or text[10] != " " or text[-3:] != "+00":  # BC, infinity, another zone
         raise ValueError(f"not a UTC timestamp PostgreSQL wrote: {text!r}")
     fraction = text[19:-3]
     return f"{text[:10]}T{text[11:19]}{fraction + '0' * (7 - len(fraction)) if fraction else ''}Z"
 
 
-# The usual text, ``YYYY-MM-DD HH:MM:SS.ffffff+00``: 29 characters.
+# The usual texts, ``YYYY-MM-DD HH:MM:SS[.f[fffff]]+00`` (PostgreSQL drops a fraction's trailing
+# zeros), by length: the zeros DRF's six digits of microseconds add.
+_FRACTION_PAD = {22: "", 24: "00000", 25: "0000", 26: "000", 27: "00", 28: "0", 29: ""}
 _ISO_INLINE = (
-    "(x[:10] + 'T' + x[11:26] + 'Z' if len(x) == 29 and x[26:] == '+00' else _iso_text(x))"
+    "(x[:10] + 'T' + x[11:-3] + p + 'Z' if (p := _pad(len(x))) is not None"
+    " and x[-3:] == '+00' and x[10] == ' ' else _iso_text(x))"
 )
 
 
@@ -360,7 +363,7 @@ def _generate(steps, read):
     """One function ``(o, tz, utc, s, v) -> dict`` doing ``steps`` in order: ``o`` the object
     or row (``read(attname)`` the expression of a column), ``s`` the serializer, ``v`` what
     its methods get."""
-    namespace = {"_iso": _iso_datetime, "_iso_text": _iso_text}
+    namespace = {"_iso": _iso_datetime, "_iso_text": _iso_text, "_pad": _FRACTION_PAD.get}
     items = []
     for i, (name, source, convert, kind, slow) in enumerate(steps):
         if kind == _METHOD:

@@ -2,6 +2,7 @@
 every model serializer of the product that gets a read plan, one object at a time and as
 ``values()`` rows of a page."""
 
+import datetime as dt
 import importlib
 from datetime import timedelta
 
@@ -53,7 +54,7 @@ def rows(organization):
             metadata={"k": [1, 2.5, None, "ü", 1e-07]},
             activation_date=now.replace(microsecond=microsecond),
         )
-        for microsecond in (0, 100000, 7)
+        for microsecond in (0, 100000, 7, 120000, 123000, 123400, 123450, 123456)
     ]
     for i, sim in enumerate(sims):
         SmsMessage.objects.create(
@@ -117,7 +118,16 @@ def test_a_page_read_as_text_answers_as_drf(rows):
     expected = [drf(SimDetailSerializer(), sim) for sim in queryset]
     assert rendered(answers) == rendered(expected)
     written = sorted(answer["activation_date"][19:] for answer in answers)
-    assert written == [".000007Z", ".100000Z", "Z"]  # as DRF writes them
+    assert written == [  # as DRF writes them, from each length of PostgreSQL's text
+        ".000007Z",
+        ".100000Z",
+        ".120000Z",
+        ".123000Z",
+        ".123400Z",
+        ".123450Z",
+        ".123456Z",
+        "Z",
+    ]
 
 
 def test_a_row_read_as_text_gives_its_methods_the_values_django_reads(rows):
@@ -164,3 +174,24 @@ def test_one_object_read_as_a_row_answers_as_drf(rows):
     assert fastread.represent_one(SimDetailSerializer(), Sim.objects.filter(pk=-1)) is None
     with pytest.raises(Sim.MultipleObjectsReturned):
         fastread.represent_one(SimDetailSerializer(), Sim.objects.all())
+
+
+@pytest.mark.parametrize(
+    "microsecond", [0, 7, 100000, 120000, 123000, 123400, 123450, 123456, 999999]
+)
+def test_a_timestamp_is_rewritten_from_postgresqls_text_as_drf_writes_it(db, microsecond):
+    """Every length PostgreSQL writes a UTC timestamp in (it drops a fraction's trailing zeros)
+    by the row functions' inline rewriting, and by ``_iso_text``."""
+    from django.db import connection
+
+    value = dt.datetime(2026, 1, 2, 3, 4, 5, microsecond, tzinfo=dt.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.execute("SELECT %s::timestamptz::text", [value])
+        text = cursor.fetchone()[0]
+    row_function = fastread._generate(
+        [("at", "at", None, fastread._ISO_TEXT, None)], lambda attname: "o[0]"
+    )
+    expected = serializers.DateTimeField().to_representation(value)
+    assert row_function((text,), dt.UTC, True, None, None) == {"at": expected}
+    assert fastread._iso_text(text) == expected
