@@ -4,6 +4,7 @@ never to another organization, and list totals cached per organization version s
 import json
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
@@ -151,3 +152,29 @@ def test_a_view_whose_permissions_look_at_objects_fetches_the_object(organizatio
     client = client_of(UserFactory(organization=organization, role=Role.VIEWER))
     assert client.get(f"/api/v1/sims/{sim.iccid}?_nc=4").status_code == 200
     assert [obj.pk for obj in seen] == [sim.pk]
+
+
+def test_answers_are_stored_as_json_and_read_back_the_same(organization):
+    answer = {"data": [{"iccid": "8988228000000000001", "tags": ["a"], "n": 1.5, "x": None}]}
+    computed = []
+
+    def compute(value=answer):
+        computed.append(value)
+        return value
+
+    first = sim_cache.cached("list", organization.pk, "/api/v1/sims?json", 60, compute)
+    again = sim_cache.cached("list", organization.pk, "/api/v1/sims?json", 60, compute)
+    assert first == again == answer and len(computed) == 1
+    key = sim_cache.key_for("list", organization.pk, "/api/v1/sims?json")
+    assert json.loads(cache.get(key)) == answer  # JSON text, not a pickle
+
+
+def test_an_answer_json_would_change_is_stored_as_it_is(organization):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    answer = {"at": datetime(2026, 1, 2, tzinfo=UTC), "amount": Decimal("1.50"), 7: 2**70}
+    first = sim_cache.cached("detail", organization.pk, "/odd", 60, lambda: answer)
+    again = sim_cache.cached("detail", organization.pk, "/odd", 60, dict)
+    assert first == again == answer
+    assert type(again["amount"]) is Decimal and again["at"].tzinfo is UTC
