@@ -82,23 +82,30 @@ def log_in_outsider(browser, live_server, *, role=Role.OPERATOR):
     return outsider
 
 
-def log_in(browser, live_server, user):
+def log_in(browser, live_server, user, attempts: int = 3):
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.delete_all_cookies()
-    for attempt in range(2):
+    for attempt in range(attempts):
         open_page(browser, live_server, "/admin/login/")
         try:
-            browser.find_element(By.NAME, "username").send_keys(user.username)
+            WebDriverWait(browser, 10).until(
+                expected_conditions.presence_of_element_located((By.NAME, "username"))
+            ).send_keys(user.username)
             browser.find_element(By.NAME, "password").send_keys(DEFAULT_PASSWORD)
             submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
             return
-        except WebDriverException:
+        except WebDriverException as error:
             # Under load Chromium now and then loses the form it has just shown ("Node with
-            # given id does not belong to the document"): the login page is loaded once more.
-            if attempt:
-                raise
+            # given id does not belong to the document"), or shows the page without it (once
+            # twice running, in a full run): the login page is loaded again.
+            if attempt == attempts - 1:
+                raise AssertionError(
+                    f"no login form at {browser.current_url} ({browser.title!r})"
+                ) from error
 
 
 def submit(browser, element):
