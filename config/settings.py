@@ -249,6 +249,9 @@ SIMPLE_JWT = {
 JWT_MAX_REFRESH_TOKENS = env.int("JWT_MAX_REFRESH_TOKENS", default=5)
 # API keys and their owners are cached this long; revocation and user changes drop them at once.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)
+# A read cache (the SIM list and detail) stores an answer once its path has been asked this many
+# times within the answer's lifetime (nginx's proxy_cache_min_uses); 1 stores every answer.
+READ_CACHE_MIN_USES = env.int("READ_CACHE_MIN_USES", default=2)
 # Plain SELECTs are compiled by Django once per shape and reused with new values
 # (core/sqlshapes.py); off, every query is compiled from scratch as Django does.
 SQL_SHAPE_CACHE = env.bool("SQL_SHAPE_CACHE", default=True)

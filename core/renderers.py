@@ -4,6 +4,10 @@ Views return plain data; paginated lists return ``{"data", "pagination"}`` (see
 ``core.pagination``); the exception handler returns ``{"error"}``. A view that must answer
 unwrapped (token endpoints, seed 003's legacy shapes) sets ``envelope = False``; its errors
 are still enveloped.
+
+Data may also come already written (:class:`RenderedJSON`, of :func:`written` bytes): a read
+cache keeps an answer as the bytes this renderer wrote for it, and serves it again with the
+envelope written around them, not read back and written anew.
 """
 
 import re
@@ -43,6 +47,29 @@ def _javascript_safe(out: bytes) -> bytes:
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+class RenderedJSON:
+    """Data as :func:`written` wrote it: the same bytes the renderer writes for the data
+    itself. ``value`` reads it back (a renderer that must write it otherwise, e.g. indented)."""
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: bytes):
+        self.content = content
+
+    @property
+    def value(self):
+        return orjson.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"RenderedJSON({self.content[:60]!r}...)"
+
+
+def written(data) -> bytes:
+    """``data`` as the API writes it (compact, the same bytes as DRF), to keep and answer
+    again as :class:`RenderedJSON`."""
+    return EnvelopeJSONRenderer().write(data, None, None)
+
+
 def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -59,17 +86,41 @@ class EnvelopeJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         renderer_context = renderer_context or {}
         response = renderer_context.get("response")
-        view = renderer_context.get("view")
+        failed = response is not None and (response.exception or response.status_code >= 400)
+        if isinstance(data, RenderedJSON) and (
+            failed or not self.writes_as_is(accepted_media_type, renderer_context)
+        ):
+            data = data.value
         if response is None or response.status_code == 204:
             return self.write(data, accepted_media_type, renderer_context)
-        failed = response.exception or response.status_code >= 400
-        if not failed and not getattr(view, "envelope", True):
+        if not failed and not getattr(renderer_context.get("view"), "envelope", True):
             return self.write(data, accepted_media_type, renderer_context)
-        return self.write(
-            self.wrap(data, response, renderer_context.get("request")),
-            accepted_media_type,
-            renderer_context,
+        request = renderer_context.get("request")
+        if isinstance(data, RenderedJSON):
+            return self.wrap_written(data, response, request, accepted_media_type, renderer_context)
+        return self.write(self.wrap(data, response, request), accepted_media_type, renderer_context)
+
+    def writes_as_is(self, accepted_media_type, renderer_context) -> bool:
+        """Whether this answer is written as :func:`written` writes: compact, no indent."""
+        return (
+            self.compact
+            and not self.ensure_ascii
+            and self.get_indent(accepted_media_type, renderer_context or {}) is None
         )
+
+    def wrap_written(self, data, response, request, accepted_media_type, renderer_context):
+        """``wrap`` around data already written: the envelope's own members written as
+        ``write`` writes them, the data's bytes between them as they are. The same bytes as
+        writing the wrapped data, key order included (``core.tests.test_renderers``)."""
+        meta = self.write(meta_for(request), accepted_media_type, renderer_context)
+        content = data.content
+        if not getattr(response, "paginated", False):
+            return b'{"success":true,"data":' + content + b',"meta":' + meta + b"}"
+        if content[:1] != b"{" or content == b"{}":  # not members to splice in
+            return self.write(
+                self.wrap(data.value, response, request), accepted_media_type, renderer_context
+            )
+        return b'{"success":true,' + content[1:-1] + b',"meta":' + meta + b"}"
 
     def write(self, data, accepted_media_type, renderer_context) -> bytes:
         """DRF's ``JSONRenderer.render``, the same bytes, written by orjson when they are sure
@@ -77,12 +128,9 @@ class EnvelopeJSONRenderer(JSONRenderer):
         otherwise (datetimes, dataclasses and other types go through DRF's encoder; non-string
         keys, integers past 64 bits, lone surrogates and small floats take DRF's path). One
         difference is left: a NaN is written ``null``, where DRF would fail the answer."""
-        if (
-            data is None
-            or not self.compact
-            or self.ensure_ascii
-            or self.get_indent(accepted_media_type, renderer_context) is not None
-        ):
+        if isinstance(data, RenderedJSON):
+            return data.content
+        if data is None or not self.writes_as_is(accepted_media_type, renderer_context):
             return super().render(data, accepted_media_type, renderer_context)
         try:
             out = orjson.dumps(data, default=self.encoder_class().default, option=_ORJSON_OPTIONS)

@@ -12,8 +12,8 @@ import hashlib
 import secrets
 import threading
 
-import orjson
 import structlog
+from django.conf import settings
 from django.core.cache import cache
 
 from core import degraded
@@ -90,23 +90,6 @@ def generation(organization_id, seen: dict | None = None) -> str | None:
         return None
 
 
-# Answers are stored as JSON (orjson writes a page of 50 SIMs in a few µs; pickling it took about
-# 50) and read back as the same values. One that JSON would not give back as it is (a datetime,
-# a Decimal, an integer past 64 bits, a key that is not a string) is stored pickled, as it is.
-_AS_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def _stored(answer):
-    try:
-        return orjson.dumps(answer, option=_AS_JSON)
-    except TypeError:  # orjson.JSONEncodeError included
-        return answer
-
-
-def _answer(stored):
-    return orjson.loads(stored) if isinstance(stored, bytes) else stored
-
-
 def _digest(parts) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
@@ -115,23 +98,33 @@ def key_for(kind: str, organization_id, *parts: str, seen: dict | None = None) -
     return f"sims:{kind}:{organization_id}:{version(organization_id, seen)}:{_digest(parts)}"
 
 
-# ``version()`` (its get_or_set) and the page of that version, in one round trip.
+# ``version()`` (its get_or_set) and the page of that version, in one round trip; on a miss, with
+# ARGV[4] (the minimum uses) above 1, the path's uses so far (ARGV[5]: seconds they are counted)
+# are counted, and the page is stored once they reach the minimum.
 _VERSION_AND_PAGE = """
 local version = redis.call('GET', KEYS[1])
 if not version then
   redis.call('SET', KEYS[1], ARGV[3], 'NX')
   version = redis.call('GET', KEYS[1])
 end
-return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+local key = ARGV[1] .. version .. ARGV[2]
+local page = redis.call('GET', key)
+local uses = 0
+if not page and tonumber(ARGV[4]) > 1 then
+  uses = redis.call('INCR', key .. ':uses')
+  if uses == 1 then redis.call('EXPIRE', key .. ':uses', ARGV[5]) end
+end
+return {version, page, uses}
 """
 
 
-def _lookup(kind: str, organization_id, path: str, seen: dict | None):
-    """``(key, cached answer or None)``: the version read with the page in one round trip
-    when the cache is Redis and the request has not read the version yet."""
+def _lookup(kind: str, organization_id, path: str, ttl: int, seen: dict | None):
+    """``(key, stored bytes or None, whether a computed answer is stored)``: the version read
+    with the page in one round trip when the cache is Redis and the request has not read the
+    version yet. Only that path counts uses (``READ_CACHE_MIN_USES``); others store at once."""
     if seen is not None and organization_id in seen:
         key = key_for(kind, organization_id, path, seen=seen)
-        return key, _answer(cache.get(key))
+        return key, cache.get(key), True
     client = degraded.redis_client()
     digest, marker = _digest([path]), "\x00"
     head, found, tail = (
@@ -143,30 +136,42 @@ def _lookup(kind: str, organization_id, path: str, seen: dict | None):
     )
     if not found:  # embedded mode's file cache, or a key function that hides the key
         key = key_for(kind, organization_id, path, seen=seen)
-        return key, _answer(cache.get(key))
-    raw_version, raw_page = degraded.redis_script(client, _VERSION_AND_PAGE)(
+        return key, cache.get(key), True
+    min_uses = settings.READ_CACHE_MIN_USES
+    raw_version, raw_page, uses = degraded.redis_script(client, _VERSION_AND_PAGE)(
         keys=[degraded.redis_key(_VERSION_KEY.format(organization_id))],
-        args=[head, tail, _first_version()],
+        args=[head, tail, _first_version(), min_uses, ttl],
     )
     current = int(raw_version)
     if seen is not None:
         seen[organization_id] = current
     key = f"sims:{kind}:{organization_id}:{current}:{digest}"
-    return key, None if raw_page is None else _answer(cache.client.decode(raw_page))
+    if raw_page is not None:
+        return key, cache.client.decode(raw_page), False
+    return key, None, min_uses <= 1 or uses >= min_uses
 
 
-def cached(kind: str, organization_id, path: str, ttl: int, compute, seen: dict | None = None):
-    """The cached answer for ``path``, or ``compute()`` (stored for ``ttl`` seconds); straight
-    from ``compute()`` while Redis is unreachable."""
+def cached(kind: str, organization_id, path: str, ttl: int, compute, *, write, read, seen=None):
+    """The answer for ``path``: ``read(bytes)`` of the stored one, else ``compute()``; straight
+    from ``compute()`` while Redis is unreachable. A computed answer is stored as
+    ``write(answer)`` (bytes) for ``ttl`` seconds, and then answered as ``read`` of them, once
+    the path has been asked ``READ_CACHE_MIN_USES`` times within that time (as nginx's
+    ``proxy_cache_min_uses``): a page asked once (another filter, a deep page) costs no write
+    and takes no room."""
     if cache_is_down():
         return compute()
     try:
         _make_pending_bumps()
-        key, data = _lookup(kind, organization_id, path, seen)
+        key, stored, store = _lookup(kind, organization_id, path, ttl, seen)
     except CACHE_ERRORS as exc:
         mark_cache_down(error=exc)
         return compute()
-    if data is None:
-        data = compute()
-        cache_set(key, _stored(data), timeout=ttl)
-    return data
+    if stored is not None:
+        # An entry kept before answers were stored as bytes is the answer itself.
+        return read(stored) if isinstance(stored, bytes) else stored
+    answer = compute()
+    if not store:
+        return answer
+    stored = write(answer)
+    cache_set(key, stored, timeout=ttl)
+    return read(stored)

@@ -9,9 +9,11 @@ import pytest
 from django.utils.functional import lazy
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from core.renderers import EnvelopeJSONRenderer
+from core import renderers
+from core.renderers import EnvelopeJSONRenderer, RenderedJSON, written
 
 
 @dataclasses.dataclass
@@ -67,3 +69,51 @@ def test_ordinary_answers_are_written_by_orjson(monkeypatch):
     expected = JSONRenderer().render(value)
     monkeypatch.setattr(JSONRenderer, "render", drf_render)
     assert EnvelopeJSONRenderer().write(value, None, {}) == expected
+
+
+class _Request:
+    request_id = "req-\u2028-1"  # the envelope's own members are written as carefully
+
+
+def _enveloped(data, *, status=200, paginated=False, media_type=None):
+    response = Response(status=status)
+    response.paginated = paginated
+    context = {"response": response, "request": _Request(), "view": None}
+    return EnvelopeJSONRenderer().render(data, media_type, context)
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr(renderers, "utc_timestamp", lambda: "2026-12-01T12:00:00Z")
+
+
+@pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
+def test_an_answer_kept_as_bytes_is_enveloped_as_the_answer_itself(value, fixed_clock):
+    kept = RenderedJSON(written(value))
+    assert kept.content == JSONRenderer().render(value)
+    assert _enveloped(kept) == _enveloped(value)
+    page = {"data": [value], "pagination": {"total": 1, "page": 1}}
+    assert _enveloped(RenderedJSON(written(page)), paginated=True) == _enveloped(
+        page, paginated=True
+    )
+    assert b'"meta":{"timestamp":"2026-12-01T12:00:00Z","request_id":"req-\\u2028-1"}}' in (
+        _enveloped(RenderedJSON(written(page)), paginated=True)
+    )
+
+
+@pytest.mark.parametrize("media_type", ["application/json; indent=2", None])
+def test_an_answer_kept_as_bytes_is_written_anew_where_it_must_be(media_type, fixed_clock):
+    value = {"data": [{"a": 1}], "pagination": {"total": 1}}
+    kept = RenderedJSON(written(value))
+    # Asked for indented, or the status says it failed: read back and written as always.
+    assert _enveloped(kept, media_type="application/json; indent=2") == _enveloped(
+        value, media_type="application/json; indent=2"
+    )
+    failed = {"error": {"code": "X", "message": "m"}}
+    assert _enveloped(RenderedJSON(written(failed)), status=400, media_type=media_type) == (
+        _enveloped(failed, status=400, media_type=media_type)
+    )
+    # A paginated answer that has no members to splice in is written anew too.
+    assert _enveloped(RenderedJSON(b"{}"), paginated=True, media_type=media_type) == (
+        _enveloped({}, paginated=True, media_type=media_type)
+    )

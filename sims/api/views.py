@@ -9,6 +9,7 @@ from core.context import Context
 from core.exceptions import Unprocessable
 from core.filters import filtered
 from core.identifiers import ICCID_SEGMENT, normalize_iccid
+from core.renderers import RenderedJSON, written
 from core.responses import JobAcceptedSerializer, job_accepted
 from core.schema import ORGANIZATION_ID_PARAMETER, calls_upstream
 from core.viewsets import FleetAPIView, FleetViewSet, TenantScopedMixin, takes_no_body
@@ -100,6 +101,8 @@ class SimViewSet(FleetViewSet):
             self.request.get_full_path(),
             ttl,
             compute,
+            write=written,
+            read=RenderedJSON,
             seen=self.cache_versions,
         )
 
