@@ -1,7 +1,7 @@
 """The cold path: every read family cached and uncached, against the framework floor.
 
     .venv/bin/python bench/cold_path.py [--sims 10000] [--seconds 8] [--concurrency 20]
-                                        [--workers 2] [--keep]
+                                        [--workers 2] [--rounds 2] [--only NAMES] [--keep]
 
 Creates a throwaway PostgreSQL database (``BENCH_DATABASE``, default fleetops_bench_cold_path;
 Redis at ``BENCH_REDIS_URL``: two runs on one machine stay apart), fills it (``--sims`` SIMs in
@@ -18,9 +18,11 @@ and drives each endpoint family with wrk, or a Python driver without it, over lo
 
 For each it prints requests per second, p50/p99 and the server CPU per request (user + system
 time of the gunicorn master and workers from /proc, before and after), and that CPU's ratio to
-``/health/live`` (the framework floor) measured in the same run, right before and right after
-the family (the mean of the two: on a shared machine the CPU a request costs drifts by 10-30 %
-over minutes, and the floor then drifts with the family it is compared to). Targets (issue 19):
+``/health/live`` (the framework floor) measured in the same run. Each measurement is split in
+``--rounds`` (``--seconds`` between them) with the floor measured between the rounds, and each
+round is compared with the mean of the floors right before and right after it: on a shared
+machine the CPU a request costs drifts by 10-30 % over minutes (2x within an hour was seen),
+and the floor then drifts with the family it is compared to. Targets (issue 19):
 uncached SIM list of 50 at most 5x the floor, uncached SIM detail at most 4x.
 """
 
@@ -177,10 +179,18 @@ def families(ids: dict, synced: list[str], n: int, rng: random.Random) -> dict:
     return table
 
 
-def measure(url: str, pid: int, paths_for, count: int, args, headers) -> dict:
-    paths = [paths_for(i) for i in range(count)]
+def measure(
+    url: str, pid: int, paths_for, count: int, args, headers, *, seconds=None, start: int = 0
+) -> dict:
+    paths = [paths_for(start + i) for i in range(count)]
     before = proc_cpu(pid)
-    row = wrk_load(url, paths, headers=headers, seconds=args.seconds, concurrency=args.concurrency)
+    row = wrk_load(
+        url,
+        paths,
+        headers=headers,
+        seconds=seconds or args.seconds,
+        concurrency=args.concurrency,
+    )
     if row is None:
         started = time.perf_counter()
         row = load(
@@ -193,7 +203,31 @@ def measure(url: str, pid: int, paths_for, count: int, args, headers) -> dict:
         row["wall"] = time.perf_counter() - started
     cpu = proc_cpu(pid) - before
     row["cpu_ms"] = cpu * 1000 / max(1, row.get("requests") or args.requests)
+    row["cpu_s"] = cpu
     return row
+
+
+def alternating(measure_one, floor, first_floor: dict, rounds: int) -> tuple[dict, float, dict]:
+    """``measure_one(round)`` ``rounds`` times, a floor after each: the figures of all rounds
+    together, the floor they are compared to (each round against the mean of the floors right
+    before and right after it) and the last floor (the next family's first)."""
+    rows, floors = [], [first_floor]
+    for round_ in range(rounds):
+        rows.append(measure_one(round_))
+        floors.append(floor())
+    requests_total = sum(row.get("requests") or 0 for row in rows)
+    combined = {
+        "requests": requests_total,
+        "rps": sum(row["rps"] for row in rows) / len(rows),
+        "p50": sum(row["p50"] for row in rows) / len(rows),
+        "p99": max(row["p99"] for row in rows),
+        "errors": sum(row["errors"] for row in rows),
+        "cpu_ms": sum(row["cpu_s"] for row in rows) * 1000 / max(1, requests_total),
+    }
+    floor_ms = (
+        sum((floors[i]["cpu_ms"] + floors[i + 1]["cpu_ms"]) / 2 for i in range(rounds)) / rounds
+    )
+    return combined, floor_ms, floors[-1]
 
 
 def main() -> None:
@@ -203,6 +237,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="per scenario, with wrk")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="each measurement split into rounds, the floor measured between them",
+    )
     parser.add_argument("--only", default="", help="comma-separated family names to run")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
@@ -264,8 +304,10 @@ def run(env: dict, ids: dict, headers: dict, rng: random.Random, args) -> None:
             f"connections, driver {driver}, auth and rate limiting on"
         )
 
+        seconds = max(1, round(args.seconds / args.rounds))
+
         def floor():
-            return measure(url, pid, lambda i: "/health/live", 1, args, headers)
+            return measure(url, pid, lambda i: "/health/live", 1, args, headers, seconds=seconds)
 
         print(
             f"{'family':<20} {'read':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
@@ -290,17 +332,23 @@ def run(env: dict, ids: dict, headers: dict, rng: random.Random, args) -> None:
             if probe.status_code != 200:
                 print(f"{name:<20} skipped: {cached[0]} answered {probe.status_code}")
                 continue
-            for path in cached:  # warm the read cache
-                requests.get(url + path, headers=headers, timeout=30)
-            rows = [
-                measure(url, pid, lambda i, c=cached: c[i % len(c)], len(cached), args, headers),
-                measure(url, pid, uncached, 20_000, args, headers),
-            ]
-            after = floor()
-            floor_ms = (before["cpu_ms"] + after["cpu_ms"]) / 2
-            show(name, "cached", rows[0], floor_ms)
-            show(name, "uncached", rows[1], floor_ms)
-            before = after
+            for _ in range(2):  # warm the read cache: a path is stored once asked twice
+                for path in cached:
+                    requests.get(url + path, headers=headers, timeout=30)
+            for kind, paths_for, count in (
+                ("cached", lambda i, c=cached: c[i % len(c)], len(cached)),
+                # each round its own paths: a path asked again would be stored, then served
+                ("uncached", uncached, 20_000),
+            ):
+                row, floor_ms, before = alternating(
+                    lambda round_, p=paths_for, n=count: measure(
+                        url, pid, p, n, args, headers, seconds=seconds, start=round_ * n
+                    ),
+                    floor,
+                    before,
+                    args.rounds,
+                )
+                show(name, kind, row, floor_ms)
         show("/health/live", "last", before, before["cpu_ms"])
 
 

@@ -178,7 +178,7 @@ def wrk_load(base_url: str, paths: list[str], *, headers: dict, seconds: int, co
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    command += ["-s", str(ROOT / "bench" / "wrk_paths.lua"), base_url, "--", handle.name]
+    command += ["-s", str(ROOT / "bench" / "wrk_paths.lua"), base_url, "--", handle.name, threads]
     try:
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     finally:

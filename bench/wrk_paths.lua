@@ -1,18 +1,29 @@
 -- wrk script: cycle through the request paths in the file named by the first argument
 -- (one per line) and print the summary as one JSON line. Used by bench/common.py.
+-- Each thread takes its own share (thread k of n: paths k+1, k+1+n, ...), so no path is asked
+-- twice until every one has been asked once: with a shared sequence every thread asked the
+-- same paths, and an "uncached" path came a second time, from the cache.
 local paths = {}
 local index = 0
+local threads = 0
+
+setup = function(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 
 init = function(args)
   for line in io.lines(args[1]) do
     paths[#paths + 1] = line
   end
-  index = math.random(#paths)
+  index = id or 0
+  step = tonumber(args[2]) or 1
 end
 
 request = function()
-  index = index % #paths + 1
-  return wrk.format("GET", paths[index])
+  local path = paths[index % #paths + 1]
+  index = index + step
+  return wrk.format("GET", path)
 end
 
 done = function(summary, latency, requests)
