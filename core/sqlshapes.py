@@ -120,10 +120,9 @@ def _shaped_as_sql(self, with_limits=True, with_col_aliases=False):
     try:
         where, where_params = _where_sql(self)
         key = (structure, where)
-        hash(key)
+        shape = _shapes.get(key)  # hashes the key once: a TypeError if it cannot be
     except (EmptyResultSet, TypeError):
         return _original_as_sql(self, with_limits, with_col_aliases)
-    shape = _shapes.get(key)
     if shape is None:
         return _learn(self, key, where, where_params, with_limits, with_col_aliases)
     if shape is _INELIGIBLE:
