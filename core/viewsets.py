@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 import structlog
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import Http404
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
@@ -169,13 +170,35 @@ class FleetViewMixin:
         return answer
 
 
+# A view's class queryset scoped to one organization, by (queryset, field, organization id):
+# never evaluated, only copied (``_chain``), so each request filters it no more (Django builds a
+# filter from its keyword anew each time, a good part of a plain read's queryset work).
+_scoped_querysets: dict = {}
+_SCOPED_QUERYSETS_MAX = 10_000
+
+
 class TenantScopedMixin(FleetViewMixin):
     organization_field = "organization"
 
     def get_queryset(self):
-        return scope_to_organization(
-            super().get_queryset(), self.request.user, self.organization_field
-        )
+        user = self.request.user
+        organization_id = getattr(user, "organization_id", None)
+        if (
+            user.is_superuser
+            or organization_id is None
+            or not isinstance(self.queryset, QuerySet)
+            or super().get_queryset.__func__ is not generics.GenericAPIView.get_queryset
+        ):
+            return scope_to_organization(super().get_queryset(), user, self.organization_field)
+        # GenericAPIView's own queryset (a copy of the class's): the same scoped one each time.
+        key = (self.queryset, self.organization_field, organization_id)
+        scoped = _scoped_querysets.get(key)
+        if scoped is None:
+            scoped = scope_to_organization(self.queryset.all(), user, self.organization_field)
+            if len(_scoped_querysets) >= _SCOPED_QUERYSETS_MAX:
+                _scoped_querysets.clear()
+            _scoped_querysets[key] = scoped
+        return scoped._chain()
 
     def perform_create(self, serializer):
         serializer.save(**{self.organization_field: self.target_organization()})
