@@ -158,7 +158,12 @@ def _converter(field):
         return lambda value: value if value is True or value is False else slow(value)
     if method is drf_fields.ChoiceField.to_representation:
         choices = field.choice_strings_to_values
-        return lambda value: value if value == "" else choices.get(str(value), value)
+
+        def choice(value):
+            return value if value == "" else choices.get(str(value), value)
+
+        choice.choices = choices  # a row function writes it inline (``_generate``)
+        return choice
     if method is drf_fields.DateField.to_representation:
         if getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601:
             slow = field.to_representation
@@ -171,6 +176,41 @@ def _converter(field):
     if kind.__module__ == drf_fields.__name__:  # DRF's own scalar fields: context-free
         return field.to_representation
     return None
+
+
+# Columns whose values a database row always holds as the type DRF converts them to: the
+# conversion (``int(value)``, ``str(value)``) gives the value back as it is, so a row function
+# leaves it out. Not for objects, whose attributes may hold anything assigned to them.
+_INTEGER_COLUMNS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+_TEXT_COLUMNS = frozenset({"CharField", "TextField", "SlugField", "EmailField", "URLField"})
+
+
+def _typed_by_the_row(model, attname, convert) -> bool:
+    """Whether ``convert`` of ``attname``'s value, read from a row, is the value itself."""
+    if convert is not int and convert is not str:
+        return False
+    *path, name = attname.split("__")
+    for step in path:
+        model = model._meta.get_field(step).related_model
+    field = next((f for f in model._meta.concrete_fields if f.attname == name), None)
+    if field is None or hasattr(field, "from_db_value"):  # a converter of its own
+        return False
+    if field.is_relation:
+        field = field.target_field
+    kind = field.get_internal_type()
+    return kind in (_INTEGER_COLUMNS if convert is int else _TEXT_COLUMNS)
 
 
 def _fast_datetime(field) -> bool:
@@ -201,7 +241,15 @@ class ReadPlan:
             )
             if row_ready:
                 index = {column: i for i, column in enumerate(columns)}
-                self.row_function = _generate(steps, lambda attname: f"o[{index[attname]}]")
+                self.row_steps = [
+                    (name, source, _identity, kind, slow)
+                    if kind == _COLUMN and _typed_by_the_row(model, source, convert)
+                    else (name, source, convert, kind, slow)
+                    for name, source, convert, kind, slow in steps
+                ]
+                self.row_function = _generate(
+                    self.row_steps, lambda attname: f"o[{index[attname]}]"
+                )
                 if text_kinds is not None:
                     self._plan_text_rows(text_kinds, index)
 
@@ -211,7 +259,7 @@ class ReadPlan:
         decoded back (``text_layout``). Only when every timestamp column is one or the
         other: a step that writes a timestamp otherwise needs the datetime."""
         steps = []
-        for name, source, convert, kind, slow in self.steps:
+        for name, source, convert, kind, slow in self.row_steps:
             text_kind = text_kinds.get(source) if kind != _METHOD else None
             if kind == _DATETIME and text_kind == "datetime":
                 kind = _ISO_TEXT
@@ -378,6 +426,12 @@ def _generate(steps, read):
             items.append(f"{name!r}: None if (x := {read(source)}) is None else {_ISO_INLINE}")
         elif convert is _identity:
             items.append(f"{name!r}: {read(source)}")
+        elif hasattr(convert, "choices"):  # a choice field's conversion, inline for a text
+            namespace[f"c{i}"], namespace[f"g{i}"] = convert, convert.choices.get
+            items.append(
+                f"{name!r}: None if (x := {read(source)}) is None else"
+                f" ((x if x == '' else g{i}(x, x)) if type(x) is str else c{i}(x))"
+            )
         else:
             namespace[f"c{i}"] = convert
             items.append(f"{name!r}: None if (x := {read(source)}) is None else c{i}(x)")

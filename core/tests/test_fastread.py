@@ -195,3 +195,21 @@ def test_a_timestamp_is_rewritten_from_postgresqls_text_as_drf_writes_it(db, mic
     expected = serializers.DateTimeField().to_representation(value)
     assert row_function((text,), dt.UTC, True, None, None) == {"at": expected}
     assert fastread._iso_text(text) == expected
+
+
+def test_typed_columns_and_choices_of_a_row_answer_as_drf(rows):
+    """A row function leaves out ``int()``/``str()`` of columns the row holds typed, and writes
+    a choice inline: the same answers, a value outside the choices and an empty one included."""
+    SimSerializer = serializer_named("SimSerializer")
+    plan = fastread.plan_for(SimSerializer)
+    left_out = {step[0] for step in plan.row_steps if step[2] is fastread._identity}
+    assert {"id", "iccid", "label", "organization_id"} <= left_out
+    assert "ip_address" not in left_out  # inet: a converter's type, kept
+    first, second = Sim.objects.order_by("pk")[:2]
+    Sim.objects.filter(pk=first.pk).update(status="")
+    Sim.objects.filter(pk=second.pk).update(status="retired-long-ago")
+    queryset = Sim.objects.order_by("pk")
+    drf = serializers.Serializer.to_representation
+    expected = [drf(SimSerializer(), sim) for sim in queryset]
+    assert rendered(plan.represent_rows(SimSerializer(), queryset.all())) == rendered(expected)
+    assert [answer["status"] for answer in expected[:2]] == ["", "retired-long-ago"]
