@@ -18,6 +18,7 @@ Installed by ``core.apps`` (``install()``).
 import threading
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db.models.expressions import Col
 from django.db.models.sql import compiler as sql_compiler
 
 MAX_SHAPES = 2000
@@ -48,6 +49,18 @@ def _frozen(value):
     if isinstance(value, list):
         return tuple(value)
     return value
+
+
+def _selected(expression):
+    """A select list entry as part of the key: a plain column by its alias and its model field
+    (which lives as long as its model, which the key keeps, so its id names it; hashing the
+    column itself computes its ``identity`` in Python) and any other output field; anything
+    else as itself."""
+    if type(expression) is Col:
+        output_field = expression.output_field
+        target = expression.target
+        return (expression.alias, id(target), None if output_field is target else output_field)
+    return expression
 
 
 def _structure(compiler, with_limits, with_col_aliases):
@@ -91,7 +104,7 @@ def _structure(compiler, with_limits, with_col_aliases):
         query.alias_prefix,
         tables,
         query.default_cols,
-        tuple(query.select),
+        tuple(map(_selected, query.select)),
         query.values_select,
         None if selected is None else tuple(selected.items()),
         _frozen(query.annotation_select_mask),
