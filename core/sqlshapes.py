@@ -8,7 +8,9 @@ compiled by Django once per *shape* and reused: the shape is everything outside 
 clause that reaches the SQL (model, columns, joins, ordering, whether sliced) together with the
 WHERE clause's own SQL text, which is compiled for every query, so only the values differ.
 The SQL is then the one Django wrote for that shape, the parameters the WHERE clause's for this
-query (plus those outside it, part of the shape), and LIMIT/OFFSET is added as Django adds it.
+query (plus those outside it, part of the shape), and LIMIT/OFFSET is added as Django adds it;
+a deep page of a one-table shape (``DEFERRED_JOIN_OFFSET``) is read as a deferred join of the
+same SQL: the page's keys by the ordering's index, then their rows.
 A query Django would compile differently is never served from another's: anything the key does
 not describe makes the query ineligible and Django compiles it as always.
 
@@ -29,12 +31,28 @@ _INELIGIBLE = object()
 _original_as_sql = sql_compiler.SQLCompiler.as_sql
 
 
-class _Shape:
-    __slots__ = ("after", "annotation_col_map", "col_count", "klass_info", "select", "sql")
+# From this offset on, a page of a one-table shape is read as a deferred join: the keys of the
+# page by the ordering's index alone (an index-only scan), then the rows of those keys. OFFSET
+# reads every row it skips, keys included or not: offset 7,500 of 10,000 SIMs took 10.9 ms, the
+# deferred join 1.4 ms. Shallower pages skip too little for it to pay.
+DEFERRED_JOIN_OFFSET = 1000
 
-    def __init__(self, sql, after, compiler):
+
+class _Shape:
+    __slots__ = (
+        "after",
+        "annotation_col_map",
+        "col_count",
+        "deferred",
+        "klass_info",
+        "select",
+        "sql",
+    )
+
+    def __init__(self, sql, after, compiler, deferred=None):
         self.sql = sql
         self.after = after
+        self.deferred = deferred
         self.select = compiler.select
         self.klass_info = compiler.klass_info
         self.annotation_col_map = compiler.annotation_col_map
@@ -146,11 +164,57 @@ def _shaped_as_sql(self, with_limits=True, with_col_aliases=False):
     self.col_count = shape.col_count
     self.has_extra_select = False
     self.where, self.having, self.qualify = self.query.where, None, None
-    sql = shape.sql
-    if structure[2]:  # sliced: LIMIT/OFFSET as Django appends it
-        query = self.query
-        sql = f"{sql} {self.connection.ops.limit_offset_sql(query.low_mark, query.high_mark)}"
-    return sql, (*where_params, *shape.after)
+    return _served(self, shape, structure[2], where_params)
+
+
+def _served(compiler, shape, sliced, where_params):
+    """The shape's SQL for this query's values: LIMIT/OFFSET as Django appends them, or a deep
+    page as a deferred join (its WHERE clause twice, so its values twice)."""
+    if not sliced:
+        return shape.sql, (*where_params, *shape.after)
+    query = compiler.query
+    limit = compiler.connection.ops.limit_offset_sql(query.low_mark, query.high_mark)
+    if (
+        shape.deferred is not None
+        and query.low_mark >= DEFERRED_JOIN_OFFSET
+        and query.high_mark is not None
+    ):
+        head, tail = shape.deferred
+        return f"{head} {limit}{tail}", (*where_params, *where_params)
+    return f"{shape.sql} {limit}", (*where_params, *shape.after)
+
+
+def _deferred_join(compiler, body, where, where_params, after):
+    """``(head, tail)``: with a page's LIMIT/OFFSET between them, the page as the rows whose
+    keys the same query with only its key selected gives (compiled by Django, its ordering
+    included). None unless the shape is one table, ordered and filtered, with no parameter
+    outside its WHERE clause, and the keys' query has the same WHERE clause's values."""
+    query = compiler.query
+    joined = any(
+        query.alias_refcount.get(alias) for alias in query.alias_map if alias != query.base_table
+    )
+    if (
+        compiler.connection.vendor not in ("postgresql", "sqlite")  # MySQL: no LIMIT in IN
+        or after
+        or not where
+        or joined
+        or " JOIN " in body
+        or " ORDER BY " not in body
+    ):
+        return None
+    keys_query = query.chain()
+    keys_query.clear_limits()
+    keys_query.clear_select_fields()
+    keys_query.default_cols = False
+    key_column = query.model._meta.pk.get_col(query.base_table)
+    keys_query.set_select([key_column])
+    keys_compiler = keys_query.get_compiler(using=compiler.using)
+    keys_sql, keys_params = _original_as_sql(keys_compiler, True, False)
+    key, key_params = compiler.compile(key_column)
+    if key_params or tuple(keys_params) != tuple(where_params) or " ORDER BY " not in keys_sql:
+        return None
+    head, _, rest = body.partition(f" WHERE {where}")
+    return f"{head} WHERE ({where}) AND {key} IN ({keys_sql}", f"){rest}"
 
 
 def _learn(compiler, key, where, where_params, with_limits, with_col_aliases):
@@ -160,7 +224,8 @@ def _learn(compiler, key, where, where_params, with_limits, with_col_aliases):
     shape = _INELIGIBLE
     body = sql
     query = compiler.query
-    if key[0][2]:
+    sliced = key[0][2]
+    if sliced:
         limit = " " + compiler.connection.ops.limit_offset_sql(query.low_mark, query.high_mark)
         body = sql[: -len(limit)] if sql.endswith(limit) else None
     segment = f" WHERE {where}" if where else None
@@ -172,11 +237,15 @@ def _learn(compiler, key, where, where_params, with_limits, with_col_aliases):
         and "%s" not in (body.partition(segment)[0] if segment else body.partition(" FROM ")[0])
         and tuple(params[:count]) == tuple(where_params)
     ):
-        shape = _Shape(body, tuple(params[count:]), compiler)
+        after = tuple(params[count:])
+        deferred = _deferred_join(compiler, body, where, where_params, after) if sliced else None
+        shape = _Shape(body, after, compiler, deferred)
     with _lock:
         if len(_shapes) >= MAX_SHAPES:
             _shapes.clear()
         _shapes[key] = shape
+    if shape is not _INELIGIBLE and shape.deferred is not None:
+        return _served(compiler, shape, sliced, where_params)
     return sql, params
 
 

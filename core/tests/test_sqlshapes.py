@@ -92,3 +92,38 @@ def test_no_shape_is_kept_for_an_empty_filter(two_fleets):
     assert list(Sim.objects.filter(pk__in=[])) == []
     assert not sqlshapes._shapes
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+def test_a_deep_page_is_a_deferred_join_of_the_same_rows(organization, monkeypatch):
+    monkeypatch.setattr(sqlshapes, "DEFERRED_JOIN_OFFSET", 3)
+    SimFactory.create_batch(9, organization=organization, label="same")  # ties on label
+    sqlshapes.forget()
+    base = Sim.objects.filter(organization_id=organization.pk)
+    pages = [
+        base.order_by("-created_at", "-id")[3:6],
+        base.order_by("label", "pk")[4:8],
+        base.values_list("iccid", "id").order_by("-id")[5:7],
+        base.filter(Q(label="same") | Q(status="Enabled")).order_by("iccid")[6:9],
+    ]
+
+    def rows(sql, params):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    for page in pages:
+        expected = rows(*django_sql(page))
+        assert len(expected) > 1
+        for _ in range(2):  # learnt, then served
+            sql, params = shaped_sql(page)
+            assert " IN (SELECT " in sql and len(params) == 2 * len(django_sql(page)[1])
+            assert rows(sql, params) == expected
+    # Shallow pages, joins and unordered queries are Django's SQL as it is.
+    for page in (
+        base.order_by("pk")[:2],
+        base.select_related("organization").order_by("pk")[4:6],
+        Sim.objects.filter(organization_id=organization.pk, label="same").order_by()[4:6],
+    ):
+        for _ in range(2):
+            assert shaped_sql(page) == django_sql(page)
