@@ -4,6 +4,7 @@ validated against the Compose Specification's JSON schema (vendored in ``data/``
 wiring is read here; the settings are started as a deployment starts them."""
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -108,6 +109,24 @@ def test_one_gunicorn_timeout(compose):
         assert "GUNICORN_TIMEOUT" not in (service.get("environment") or {})
     assert compose["services"]["web"]["command"] == "gunicorn -c config/gunicorn.py"
     assert 'CMD ["gunicorn", "-c", "config/gunicorn.py"]' in shipped[0]
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [(None, "(50000, 20, 100)"), ("1000,5,5", "(1000, 5, 5)")]
+)
+def test_a_worker_freezes_the_app_and_collects_at_its_threshold(setting, expected):
+    """config/gunicorn.py's ``post_worker_init``, in a fresh interpreter as a worker runs it."""
+    env = {k: v for k, v in os.environ.items() if k != "GUNICORN_GC_THRESHOLD"}
+    if setting:
+        env["GUNICORN_GC_THRESHOLD"] = setting
+    script = (
+        "import gc; from config import gunicorn; gunicorn.post_worker_init(None);"
+        " print(gc.get_threshold(), gc.get_freeze_count() > 0)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.stdout.split() == [*expected.split(), "True"], out.stderr
 
 
 def test_the_image_installs_the_production_lock_only():
