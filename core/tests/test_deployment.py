@@ -123,7 +123,7 @@ def test_a_worker_freezes_the_app_and_collects_at_its_threshold(setting, expecte
         "import gc; from config import gunicorn; gunicorn.post_worker_init(None);"
         " print(gc.get_threshold(), gc.get_freeze_count() > 0)"
     )
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert out.stdout.split() == [*expected.split(), "True"], out.stderr
