@@ -2,16 +2,18 @@
 
 DRF turns an object into a dict field by field through ``get_attribute`` and each field's
 ``to_representation``, and a ``ModelSerializer`` rebuilds its fields on every instantiation. For
-the fields that are plain (a model column, a foreign key's id, a method field) this module
-compiles, once per serializer class, a :class:`ReadPlan`: the column each field reads and the
-conversion DRF would apply, the same conversion on the same value, so the answers stay the
-same to the byte. A serializer with any other field (nested serializers, hyperlinks, dotted
-sources, context-dependent fields) gets no plan and DRF's own path.
+the fields that are plain (a model column, a foreign key's id, a method field, a nested list
+of a serializer whose plan reads only columns, over a related manager) this module compiles,
+once per serializer class, a :class:`ReadPlan`: the column each field reads and the conversion
+DRF would apply, the same conversion on the same value, so the answers stay the same to the
+byte. A serializer with any other field (other nested serializers, hyperlinks,
+context-dependent fields) gets no plan and DRF's own path.
 
 Lists go further: a page that is still an unevaluated queryset (``core.pagination``) is fetched
 as ``values()`` rows, no model instance built, when every field is a column (method fields only
-when the serializer lists them in ``Meta.row_methods``: methods that read nothing but the
-object's own columns). On PostgreSQL, with the answer in UTC, a page is read as text: each
+when the serializer lists them in ``Meta.row_methods``: methods, or fields over a model property,
+that read nothing but the object's own columns and the related ones ``Meta.row_columns``
+names, ``sla_result__status``). On PostgreSQL, with the answer in UTC, a page is read as text: each
 timestamp as PostgreSQL writes it, rewritten inline as DRF writes it, each JSON column parsed by
 the C scanner ``json.loads`` uses, Django's converters skipped. No datetime is built only to be
 written out again. (PostgreSQL's own ``to_char`` would do the rewriting, but it runs for every
@@ -42,8 +44,12 @@ except ImportError:  # no psycopg 3: no per-cursor loaders, no text rows
 
 ISO_8601 = "iso-8601"
 
-# Step kinds (_ISO_TEXT: a timestamp read as PostgreSQL's text, for rows read as text).
-_COLUMN, _DATETIME, _METHOD, _ATTRIBUTE, _ISO_TEXT = range(5)
+# Step kinds (_ISO_TEXT: a timestamp read as PostgreSQL's text, for rows read as text;
+# _PROPERTY: a model property, computed over the object or the row, ``_Row``; _NESTED: a
+# nested list of a planned serializer over a related manager, objects only).
+_COLUMN, _DATETIME, _METHOD, _ATTRIBUTE, _ISO_TEXT, _PROPERTY, _NESTED = range(7)
+# Steps that read the object as a whole: a row is read with all its columns, as ``_Row``.
+_VIEWS = (_METHOD, _PROPERTY)
 
 
 # What json.loads runs on a document once it has checked its type and leading whitespace
@@ -84,10 +90,11 @@ class _Layout:
     read as text) and, per relation, the columns read through it (``sim__iccid`` is the
     ``iccid`` of ``sim``) with that relation's own layout."""
 
-    __slots__ = ("decoders", "model", "related")
+    __slots__ = ("decoders", "key", "model", "related")
 
     def __init__(self, model, columns, decoders=None):
         self.model = model
+        self.key = model._meta.pk.attname
         self.decoders = decoders or {}
         through = {}
         for column in columns:
@@ -105,17 +112,27 @@ class _Layout:
 class _Row:
     """A ``values()`` row read as the object it stands for (for ``Meta.row_methods``): its
     columns as attributes, ``fk__column`` ones as the related object's (``row.sim.iccid``), and
-    the model's properties computed over the row (``row.is_final``). Not a dict subclass, so
-    no column is shadowed by a dict method (``items``, ``values``). A row read as text decodes
-    the columns its layout names when they are read (a timestamp back to its datetime)."""
+    the model's properties computed over the row (``row.is_final``; ``row.pk``, its key). A
+    related object the row has none of (a null foreign key, a missing reverse one-to-one: the
+    LEFT JOIN's nulls) reads as None when its key is among the columns (``fk__id``). Not a dict
+    subclass, so no column is shadowed by a dict method (``items``, ``values``). A row read as
+    text decodes the columns its layout names when they are read (a timestamp back to its
+    datetime)."""
 
-    __slots__ = ("_columns", "_layout")
+    __slots__ = ("__dict__", "_columns", "_layout")
 
     def __init__(self, columns: dict, layout: _Layout):
         self._columns = columns
         self._layout = layout
 
     def __getattr__(self, name):
+        """The attribute worked out once, then kept on the row (the row never changes): a
+        method that reads a column or a related row again finds it at once."""
+        value = self._read(name)
+        self.__dict__[name] = value
+        return value
+
+    def _read(self, name):
         columns, layout = self._columns, self._layout
         try:
             value = columns[name]
@@ -127,7 +144,12 @@ class _Row:
         related = layout.related.get(name)
         if related is not None:
             pairs, related_layout = related
-            return _Row({rest: columns[column] for column, rest in pairs}, related_layout)
+            values = {rest: columns[column] for column, rest in pairs}
+            if related_layout.key in values and values[related_layout.key] is None:
+                return None
+            return _Row(values, related_layout)
+        if name == "pk":
+            return getattr(self, layout.key)
         attribute = getattr(layout.model, name, None)
         if isinstance(attribute, property):
             return attribute.fget(self)
@@ -229,7 +251,7 @@ class ReadPlan:
         self.steps = steps  # (name, attname or field, converter, kind, slow)
         self.columns = columns  # what a values() row needs
         self.row_ready = row_ready
-        self.has_methods = any(step[3] == _METHOD for step in steps)
+        self.has_methods = any(step[3] in _VIEWS for step in steps)
         # The steps as one generated function each for objects and for values_list() rows
         # (no per-field loop, no dict per row); a plan with an attribute step keeps the loop.
         self.object_function = self.row_function = self.text_function = None
@@ -260,7 +282,7 @@ class ReadPlan:
         other: a step that writes a timestamp otherwise needs the datetime."""
         steps = []
         for name, source, convert, kind, slow in self.row_steps:
-            text_kind = text_kinds.get(source) if kind != _METHOD else None
+            text_kind = text_kinds.get(source) if kind not in _VIEWS else None
             if kind == _DATETIME and text_kind == "datetime":
                 kind = _ISO_TEXT
             elif kind == _DATETIME or text_kind == "datetime":
@@ -288,6 +310,13 @@ class ReadPlan:
         for name, source, convert, kind, slow in self.steps:
             if kind == _METHOD:
                 answer[name] = getattr(serializer, source)(obj if view is None else view)
+                continue
+            if kind == _PROPERTY:
+                value = getattr(obj if view is None else view, source)
+                answer[name] = None if value is None else convert(value)
+                continue
+            if kind == _NESTED:
+                answer[name] = convert(getattr(obj, source))
                 continue
             if kind == _ATTRIBUTE:
                 try:
@@ -417,6 +446,12 @@ def _generate(steps, read):
         if kind == _METHOD:
             namespace[f"m{i}"] = source
             items.append(f"{name!r}: getattr(s, m{i})(v)")
+        elif kind == _PROPERTY:
+            namespace[f"c{i}"] = convert
+            items.append(f"{name!r}: None if (x := v.{source}) is None else c{i}(x)")
+        elif kind == _NESTED:
+            namespace[f"c{i}"] = convert
+            items.append(f"{name!r}: c{i}(o.{source})")
         elif kind == _DATETIME:
             namespace[f"d{i}"] = slow
             items.append(
@@ -485,6 +520,10 @@ def _compile(serializer_class) -> ReadPlan | None:
             steps.append((name, field.method_name, None, _METHOD, None))
             row_ready = row_ready and name in row_methods
             continue
+        if _plain_nested_list(field, model):
+            steps.append((name, field.source_attrs[0], field.to_representation, _NESTED, None))
+            row_ready = False
+            continue
         if isinstance(field, serializers.BaseSerializer | relations.ManyRelatedField):
             return None
         convert = _converter(field)
@@ -499,6 +538,14 @@ def _compile(serializer_class) -> ReadPlan | None:
             attname is None or field.source_attrs[0] == attname
         ):
             return None  # a related field over a plain column or a property
+        if (
+            attname is None
+            and name in row_methods
+            and len(field.source_attrs) == 1
+            and isinstance(getattr(model, field.source_attrs[0], None), property)
+        ):  # a property over the row's columns
+            steps.append((name, field.source_attrs[0], convert, _PROPERTY, None))
+            continue
         if attname is None:  # a property, or a dotted source: DRF's get_attribute
             steps.append((name, field, convert, _ATTRIBUTE, None))
             row_ready = False
@@ -506,13 +553,35 @@ def _compile(serializer_class) -> ReadPlan | None:
         kind = _DATETIME if _fast_datetime(field) else _COLUMN
         steps.append((name, attname, convert, kind, field.to_representation))
         columns.append(attname)
-    if row_ready and any(step[3] == _METHOD for step in steps):
-        # the methods read the row's own columns; related ones the plan reads stay
-        columns = [f.attname for f in model._meta.concrete_fields] + [
-            column for column in columns if "__" in column
+    if row_ready and any(step[3] in _VIEWS for step in steps):
+        # the methods read the row's own columns and those of related rows they name
+        # (``Meta.row_columns``); related ones the plan reads stay
+        columns = [
+            *(f.attname for f in model._meta.concrete_fields),
+            *(column for column in columns if "__" in column),
+            *getattr(meta, "row_columns", ()),
         ]
     columns = tuple(dict.fromkeys(columns))
     return ReadPlan(model, steps, columns, row_ready, _text_kinds(model, columns))
+
+
+def _plain_nested_list(field, model) -> bool:
+    """Whether ``field`` is a nested ``many=True`` model serializer over one of the model's
+    related managers (``timeline``) whose own plan reads only columns: DRF hands it the
+    manager and it answers its items (``represent_many``), needing no context of its parent's.
+    """
+    from core.serializers import FleetListSerializer
+
+    if type(field) is not FleetListSerializer or len(field.source_attrs) != 1:
+        return False
+    try:
+        relation = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return False
+    if not (relation.one_to_many or relation.many_to_many):
+        return False
+    child = plan_for(type(field.child))
+    return child is not None and all(step[3] in (_COLUMN, _DATETIME) for step in child.steps)
 
 
 def _text_kinds(model, columns) -> dict | None:

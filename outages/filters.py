@@ -5,7 +5,7 @@ from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 
 from core.errors import InvalidInput
-from core.filters import allowed_values, filter_errors
+from core.filters import allowed_values, asks_no_filter, filter_errors
 from core.moments import moment_of
 from outages.analytics import GROUPS
 from outages.models import Outage, OutageStatus, Severity
@@ -68,9 +68,12 @@ class SeedFilterBackend(DjangoFilterBackend):
     """django-filter's backend answering seed 004's validation error (``seed_parameters``)."""
 
     def filter_queryset(self, request, queryset, view):
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
             return queryset
+        if asks_no_filter(filterset_class, request.query_params):
+            return queryset.all()
+        filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         seed_parameters(filterset.form)
         return filterset.qs
 

@@ -34,6 +34,16 @@ def outage_for(*, organization_id: int, outage_id: str, queryset=None) -> Outage
     return outage
 
 
+class TermsInForce(dict):
+    """:func:`terms_in_force` read an organization at a time, when a row of it first asks (a
+    page is read as it is answered, so its organizations are not known before)."""
+
+    def __missing__(self, key: tuple[int, str]) -> sla.SlaTerms:
+        terms = terms_in_force([key[0]])
+        self.update(terms)
+        return terms[key]  # a KeyError for a severity there are no terms for
+
+
 def terms_in_force(organization_ids) -> dict[tuple[int, str], sla.SlaTerms]:
     """The terms in force per (organization, severity), in one query; seed 004's defaults (as
     version 1, which they become on first use) where an organization has none yet."""
@@ -54,6 +64,19 @@ def terms_in_force(organization_ids) -> dict[tuple[int, str], sla.SlaTerms]:
         for severity, default in sla.DEFAULT_TERMS.items():
             terms.setdefault((organization_id, severity), replace(default, version=1))
     return terms
+
+
+# The columns of an SLA result that ``sla_status`` reads (with its config's version).
+RESULT_COLUMNS = (
+    "id",
+    "status",
+    "mttr_minutes",
+    "threshold_minutes",
+    "amount",
+    "performance_rating",
+    "payment_type",
+    "evaluated_at",
+)
 
 
 def result_of(outage: Outage) -> SlaResult | None:
@@ -129,6 +152,22 @@ def timestamp_sources(outage: Outage) -> dict:
     }
 
 
+class PageSettlements:
+    """Each outage's settlement by outage id, as :func:`settlements_of` gives them, for a page
+    still to be read (a queryset): read for the whole page when the first row with an SLA
+    result asks; a page without one costs no query."""
+
+    def __init__(self, page: QuerySet[Outage]):
+        self._page = page
+        self._settlements: dict[int, Settlement] | None = None
+
+    def get(self, outage_id: int, default: Settlement = NOT_SETTLED) -> Settlement:
+        if self._settlements is None:
+            results = SlaResult.objects.filter(outage__in=self._page.values("pk"))
+            self._settlements = _settled(dict(results.values_list("pk", "outage_id")))
+        return self._settlements.get(outage_id, default)
+
+
 def settlements_of(outages) -> dict[int, Settlement]:
     """Each outage's settlement by outage id (one call to the payments source)."""
     by_result = {}
@@ -136,5 +175,11 @@ def settlements_of(outages) -> dict[int, Settlement]:
         result = result_of(outage)
         if result is not None:
             by_result[result.pk] = outage.pk
+    return _settled(by_result)
+
+
+def _settled(by_result: dict[int, int]) -> dict[int, Settlement]:
+    """The settlements of the results (result id -> outage id) by outage id, in one call to the
+    payments source."""
     settled = settlements_for(list(by_result))
     return {by_result[rid]: s for rid, s in settled.items()}

@@ -2,6 +2,7 @@ import math
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from core.errors import InvalidInput
@@ -16,8 +17,10 @@ from outages.models import (
     Severity,
     TimelineEntry,
 )
-from outages.selectors import sla_status
+from outages.selectors import RESULT_COLUMNS, result_of, sla_status
 from outages.settlement import NOT_SETTLED
+
+User = get_user_model()
 
 
 def validated(serializer: serializers.Serializer) -> dict:
@@ -129,7 +132,8 @@ class OutageUpdatedSerializer(FleetSerializer):
 class OutageSerializer(FleetModelSerializer):
     """A list row (seed 004's list item) with the SLA status. The view passes ``terms`` (per
     organization and severity) and ``settlements`` (per outage id) in the context, read once
-    per page."""
+    per page. A page is read as rows (``core.fastread``): the methods read the outage's own
+    columns and the related ones ``row_columns`` names."""
 
     id = serializers.CharField(source="public_id")
     assigned_to = serializers.SerializerMethodField()
@@ -151,13 +155,23 @@ class OutageSerializer(FleetModelSerializer):
             "assigned_to",
             "sla_status",
         ]
+        row_methods = ["id", "assigned_to", "sla_status"]
+        row_columns = [
+            f"assigned_to__{User.USERNAME_FIELD}",
+            *(f"sla_result__{name}" for name in RESULT_COLUMNS),
+            "sla_result__config__version",
+        ]
 
     def get_assigned_to(self, outage) -> str | None:
-        return outage.assigned_to.get_username() if outage.assigned_to_id else None
+        if not outage.assigned_to_id:
+            return None
+        return getattr(outage.assigned_to, User.USERNAME_FIELD)
 
     def get_sla_status(self, outage) -> dict:
         terms = self.context["terms"][(outage.organization_id, outage.severity)]
-        settlement = self.context.get("settlements", {}).get(outage.pk, NOT_SETTLED)
+        settlement = NOT_SETTLED
+        if result_of(outage) is not None:  # only a result is ever settled
+            settlement = self.context.get("settlements", {}).get(outage.pk, NOT_SETTLED)
         return sla_status(outage, terms, settlement, self.context.get("now"))
 
 

@@ -123,17 +123,22 @@ class OutageViewSet(
         context["now"] = timezone.now()
         return context
 
-    def serialize(self, outages, serializer_class, many: bool):
-        rows = list(outages) if many else [outages]
+    def serialize(self, outage, serializer_class):
         context = self.get_serializer_context()
-        context["terms"] = selectors.terms_in_force(sorted({o.organization_id for o in rows}))
-        context["settlements"] = selectors.settlements_of(rows)
-        return serializer_class(outages, many=many, context=context).data
+        context["terms"] = selectors.terms_in_force([outage.organization_id])
+        context["settlements"] = selectors.settlements_of([outage])
+        return serializer_class(outage, context=context).data
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.serialize(page, OutageSerializer, many=True))
+        # The page is read as it is answered (rows, not objects: ``core.fastread``); the terms
+        # and settlements it shows are read when a row first needs them.
+        context = self.get_serializer_context()
+        context["terms"] = selectors.TermsInForce()
+        context["settlements"] = selectors.PageSettlements(page)
+        rows = OutageSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(rows)
 
     @extend_schema(parameters=[OUTAGE_ID], responses={200: OutageDetailSerializer})
     def retrieve(self, request, outage_id=None):
@@ -141,7 +146,7 @@ class OutageViewSet(
             self.get_queryset().select_related("rca").prefetch_related("timeline", "rca__actions")
         )
         outage = self.get_outage(outage_id, queryset)
-        return Response(self.serialize(outage, OutageDetailSerializer, many=False))
+        return Response(self.serialize(outage, OutageDetailSerializer))
 
     @extend_schema(request=OutageCreateSerializer, responses={201: OutageCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -178,7 +183,7 @@ class OutageViewSet(
             "status": outage.status,
             "message": "Outage updated successfully",
             "sla_triggered": triggered,
-            "sla_status": self.serialize(outage, OutageSerializer, many=False)["sla_status"],
+            "sla_status": self.serialize(outage, OutageSerializer)["sla_status"],
         }
         return Response(body)
 

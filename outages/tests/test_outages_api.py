@@ -47,7 +47,7 @@ class TestOutageEndpoints(GetObjectCases, ListObjectsCases):
     url_name = "outages-api:outage"
     lookup_field = "public_id"
     lookup_url_kwarg = "outage_id"
-    list_queries = 3  # count, page (with assignee, creator, SLA result), SLA terms
+    list_queries = 3  # count, page (rows with assignee and SLA result), SLA terms
 
     def make_object(self, organization):
         return OutageFactory(organization=organization)
