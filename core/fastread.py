@@ -337,20 +337,24 @@ class ReadPlan:
 
     @cached_property
     def _select(self):
-        """Per column, how to build its select expression for a table alias (Django's
-        ``add_fields`` resolves every name through ``setup_joins``, each request); None when a
-        column is through a join, which Django must set up."""
+        """``(builders, joined)``: per column of the table's own, how to build its select
+        expression for a table alias (Django's ``add_fields`` resolves every name through
+        ``setup_joins``, each request), and the columns through a join after them, which Django
+        sets up; None when a joined column comes before one of the table's own."""
         fields = {field.attname: field for field in self.model._meta.concrete_fields}
-        if any(column not in fields for column in self.columns):
+        own = [column for column in self.columns if column in fields]
+        joined = self.columns[len(own) :]
+        if tuple(own) != self.columns[: len(own)] or any("__" not in c for c in joined):
             return None
-        return [fields[column].get_col for column in self.columns]
+        return [fields[column].get_col for column in own], joined
 
     def _values_rows(self, queryset):
-        """``queryset.values_list(*self.columns)``, the select list built directly when every
-        column is the table's own (the same query: ``core.tests.test_fastread``)."""
-        query, builders = queryset.query, self._select
-        if builders is None or query.extra or query.annotations or query.group_by is not None:
+        """``queryset.values_list(*self.columns)``, the select list of the table's own columns
+        built directly (the same query: ``core.tests.test_fastread``)."""
+        query, select = queryset.query, self._select
+        if select is None or query.extra or query.annotations or query.group_by is not None:
             return queryset.values_list(*self.columns)
+        builders, joined = select
         rows = queryset._chain()
         rows._fields = self.columns
         rows._iterable_class = ValuesListIterable
@@ -359,8 +363,12 @@ class ReadPlan:
         query.clear_deferred_loading()
         query.clear_select_fields()
         alias = query.get_initial_alias() if query.alias_cols else None
+        selected = [build(alias) for build in builders]
+        if joined:
+            query.add_fields(joined, True)  # the joins, as values_list sets them up
+            selected.extend(query.select)
         query.values_select = self.columns
-        query.set_select([build(alias) for build in builders])
+        query.set_select(selected)
         query.selected = {name: i for i, name in enumerate(self.columns)}
         return rows
 

@@ -90,7 +90,9 @@ class FleetPagination(BasePagination):
     def get_max_page_size(self) -> int:
         return self.max_page_size or settings.API_MAX_PAGE_SIZE
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, total: int | None = None):
+        """The page the request asks for; ``total``, when the view counted it already (with
+        other figures, in one query), is taken as the count."""
         if hasattr(queryset, "ordered") and not queryset.ordered:
             raise ImproperlyConfigured(
                 f"{type(view).__name__} pages an unordered queryset; give it an ordering."
@@ -114,7 +116,7 @@ class FleetPagination(BasePagination):
             page = start // size + 1
             self.offset_style = "offset" if offset is not None else "skip"
 
-        self.total = count_of(queryset, view)
+        self.total = count_of(queryset, view) if total is None else total
         self.start, self.size, self.page = start, size, page
         page_items = queryset[start : start + size]
         return page_items if isinstance(page_items, QuerySet) else list(page_items)

@@ -32,9 +32,7 @@ class PaymentSerializer(FleetModelSerializer):
     type = serializers.ChoiceField(source="payment_type", choices=PaymentType.choices)
     outage_id = serializers.CharField(source="outage_ref")
     explorer_url = serializers.CharField(read_only=True)
-    attestation_tx_hash = serializers.CharField(
-        source="attestation.transaction_hash", default="", read_only=True
-    )
+    attestation_tx_hash = serializers.SerializerMethodField()
 
     class Meta:
         model = Payment
@@ -58,6 +56,15 @@ class PaymentSerializer(FleetModelSerializer):
             "attestation_tx_hash",
         ]
         read_only_fields = fields
+        # A page is read as rows (core.fastread): the explorer URL is the model's property over
+        # the row, the attestation's hash a column of the (LEFT) joined attestation.
+        row_methods = ["explorer_url", "attestation_tx_hash"]
+        row_columns = ["attestation__id", "attestation__transaction_hash"]
+
+    def get_attestation_tx_hash(self, payment) -> str:
+        """The attestation's transaction hash; "" without one."""
+        attestation = payment.attestation
+        return "" if attestation is None else attestation.transaction_hash
 
 
 class PaymentSummarySerializer(FleetSerializer):

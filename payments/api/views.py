@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from core.context import Context
 from core.errors import NotFound, PermissionDenied
-from core.filters import filtered
+from core.filters import FilterBackend
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import FleetPagination
 from core.schema import answers_errors, calls_upstream
@@ -48,6 +48,8 @@ class PaymentHistoryView(FleetAPIView):
     Filter by period, type and status; the summary covers every matching payment, not only the page.
     """
 
+    filterset_class = PaymentFilterSet
+
     @extend_schema(
         operation_id="payments_history",
         parameters=[
@@ -62,18 +64,18 @@ class PaymentHistoryView(FleetAPIView):
     )
     @answers_errors(422)
     def get(self, request):
-        filterset = PaymentFilterSet(
-            request.query_params, queryset=selectors.payments_for(request.user)
+        payments = FilterBackend().filter_queryset(
+            request, selectors.payments_for(request.user), self
         )
-        payments = filtered(filterset).select_related("attestation")
+        total, summary = selectors.history_totals(payments)
         paginator = FleetPagination()
-        page = paginator.paginate_queryset(payments, request, view=self)
+        page = paginator.paginate_queryset(payments, request, view=self, total=total)
         body = {
-            "total": paginator.total,
+            "total": total,
             "limit": paginator.size,
             "offset": paginator.start,
             "transactions": page,
-            "summary": selectors.summary(filterset.qs),
+            "summary": summary,
         }
         return Response(PaymentHistorySerializer(body).data)
 

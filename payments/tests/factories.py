@@ -5,7 +5,7 @@ import factory
 from stellar_sdk import Keypair
 
 from accounts.tests.factories import OrganizationFactory, UserFactory
-from payments.models import LedgerStatus, Payment, PaymentType, SourceRole, Wallet
+from payments.models import Attestation, LedgerStatus, Payment, PaymentType, SourceRole, Wallet
 
 
 def address() -> str:
@@ -33,6 +33,25 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         lambda p: hashlib.sha256(f"tx-{p.idempotency_key}".encode()).hexdigest()
     )
     outage_ref = factory.Sequence(lambda n: f"OUT{n:03d}")
+
+
+class AttestationFactory(factory.django.DjangoModelFactory):
+    """An SLA result attested on the ledger (confirmed unless told)."""
+
+    class Meta:
+        model = Attestation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    source_role = SourceRole.POOL
+    from_address = factory.LazyFunction(address)
+    outage_ref = factory.Sequence(lambda n: f"OUT{n:03d}")
+    subject = factory.LazyAttribute(lambda a: f"sla:{a.outage_ref}:1")
+    document = factory.LazyAttribute(lambda a: {"outage": a.outage_ref})
+    memo = factory.LazyAttribute(lambda a: hashlib.sha256(a.subject.encode()).hexdigest())
+    status = LedgerStatus.CONFIRMED
+    transaction_hash = factory.LazyAttribute(
+        lambda a: hashlib.sha256(f"tx-{a.subject}".encode()).hexdigest()
+    )
 
 
 class WalletFactory(factory.django.DjangoModelFactory):

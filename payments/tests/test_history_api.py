@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.tests.api import assert_error_envelope, assert_success_envelope
 from payments.models import LedgerStatus, Payment
-from payments.tests.factories import PaymentFactory
+from payments.tests.factories import AttestationFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,16 +106,26 @@ def test_history_refuses_bad_filters(operator_client, ledger, params):
 
 
 @pytest.mark.parametrize("rows", [1, 4])
+@pytest.mark.parametrize("attested", [False, True])
 def test_history_query_count_is_pinned(
-    operator_client, organization, other_organization, rows, django_assert_num_queries
+    operator_client,
+    organization,
+    other_organization,
+    rows,
+    attested,
+    django_assert_num_queries,
 ):
+    """The total with the summary, then the page with its attestations' hashes."""
     for day in range(1, rows + 1):
-        made(organization, created_at=at(day))
-    made(other_organization, created_at=at(1))
-    with django_assert_num_queries(3):  # the count, the page (with attestations), the summary
+        attestation = AttestationFactory(organization=organization) if attested else None
+        made(organization, created_at=at(day), attestation=attestation)
+    made(other_organization, created_at=at(1), attestation=AttestationFactory())
+    with django_assert_num_queries(2):
         response = operator_client.get(HISTORY)
     assert response.status_code == 200, response.content
-    assert len(response.json()["data"]["transactions"]) == rows
+    transactions = response.json()["data"]["transactions"]
+    assert len(transactions) == rows
+    assert all(bool(t["attestation_tx_hash"]) is attested for t in transactions)
 
 
 def test_analytics_summarises_and_trends_by_day_in_the_period(operator_client, ledger):
