@@ -60,12 +60,11 @@ def _audit(
     response_status: int,
     error: str = "",
 ) -> None:
-    # context: record_audit takes no Context yet (address, agent, request id); actor only.
     record_audit(
         operation=operation,
         resource_type=RESOURCE,
         resource_id=resource_id,
-        user=context.actor,
+        context=context,  # the actor, address, agent and request id
         organization=organization,
         status=AuditStatus.SUCCESS if response_status < 400 else AuditStatus.FAILED,
         request_body=body,
@@ -121,16 +120,8 @@ def _mirrored(*, organization, identifier: str) -> Subscriber | None:
     return row
 
 
-def _upsert_mirror(*, organization, data: dict, actor=None) -> Subscriber | None:
+def _upsert_mirror(*, organization, data: dict, actor=None) -> None:
     """Mirror PMNL's view of a subscriber for the organization (never over another's row)."""
-    # Another organization's row holds the ICCID or the MSISDN (each is unique in the
-    # mirror): that row is theirs, neither overwritten nor a reason to fail our answer.
-    taken = Subscriber.objects.filter(Q(iccid=data["iccid"]) | Q(msisdn=data["msisdn"])).exclude(
-        organization=organization
-    )
-    if taken.exists():
-        logger.warning("pmnl_subscriber_of_other_organization", iccid=data["iccid"])
-        return None
     aor = data.get("aor") or {}
     contract = data.get("contract") or {}
     credit = data.get("credit") or {}
@@ -154,6 +145,21 @@ def _upsert_mirror(*, organization, data: dict, actor=None) -> Subscriber | None
         "max_credit": credit.get("max_credit"),
         "synced_at": timezone.now() if data.get("imsi") else None,
     }
+    # The usual case (a read, a change read back): our row already holds this ICCID and this
+    # MSISDN. Each is unique in the mirror, so no other row can hold either, and one update
+    # refreshes it without the checks below.
+    if Subscriber.objects.filter(
+        organization=organization, iccid=data["iccid"], msisdn=data["msisdn"]
+    ).update(**values, updated_at=timezone.now()):
+        return
+    # Another organization's row holds the ICCID or the MSISDN (each is unique in the
+    # mirror): that row is theirs, neither overwritten nor a reason to fail our answer.
+    taken = Subscriber.objects.filter(Q(iccid=data["iccid"]) | Q(msisdn=data["msisdn"])).exclude(
+        organization=organization
+    )
+    if taken.exists():
+        logger.warning("pmnl_subscriber_of_other_organization", iccid=data["iccid"])
+        return
     # Another row may hold the MSISDN (a number moved to a new SIM): it was deleted upstream.
     Subscriber.objects.filter(organization=organization, msisdn=data["msisdn"]).exclude(
         iccid=data["iccid"]
@@ -161,7 +167,6 @@ def _upsert_mirror(*, organization, data: dict, actor=None) -> Subscriber | None
     row, created = Subscriber.objects.update_or_create(iccid=data["iccid"], defaults=values)
     if created and actor is not None:
         Subscriber.objects.filter(pk=row.pk).update(created_by=actor)
-    return row
 
 
 def _read_back(*, client, iccid: str, fallback: dict | None) -> dict | None:
@@ -178,10 +183,9 @@ def _read_back(*, client, iccid: str, fallback: dict | None) -> dict | None:
         }
 
 
-def _mirror(*, organization, data: dict | None, actor=None) -> Subscriber | None:
-    return (
-        None if data is None else _upsert_mirror(organization=organization, data=data, actor=actor)
-    )
+def _mirror(*, organization, data: dict | None, actor=None) -> None:
+    if data is not None:
+        _upsert_mirror(organization=organization, data=data, actor=actor)
 
 
 # --- requests -----------------------------------------------------------------------------

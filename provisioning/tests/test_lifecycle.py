@@ -1,14 +1,21 @@
 """Sync and queued life cycles against the PMNL simulator over HTTP, through our client."""
 
 import time
+import uuid
+from decimal import Decimal
+from string import Template
 
 import pytest
+from django.utils.dateparse import parse_datetime
 
+from accounts.models import AuditLog
 from core.models import DomainEvent
 from provisioning import tasks
 from provisioning.clients import pmnl_client_for
 from provisioning.models import ProvisioningEvent, ProvisioningRequest, Subscriber
 from provisioning.tests.conftest import create_body
+from simulators.pmnl import state as pmnl_state
+from simulators.pmnl.models import PmnlSimSubscriber
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +49,123 @@ def test_read_by_iccid_and_msisdn_reports_cached_and_mirrors(pmnl, api, organiza
     assert second["cached"] is True
     assert second["data"]["iccid"] == iccid
     assert Subscriber.objects.get(iccid=iccid).organization == organization
+
+
+# A read's answer as recorded: PMNL's body (its key order too) in our envelope, byte for byte.
+RECORDED_READ = Template(
+    '{"success":true,"data":{"iccid":"$iccid","imsi":"$imsi","msisdn":"$msisdn",'
+    '"aor":{"domain_id":101,"auth_password":"demo-pass1","auth_username":"+$msisdn"},'
+    '"apn":{"name":"data.test.net","speed_up":1024,"speed_down":2048},'
+    '"credit":{"max_credit":50.0},"cust_id":"9123456","contract":{"duration":12,'
+    '"contract_start":"$contract_start","service_package":1234567,"service_profile":7},'
+    '"admin_info":"Demo subscriber","block_data_usage":{"scope":null,"enabled":false,'
+    '"block_until":null},"subscriber_state":true,"network_access_list":{"zone1":true,'
+    '"zone2":false,"zone3":false,"zone4":false,"zone5":false,"zoneNL":true}},'
+    '"status":"completed","reason":"OK","request_id":"$request_id","cached":false,'
+    '"meta":{"timestamp":"$timestamp","request_id":"$meta_request_id"}}'
+)
+
+
+def test_read_answers_as_recorded_audits_and_mirrors(pmnl, api, organization, provisioner):
+    [iccid] = pmnl.seed_subscribers(client_id="fleetops-pmnl", count=1)
+    upstream = pmnl.get_subscriber(client_id="fleetops-pmnl", iccid=iccid)
+    response = api.get(f"/api/v1/subscribers/{iccid}")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    uuid.UUID(answer["request_id"])  # PMNL's, passed through
+    assert response.content.decode() == RECORDED_READ.substitute(
+        iccid=iccid,
+        msisdn=upstream["msisdn"],
+        imsi=upstream["imsi"],
+        contract_start=upstream["contract"]["contract_start"],
+        request_id=answer["request_id"],
+        timestamp=answer["meta"]["timestamp"],
+        meta_request_id=answer["meta"]["request_id"],
+    )
+    entry = AuditLog.objects.get()
+    assert (
+        entry.operation,
+        entry.resource_type,
+        entry.resource_id,
+        entry.status,
+        entry.response_status,
+        entry.request_body,
+        entry.error_message,
+        entry.user,
+        entry.organization,
+    ) == ("READ", "subscriber", iccid, "success", 200, None, "", provisioner, organization)
+    # The request's own context: our request id, the caller's address.
+    assert (entry.request_id, entry.ip_address) == (answer["meta"]["request_id"], "127.0.0.1")
+    row = Subscriber.objects.get(iccid=iccid)
+    assert {
+        field: getattr(row, field)
+        for field in (
+            "organization",
+            "msisdn",
+            "imsi",
+            "cust_id",
+            "admin_info",
+            "subscriber_state",
+            "aor_domain_id",
+            "aor_username",
+            "apn",
+            "network_access_list",
+            "block_data_usage",
+            "service_package",
+            "service_profile",
+            "duration",
+            "contract_start",
+            "max_credit",
+            "created_by",
+        )
+    } == {
+        "organization": organization,
+        "msisdn": upstream["msisdn"],
+        "imsi": upstream["imsi"],
+        "cust_id": "9123456",
+        "admin_info": "Demo subscriber",
+        "subscriber_state": True,
+        "aor_domain_id": 101,
+        "aor_username": f"+{upstream['msisdn']}",
+        "apn": {"name": "data.test.net", "speed_up": 1024, "speed_down": 2048},
+        "network_access_list": upstream["network_access_list"],
+        "block_data_usage": {"enabled": False, "block_until": None, "scope": None},
+        "service_package": 1234567,
+        "service_profile": 7,
+        "duration": 12,
+        "contract_start": parse_datetime(upstream["contract"]["contract_start"]),
+        "max_credit": Decimal("50.00"),
+        "created_by": None,
+    }
+    assert row.synced_at is not None
+
+
+def test_read_of_a_mirrored_subscriber_refreshes_its_row_with_what_pmnl_answers(
+    pmnl, api, organization, django_assert_num_queries
+):
+    [iccid] = pmnl.seed_subscribers(client_id="fleetops-pmnl", count=1)
+    msisdn = pmnl.get_subscriber(client_id="fleetops-pmnl", iccid=iccid)["msisdn"]
+    api.get(f"/api/v1/subscribers/{iccid}")
+    before = Subscriber.objects.get(iccid=iccid)
+    # Changed at PMNL behind our back (another of the account's clients, say).
+    upstream = PmnlSimSubscriber.objects.get(iccid=iccid)
+    pmnl_state.update(upstream, "state", {"subscriber_state": False})
+    pmnl_state.update(upstream, "credit", {"max_credit": 12.34})
+
+    # The PMNL account and the row (before PMNL is called), then one transaction: the row's
+    # update and the audit entry. (The caller's organization is loaded with the user here.)
+    with django_assert_num_queries(6):
+        response = api.get(f"/api/v1/subscribers/{msisdn}")
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["subscriber_state"] is False and data["credit"] == {"max_credit": 12.34}
+    row = Subscriber.objects.get(iccid=iccid)
+    assert (row.pk, row.subscriber_state, row.max_credit) == (before.pk, False, Decimal("12.34"))
+    assert row.synced_at > before.synced_at and row.updated_at > before.updated_at
+    assert list(AuditLog.objects.order_by("id").values_list("operation", "resource_id")) == [
+        ("READ", iccid),
+        ("READ", msisdn),
+    ]
 
 
 def test_queued_create_answers_202_and_completes_through_polling(pmnl, api):

@@ -180,3 +180,26 @@ def test_401_refreshes_the_token_once_then_fails_as_auth_error(scripted_server):
     with pytest.raises(UpstreamAuthError) as caught:
         transport(scripted_server.url).request("GET", "/x", operation="a2", auth=auth)
     assert "token-" not in str(caught.value)
+
+
+def test_proxy_and_no_proxy_from_the_environment_are_honoured(scripted_server, monkeypatch):
+    scripted_server.answer(Scripted(200, {"ok": True}))
+    monkeypatch.setenv("HTTP_PROXY", scripted_server.url)
+    proxied = transport("http://upstream.invalid/v1")
+    assert proxied.request("GET", "/things", operation="e1").json() == {"ok": True}
+    assert scripted_server.received[-1]["path"] == "http://upstream.invalid/v1/things"
+
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = transport(scripted_server.url)
+    assert direct.request("GET", "/things", operation="e1").json() == {"ok": True}
+    assert scripted_server.received[-1]["path"] == "/things"
+
+
+def test_netrc_credentials_of_the_host_are_sent(scripted_server, monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login fleet password s3cret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    scripted_server.answer(Scripted(200, {}))
+    transport(scripted_server.url).request("GET", "/x", operation="e2")
+    assert scripted_server.received[-1]["headers"]["Authorization"] == "Basic ZmxlZXQ6czNjcmV0"
