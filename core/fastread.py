@@ -10,15 +10,15 @@ byte. A serializer with any other field (other nested serializers, hyperlinks,
 context-dependent fields) gets no plan and DRF's own path.
 
 Lists go further: a page that is still an unevaluated queryset (``core.pagination``) is fetched
-as ``values()`` rows, no model instance built, when every field is a column (method fields only
-when the serializer lists them in ``Meta.row_methods``: methods, or fields over a model property,
-that read nothing but the object's own columns and the related ones ``Meta.row_columns``
-names, ``sla_result__status``). On PostgreSQL, with the answer in UTC, a page is read as text: each
-timestamp as PostgreSQL writes it, rewritten inline as DRF writes it, each JSON column parsed by
-the C scanner ``json.loads`` uses, Django's converters skipped. No datetime is built only to be
-written out again. (PostgreSQL's own ``to_char`` would do the rewriting, but it runs for every
-row an OFFSET skips: deep pages took 160 ms.) A row method reads the row as the object
-(``_Row``), its text columns decoded back when read.
+as ``values()`` rows, no model instance built, when every field is a column (method fields,
+and fields over a model property, only when the serializer lists them in ``Meta.row_methods``:
+they read nothing but the object's own columns and the related ones ``Meta.row_columns``
+names, ``sla_result__status``). On PostgreSQL, with the answer in UTC, a page is read as text:
+each timestamp as PostgreSQL writes it, rewritten inline as DRF writes it, each JSON column
+parsed by the C scanner ``json.loads`` uses, Django's converters skipped. No datetime is built
+only to be written out again. (PostgreSQL's own ``to_char`` would do the rewriting, but it runs
+for every row an OFFSET skips: deep pages took 160 ms.) A row method reads the row as the
+object (``_Row``), its text columns decoded back when read.
 """
 
 import datetime as dt
