@@ -8,7 +8,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import OrganizationFactory, UserFactory
+from core.context import Context
 from core.tests.api import (
     GetObjectCases,
     ListObjectsCases,
@@ -445,3 +446,23 @@ def test_a_severity_change_keeps_what_it_was_on_the_timeline(operator, organizat
     entry = TimelineEntry.objects.get(outage=outage, kind="updated")
     assert entry.details["severity"] == {"from": "critical", "to": "low"}
     assert "critical to low" in entry.event
+
+
+def test_a_platform_superuser_sees_each_organizations_own_sla_terms(organization):
+    """The list reads terms an organization at a time (``TermsInForce``): a page spanning two
+    organizations shows each row with its own organization's threshold."""
+    other = OrganizationFactory()
+    services.change_sla_config(
+        organization=other,
+        severity=Severity.CRITICAL,
+        changes={"threshold_minutes": 45},
+        context=Context.system(via="test"),
+    )
+    mine = OutageFactory(organization=organization)
+    theirs = OutageFactory(organization=other)
+    superuser = UserFactory(organization=None, is_superuser=True, is_staff=True)
+    rows = client_as(superuser).get(LIST).json()["data"]
+    thresholds = {row["id"]: row["sla_status"]["threshold_minutes"] for row in rows}
+    versions = {row["id"]: row["sla_status"]["config_version"] for row in rows}
+    assert thresholds[mine.public_id] == 15 and versions[mine.public_id] == 1
+    assert thresholds[theirs.public_id] == 45 and versions[theirs.public_id] == 2
