@@ -1,9 +1,10 @@
 """Usage sync against the 1NCE simulator over HTTP (US-010)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import time_machine
 from celery.exceptions import Retry
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -30,6 +31,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _thirty_day_window(settings):
     """These tests count records of a 30-day first sync; the default (90) has its own tests."""
     settings.USAGE_INITIAL_SYNC_DAYS = 30
+
+
+@pytest.fixture(autouse=True)
+def _midday():
+    """The simulator accrues a SIM's usage through the day: in the first minutes after midnight
+    it holds next to nothing for today, and the tests that read today's row would fail then.
+    They run at noon of the current day (the clock ticks on from it)."""
+    with time_machine.travel(
+        datetime.combine(timezone.now().date(), time(12), tzinfo=UTC), tick=True
+    ):
+        yield
 
 
 def today() -> date:
