@@ -181,6 +181,9 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     )
     structlog.configure(
         processors=[
+            # A line below its logger's level is dropped before any work is done on it (the
+            # access line of every request, at LOG_LEVEL=WARNING), not after the whole chain.
+            structlog.stdlib.filter_by_level,
             *SHARED_PROCESSORS,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django.urls import Resolver404, resolve
 from django_prometheus import middleware as prometheus_middleware
 
+from core import cycles
 from core.exceptions import ErrorCode
 from core.logging import redact_query
 from core.views import HEALTH_VIEWS, error_json
@@ -43,6 +44,27 @@ def sanitise_request_id(value: str | None) -> str:
     if value and _VALID_REQUEST_ID.match(value):
         return value
     return new_request_id()
+
+
+class ReleaseRequestMiddleware:
+    """Frees each request's objects as soon as it is answered, not at the next cyclic
+    collection (``core.cycles.release``).
+
+    Without it nothing a request built, its answer's rows included, is freed by reference
+    counting: it all waits for the cyclic collector, which then frees tens of thousands of
+    objects at once (45-100 ms every few hundred SIM list pages, about a tenth of their CPU)
+    while the worker's memory goes unreused. Outermost, so every other middleware is done with
+    the request; a streamed answer, still to be produced, keeps its objects.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.streaming:
+            cycles.release(request, response)
+        return response
 
 
 class RequestIdMiddleware:

@@ -180,6 +180,13 @@ _SCOPED_QUERYSETS_MAX = 10_000
 class TenantScopedMixin(FleetViewMixin):
     organization_field = "organization"
 
+    def get_serializer(self, *args, **kwargs):
+        """DRF's, and the serializer is kept for ``core.cycles.release`` to empty once the
+        answer is rendered (its answer may have gone on as bytes, not as its ``data``)."""
+        serializer = super().get_serializer(*args, **kwargs)
+        self.__dict__.setdefault("made_serializers", []).append(serializer)
+        return serializer
+
     def get_queryset(self):
         user = self.request.user
         organization_id = getattr(user, "organization_id", None)
