@@ -20,8 +20,10 @@ The cycles, all cut once the answer is rendered (``ReleaseRequestMiddleware``):
   serializer that outlives requests (a read plan's prototype) is neither.
 
 A view or a serializer is done once its answer is rendered, so its attributes go; the
-contexts keep what does not lead back. ``core.tests.test_cycles`` holds every read family to
-no cycle at all.
+contexts keep what does not lead back. ``core.tests.test_cycles`` holds every read family's
+request out of cycles. Still in cycles: a refused request (its exception's traceback holds the
+frames), a console page (Django's lazy ``request.user``), a serializer a view makes itself to
+validate a query, Django's prefetch caches.
 """
 
 from rest_framework.fields import Field

@@ -48,13 +48,8 @@ def sanitise_request_id(value: str | None) -> str:
 
 class ReleaseRequestMiddleware:
     """Frees each request's objects as soon as it is answered, not at the next cyclic
-    collection (``core.cycles.release``).
-
-    Without it nothing a request built, its answer's rows included, is freed by reference
-    counting: it all waits for the cyclic collector, which then frees tens of thousands of
-    objects at once (45-100 ms every few hundred SIM list pages, about a tenth of their CPU)
-    while the worker's memory goes unreused. Outermost, so every other middleware is done with
-    the request; a streamed answer, still to be produced, keeps its objects.
+    collection (``core.cycles``). Outermost, so every other middleware is done with the
+    request; a streamed answer, still to be produced, keeps its objects.
     """
 
     def __init__(self, get_response):
