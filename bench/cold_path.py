@@ -4,12 +4,13 @@
                                         [--workers 2] [--rounds 2] [--only NAMES] [--keep]
 
 Creates a throwaway PostgreSQL database (``BENCH_DATABASE``, default fleetops_bench_cold_path;
-Redis at ``BENCH_REDIS_URL``: two runs on one machine stay apart), fills it (``--sims`` SIMs in
-one organization plus 1,000 in a second one; SMS, subscribers, outages, payments and alerts; 20
-SIMs synced from the 1NCE simulator for usage and quotas), serves FleetOps with gunicorn
-started from ``config/gunicorn.py`` (its worker class, threads and keep-alive; ``--workers``,
-one per core) with authentication and rate limiting on (limits raised so nothing is refused),
-and drives each endpoint family with wrk, or a Python driver without it, over loopback:
+Redis at ``BENCH_REDIS_URL``, emptied first: two runs on one machine stay apart), fills it
+(``--sims`` SIMs in one organization plus 1,000 in a second one; SMS, subscribers, outages,
+payments and alerts; 20 SIMs synced from the 1NCE simulator for usage and quotas), serves
+FleetOps with gunicorn started from ``config/gunicorn.py`` (its worker class, threads and
+keep-alive; ``--workers``, one per core) with authentication and rate limiting on (limits
+raised so nothing is refused), and drives each endpoint family with wrk, or a Python driver
+without it, over loopback:
 
 - ``cached``: a few paths asked again and again (answers from the read cache where there is one);
 - ``uncached``: every request a different path (a list rotates through its pages with a fresh
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     bench_env,
+    flush_redis,
     load,
     manage,
     proc_cpu,
@@ -259,6 +261,7 @@ def main() -> None:
             SECURE_SSL_REDIRECT="false",
             WEB_CONCURRENCY=args.workers,
         )
+        flush_redis(env["REDIS_URL"])
         manage(env, "migrate", "--no-input", "-v", "0")
         started = time.perf_counter()
         out = manage(env, "shell", "-c", FILL.replace("sys.argv[1]", str(args.sims)))

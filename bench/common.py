@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import redis
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,13 @@ def throwaway_database(name: str, *, keep: bool = False):
         if not keep:
             with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flush_redis(url: str) -> None:
+    """Empty the bench's Redis database: a run on a fresh PostgreSQL database must not find an
+    earlier run's read cache (the same organization ids, so the same keys: a path asked once in
+    each of two runs is stored by the second and answered from the cache by a third)."""
+    redis.Redis.from_url(url).flushdb()
 
 
 def manage(env: dict, *args: str) -> str:
