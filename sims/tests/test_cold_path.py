@@ -2,6 +2,8 @@
 never to another organization, and list totals cached per organization version stay exact."""
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -11,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import OrganizationFactory, UserFactory
 from core import fastread
 from core.renderers import EnvelopeJSONRenderer
 from sims import cache as sim_cache
@@ -224,3 +226,92 @@ def test_an_entry_kept_before_answers_were_bytes_is_the_answer(organization):
         "detail", organization.pk, "/old", 60, dict, write=_json_bytes, read=json.loads
     )
     assert kept == {"label": "as it was"}
+
+
+# Deep pages start from the sort keys of every ANCHOR_STRIDE-th row (core.pagination), read once
+# per SIM cache version: with a stride of 4, most pages of 23 SIMs start from one.
+_SORTS = {
+    "created_at&sort_order=desc": ("-created_at", "-pk"),
+    "iccid&sort_order=asc": ("iccid", "pk"),
+    "status&sort_order=desc": ("-status", "-pk"),
+    "label&sort_order=asc": ("label", "pk"),
+    "activation_date&sort_order=asc": ("activation_date", "pk"),  # nullable: OFFSET
+}
+
+
+@pytest.fixture
+def stride_of_four(monkeypatch):
+    from core import pagination
+
+    monkeypatch.setattr(pagination, "ANCHOR_STRIDE", 4)
+
+
+def _fleet_with_ties(organization) -> None:
+    sims = SimFactory.create_batch(23, organization=organization)
+    moments = [sims[0].created_at.replace(microsecond=0) + timedelta(seconds=i) for i in range(5)]
+    for i, sim in enumerate(sims):
+        # Sort keys shared by several SIMs: the primary key orders them.
+        Sim.objects.filter(pk=sim.pk).update(
+            created_at=moments[i % 5],
+            status=("Enabled", "Disabled", "Enabled")[i % 3],
+            label=f"site {i % 4}",
+            activation_date=moments[i % 2] if i % 3 else None,
+        )
+    sim_cache.invalidate(organization.pk)
+
+
+@pytest.mark.parametrize("sort", _SORTS)
+@pytest.mark.parametrize("size", [3, 5])
+def test_every_page_is_the_one_an_offset_gives(sort, size, stride_of_four, organization):
+    _fleet_with_ties(organization)
+    SimFactory.create_batch(6, organization=OrganizationFactory())  # another fleet, never seen
+    expected = list(
+        Sim.objects.filter(organization=organization)
+        .order_by(*_SORTS[sort])
+        .values_list("iccid", flat=True)
+    )
+    client = client_of(UserFactory(organization=organization, role=Role.VIEWER))
+    for page in range(1, 23 // size + 3):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(f"/api/v1/sims?sort_by={sort}&page={page}&page_size={size}").json()
+        start = (page - 1) * size
+        assert [row["iccid"] for row in body["data"]] == expected[start : start + size]
+        assert body["pagination"]["total"] == 23
+        pages = [q["sql"] for q in queries.captured_queries if " LIMIT " in q["sql"]]
+        anchored = [sql for sql in pages if ', "sims_sim"."id") ' in sql]
+        if start < 4 or sort.startswith("activation_date") or start >= 23:
+            assert anchored == []  # the first stride, a nullable key, or no such page
+        else:
+            [sql] = anchored
+            offset = re.search(r" OFFSET (\d+)$", sql)
+            assert offset is None or int(offset.group(1)) < 4
+
+
+def test_anchors_follow_writes(stride_of_four, organization):
+    _fleet_with_ties(organization)
+    client = client_of(UserFactory(organization=organization, role=Role.VIEWER))
+    url = "/api/v1/sims?page=3&page_size=5"
+    before = [row["iccid"] for row in client.get(url).json()["data"]]
+    newest = SimFactory(organization=organization)
+    later = Sim.objects.order_by("-created_at").first().created_at + timedelta(hours=1)
+    Sim.objects.filter(pk=newest.pk).update(created_at=later)  # sorts first: pages move by one
+    sim_cache.invalidate(organization.pk)  # what every service writing SIMs does
+    after = [row["iccid"] for row in client.get(f"{url}&_nc=1").json()["data"]]
+    expected = list(
+        Sim.objects.filter(organization=organization)
+        .order_by("-created_at", "-pk")
+        .values_list("iccid", flat=True)
+    )
+    assert after == expected[10:15] and after[1:] == before[:4]
+    assert newest.iccid not in after
+
+
+def test_a_platform_superuser_pages_by_offset(stride_of_four, organization):
+    """No cache version covers every organization: no anchors, the plain OFFSET."""
+    _fleet_with_ties(organization)
+    client = client_of(UserFactory(organization=None, is_superuser=True, is_staff=True))
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/sims?page=3&page_size=5").json()
+    expected = list(Sim.objects.order_by("-created_at", "-pk").values_list("iccid", flat=True))
+    assert [row["iccid"] for row in body["data"]] == expected[10:15]
+    assert any(q["sql"].endswith("LIMIT 5 OFFSET 10") for q in queries.captured_queries)
