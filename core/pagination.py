@@ -29,8 +29,8 @@ import time
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import connections
-from django.db.models import F, Func, QuerySet, Value
-from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.db.models import QuerySet
+from django.db.models.sql.where import AND, ExtraWhere
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -119,11 +119,25 @@ def count_of(queryset, view=None, key: str | None = None) -> int:
     return _known_counts.remembered(f"counts:{key}", queryset.count)
 
 
-class _RowValue(Func):
-    """``(a, b, ...)``: a row value, compared with another as a whole (lexicographically)."""
+class _FromAnchor(ExtraWhere):
+    """WHERE the row's sort keys are at or after an anchor's in the ordering: ``(created_at,
+    id) <= (%s, %s)`` descending, ``>=`` ascending (a row-value comparison, which an index on
+    those columns answers as a range). Its columns are those of ``alias``, relabelled with it
+    should the query become a subquery."""
 
-    function = ""
-    template = "(%(expressions)s)"
+    def __init__(self, alias: str, columns: list[str], params, descending: bool):
+        super().__init__([], params)
+        self.alias, self.columns, self.descending = alias, columns, descending
+
+    def as_sql(self, compiler=None, connection=None):
+        table = compiler.quote_name_unless_alias(self.alias)
+        columns = ", ".join(f"{table}.{connection.ops.quote_name(c)}" for c in self.columns)
+        marks = ", ".join(["%s"] * len(self.columns))
+        return f"({columns}) {'<=' if self.descending else '>='} ({marks})", list(self.params)
+
+    def relabeled_clone(self, change_map):
+        alias = change_map.get(self.alias, self.alias)
+        return type(self)(alias, self.columns, self.params, self.descending)
 
 
 def _anchor_fields(queryset) -> tuple[list, bool] | None:
@@ -197,16 +211,20 @@ def _anchored_page(queryset, start: int, size: int, key: str):
     index, skip = divmod(start, ANCHOR_STRIDE)
     if index >= len(anchors):
         return queryset.none()
-    at_or_after = LessThanOrEqual if descending else GreaterThanOrEqual
-    columns = _RowValue(*(F(field.attname) for field in fields), output_field=fields[0])
-    anchor = _RowValue(
-        *(
-            Value(value, output_field=field)
-            for value, field in zip(anchors[index], fields, strict=True)
-        ),
-        output_field=fields[0],
-    )
-    return queryset.filter(at_or_after(columns, anchor))[skip : skip + size]
+    # The condition written directly: ``filter()`` would resolve each name through the model's
+    # fields again, and compile an expression for it, on every page.
+    page = queryset._chain()
+    query = page.query
+    connection = connections[page.db]
+    values = [
+        field.get_db_prep_value(value, connection)
+        for value, field in zip(anchors[index], fields, strict=True)
+    ]
+    alias = query.get_initial_alias()
+    columns = [field.column for field in fields]
+    query.where.add(_FromAnchor(alias, columns, values, descending), AND)
+    query.set_limits(skip, skip + size)
+    return page
 
 
 def _too_large(name: str, maximum: int):

@@ -315,3 +315,16 @@ def test_a_platform_superuser_pages_by_offset(stride_of_four, organization):
     expected = list(Sim.objects.order_by("-created_at", "-pk").values_list("iccid", flat=True))
     assert [row["iccid"] for row in body["data"]] == expected[10:15]
     assert any(q["sql"].endswith("LIMIT 5 OFFSET 10") for q in queries.captured_queries)
+
+
+def test_an_anchored_page_stays_the_same_page_as_a_subquery(stride_of_four, organization):
+    from core.pagination import _anchored_page
+
+    _fleet_with_ties(organization)
+    ordered = Sim.objects.filter(organization=organization).order_by("-created_at", "-pk")
+    expected = list(ordered.values_list("iccid", flat=True))[10:15]
+    page = _anchored_page(ordered, 10, 5, key=f"test:{organization.pk}")
+    assert list(page.values_list("iccid", flat=True)) == expected
+    # Inside another query its table is relabelled (U0): the condition follows it.
+    inside = Sim.objects.filter(pk__in=page.values("pk")).values_list("iccid", flat=True)
+    assert sorted(inside) == sorted(expected)
