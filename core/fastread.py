@@ -29,7 +29,9 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connections, models
+from django.db.models.lookups import Exact
 from django.db.models.query import ValuesListIterable
+from django.db.models.sql.where import AND
 from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework import fields as drf_fields
@@ -656,6 +658,35 @@ def rows_apply(plan: ReadPlan, serializer, data) -> bool:
 def represent(serializer, instance):
     """One object's answer through the plan (the caller checked there is one)."""
     return plan_for(type(serializer)).represent(serializer, instance, _current_timezone())
+
+
+def equal_to(queryset, **lookup):
+    """``queryset.filter(**lookup)`` for equalities on the model's own columns (``iccid=...``)
+    with plain values: the same condition (``Exact`` on the column, the value prepared by its
+    field), added without resolving each name through the model's fields and joins, as
+    ``filter()`` does every time. Anything else (a relation, ``__`` paths, None, expressions) is
+    ``filter()``'s."""
+    meta = queryset.model._meta
+    conditions = []
+    for name, value in lookup.items():
+        try:
+            field = meta.pk if name == "pk" else meta.get_field(name)
+        except FieldDoesNotExist:
+            return queryset.filter(**lookup)
+        if (
+            not field.concrete
+            or field.is_relation
+            or type(value) not in (str, int)
+            or name not in (field.name, field.attname, "pk")
+        ):
+            return queryset.filter(**lookup)
+        conditions.append((field, value))
+    filtered = queryset._chain()
+    query = filtered.query
+    alias = query.get_initial_alias()
+    for field, value in conditions:
+        query.where.add(Exact(field.get_col(alias), value), AND)
+    return filtered
 
 
 def represent_one(serializer, queryset):

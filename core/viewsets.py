@@ -164,7 +164,7 @@ class FleetViewMixin:
                 raise Http404
             self.check_object_permissions(self.request, instance)
             return serializer.to_representation(instance)
-        answer = fastread.represent_one(serializer, queryset.filter(**lookup))
+        answer = fastread.represent_one(serializer, fastread.equal_to(queryset, **lookup))
         if answer is None:
             raise Http404
         return answer

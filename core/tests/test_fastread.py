@@ -175,6 +175,27 @@ def test_values_rows_are_the_query_django_writes(rows):
     assert built
 
 
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        {"iccid": "8988228000000000001"},
+        {"pk": 1},
+        {"id": 1, "status": "Enabled"},
+        {"organization_id": 1, "iccid": "x"},
+        {"organization": 1},  # a relation: filter()'s
+        {"label": None},  # IS NULL: filter()'s
+        {"iccid__startswith": "8988"},  # a path: filter()'s
+    ],
+)
+def test_equalities_added_directly_are_the_condition_filter_adds(lookup, organization):
+    scoped = Sim.objects.filter(organization=organization).order_by("-created_at", "-pk")
+    ours = fastread.equal_to(scoped, **lookup)
+    assert str(ours.query) == str(scoped.filter(**lookup).query)
+    assert str(scoped.query) == str(
+        Sim.objects.filter(organization=organization).order_by("-created_at", "-pk").query
+    )  # the queryset it was given is unchanged
+
+
 def test_a_row_reads_as_the_object_it_stands_for(rows):
     sms = SmsMessage.objects.select_related("sim").order_by("pk").first()
     columns = {"status": sms.status, "sim__iccid": sms.sim.iccid}
