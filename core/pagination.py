@@ -72,32 +72,48 @@ class _Kept:
         self.entries: dict[str, tuple[float, object]] = {}
         self.used = 0
 
+    def get(self, key: str):
+        """The value kept here, else the cache's (then kept here too); None without one."""
+        kept = self.entries.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        value = cache_get(key)
+        if value is not None:
+            self._keep(key, value)
+        return value
+
+    def put(self, key: str, value) -> None:
+        cache_set(key, value, timeout=COUNT_TTL)
+        self._keep(key, value)
+
     def remembered(self, key: str, compute):
         """``compute()`` once per generation: from here, else the cache, else computed and
         stored there."""
-        now = time.monotonic()
-        kept = self.entries.get(key)
-        if kept is not None and kept[0] > now:
-            return kept[1]
-        value = cache_get(key)
+        value = self.get(key)
         if value is None:
             value = compute()
-            cache_set(key, value, timeout=COUNT_TTL)
+            self.put(key, value)
+        return value
+
+    def _keep(self, key: str, value) -> None:
         size = self.size(value)
         if self.used + size > self.room:
             self.entries.clear()
             self.used = 0
-        self.entries[key] = (now + KNOWN_SECONDS, value)
+        self.entries[key] = (time.monotonic() + KNOWN_SECONDS, value)
         self.used += size
-        return value
 
 
 KNOWN_SECONDS = 60
 _known_counts = _Kept(room=10_000)
-# Every ANCHOR_STRIDE-th row's sort keys, per generation and query: a page deeper than the first
-# stride starts from one of them. At most 200,000 of them kept in this process.
+# Every ANCHOR_STRIDE-th row's sort keys, per generation and query, as ``(anchors, complete)``:
+# a page deeper than the first stride starts from one of them. They are read as deep as pages
+# are asked (at least ANCHOR_BAND of them, and twice as deep as the page asked), so no page
+# costs more than the OFFSET it replaces even when the generation changes often (a sync
+# running). At most 50,000 of them kept in this process.
 ANCHOR_STRIDE = 100
-_known_anchors = _Kept(room=200_000, size=len)
+ANCHOR_BAND = 64
+_known_anchors = _Kept(room=50_000, size=lambda value: len(value[0]))
 
 
 def _generation_key(queryset, view) -> str | None:
@@ -175,8 +191,10 @@ def _anchor_fields(queryset) -> tuple[list, bool] | None:
     return fields, directions.pop()
 
 
-def _anchors(queryset, fields, descending) -> list[tuple]:
-    """The sort keys of rows 0, ANCHOR_STRIDE, 2 * ANCHOR_STRIDE, ... of the ordering."""
+def _anchors(queryset, fields, descending, count: int) -> list[tuple]:
+    """The sort keys of rows 0, ANCHOR_STRIDE, 2 * ANCHOR_STRIDE, ... of the ordering: the first
+    ``count`` of them, fewer at its end. PostgreSQL stops numbering the rows past the last one
+    (a run condition on ``ROW_NUMBER()``), so this reads no deeper than that row."""
     keys = queryset.order_by().values_list(*(field.attname for field in fields))
     sql, params = keys.query.sql_with_params()
     connection = connections[queryset.db]
@@ -192,10 +210,10 @@ def _anchors(queryset, fields, descending) -> list[tuple]:
     )
     every = (
         f"SELECT {columns} FROM ({numbered}) AS t"  # noqa: S608
-        f" WHERE n %% {ANCHOR_STRIDE} = 1 ORDER BY n"
+        f" WHERE n <= %s AND n %% {ANCHOR_STRIDE} = 1 ORDER BY n"
     )
     with connection.cursor() as cursor:
-        cursor.execute(every, params)
+        cursor.execute(every, (*params, (count - 1) * ANCHOR_STRIDE + 1))
         return [tuple(row) for row in cursor.fetchall()]
 
 
@@ -205,11 +223,16 @@ def _anchored_page(queryset, start: int, size: int, key: str):
     if found is None:
         return None
     fields, descending = found
-    anchors = _known_anchors.remembered(
-        f"anchors:{ANCHOR_STRIDE}:{key}", lambda: _anchors(queryset, fields, descending)
-    )
+    name = f"page-anchors:{ANCHOR_STRIDE}:{key}"
     index, skip = divmod(start, ANCHOR_STRIDE)
-    if index >= len(anchors):
+    known = _known_anchors.get(name)
+    if known is None or (index >= len(known[0]) and not known[1]):
+        wanted = max(ANCHOR_BAND, 2 * (index + 1), len(known[0]) if known else 0)
+        anchors = _anchors(queryset, fields, descending, wanted)
+        known = (anchors, len(anchors) < wanted)
+        _known_anchors.put(name, known)
+    anchors, _ = known
+    if index >= len(anchors):  # all of them read: the page is past the end
         return queryset.none()
     # The condition written directly: ``filter()`` would resolve each name through the model's
     # fields again, and compile an expression for it, on every page.

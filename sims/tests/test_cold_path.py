@@ -328,3 +328,25 @@ def test_an_anchored_page_stays_the_same_page_as_a_subquery(stride_of_four, orga
     # Inside another query its table is relabelled (U0): the condition follows it.
     inside = Sim.objects.filter(pk__in=page.values("pk")).values_list("iccid", flat=True)
     assert sorted(inside) == sorted(expected)
+
+
+def test_anchors_are_read_as_deep_as_pages_are_asked(stride_of_four, organization, monkeypatch):
+    from core import pagination
+
+    monkeypatch.setattr(pagination, "ANCHOR_BAND", 1)
+    _fleet_with_ties(organization)
+    client = client_of(UserFactory(organization=organization, role=Role.VIEWER))
+
+    def numbering(query: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/v1/sims?{query}").status_code == 200
+        return re.findall(r"n <= (\d+)", " ".join(q["sql"] for q in queries.captured_queries))
+
+    # Row 8 is the third anchor's: twice as many are read, rows 0 to 20.
+    assert numbering("limit=2&offset=8") == ["21"]
+    assert numbering("limit=2&offset=17") == []  # known already
+    # Row 24 is past the sixth anchor: read again, twice as deep, to the end of the fleet.
+    assert numbering("limit=2&offset=24") == ["53"]
+    assert numbering("limit=2&offset=40") == []  # every anchor read: past the end, no query
+    body = client.get("/api/v1/sims?limit=2&offset=40&_nc=1").json()
+    assert body["data"] == [] and body["pagination"]["total"] == 23
