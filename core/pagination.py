@@ -15,10 +15,11 @@ With a generation, a deep page is not read with a deep OFFSET either: PostgreSQL
 an OFFSET skips, on every page (about 0.6 ms of its CPU for an average page of 10,000 SIMs, and
 growing with the fleet). When the ordering is total and plain (non-null columns of the model,
 one direction, the primary key last, as ``core.filters.SortFilter`` orders), the sort keys of
-every ``ANCHOR_STRIDE``-th row are read once per generation (one scan of the ordering's index,
-as the count's) and a page starts from the nearest one before it: ``(created_at, id) <= (the
-anchor's)`` with an OFFSET under ``ANCHOR_STRIDE``. Within a generation the rows are the same,
-so the page is the one OFFSET would give.
+every ``ANCHOR_STRIDE``-th row are read once per generation (by the ordering's index alone, as
+deep as pages are asked) and a page starts from the nearest one before it: ``(created_at, id)
+<= (the anchor's)`` with an OFFSET under ``ANCHOR_STRIDE``. Within a generation the rows are the
+same, so the page is the one OFFSET would give. A write that changed the listed rows without a
+new generation would make these pages as stale as the cached total and the cached pages.
 """
 
 import hashlib
