@@ -112,3 +112,16 @@ def test_unordered_queryset_is_refused(organizations):
         FleetPagination().paginate_queryset(
             UnorderedOrganizationList.queryset, request, UnorderedOrganizationList()
         )
+
+
+def test_what_a_process_keeps_of_totals_and_anchors_stays_within_its_room(db):
+    from core import pagination
+
+    kept = pagination._Kept(room=3, size=len)
+    kept.put("kept-test:a", [1, 2])
+    kept.put("kept-test:b", [3])
+    assert kept.get("kept-test:a") == [1, 2] and kept.used == 3
+    kept.put("kept-test:c", [4])  # no room left: emptied first
+    assert list(kept.entries) == ["kept-test:c"] and kept.used == 1
+    assert kept.get("kept-test:a") == [1, 2]  # still in the cache, kept here again
+    assert kept.remembered("kept-test:d", lambda: [5]) == [5] == kept.get("kept-test:d")
