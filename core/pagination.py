@@ -22,6 +22,7 @@ same, so the page is the one OFFSET would give. A write that changed the listed 
 new generation would make these pages as stale as the cached total and the cached pages.
 """
 
+import functools
 import hashlib
 import math
 import re
@@ -157,7 +158,7 @@ class _FromAnchor(ExtraWhere):
         return type(self)(alias, self.columns, self.params, self.descending)
 
 
-def _anchor_fields(queryset) -> tuple[list, bool] | None:
+def _anchor_fields(queryset) -> tuple[tuple, bool] | None:
     """``(fields, descending)`` of the queryset's ordering when a page can start from a row's
     sort keys: plain non-null columns of the model, all in one direction, the primary key last
     (so no two rows tie); else None."""
@@ -173,10 +174,16 @@ def _anchor_fields(queryset) -> tuple[list, bool] | None:
         or not all(isinstance(name, str) for name in ordering)
     ):
         return None
+    return _ordering_fields(queryset.model, tuple(ordering))
+
+
+@functools.lru_cache(maxsize=1024)
+def _ordering_fields(model, ordering: tuple[str, ...]) -> tuple[tuple, bool] | None:
+    """:func:`_anchor_fields` for a model's ordering by names, worked out once per ordering."""
     directions = {name.startswith("-") for name in ordering}
     if len(directions) != 1:
         return None
-    meta = queryset.model._meta
+    meta = model._meta
     fields = []
     for name in (name.removeprefix("-") for name in ordering):
         try:
@@ -189,7 +196,7 @@ def _anchor_fields(queryset) -> tuple[list, bool] | None:
         fields.append(field)
     if not fields[-1].primary_key:
         return None
-    return fields, directions.pop()
+    return tuple(fields), directions.pop()
 
 
 def _anchors(queryset, fields, descending, count: int) -> list[tuple]:
